@@ -1,0 +1,282 @@
+//! `std::io` adapters over [`Masker`].
+
+use std::io::{self, BufRead, Read, Write};
+use std::sync::Arc;
+
+use crate::{Masker, Secrets};
+
+/// The size of the buffer a [`MaskingReader`] reads its inner reader with.
+const READ_BUF: usize = 64 * 1024;
+
+/// A writer that masks everything written through it before passing it to `W`.
+///
+/// Output is written to `W` as soon as it is final: only a possible secret prefix waits for
+/// the next write. [`flush`](Write::flush) keeps those bytes held; [`finish`](Self::finish)
+/// releases them at the end of the stream. Dropping the writer without calling `finish`
+/// finishes it too, ignoring errors.
+///
+/// When `W` fails in the middle of the output of one write, the write still reports its
+/// input as taken, the output not yet written is kept, and the error is returned by the
+/// next call; that call and later ones try the kept output first. Nothing is dropped.
+///
+/// # Example
+///
+/// ```
+/// use std::io::Write;
+/// use std::sync::Arc;
+/// use logmask::{MaskingWriter, Secrets};
+///
+/// let secrets = Arc::new(Secrets::new(["hunter2hunter2"])?);
+/// let mut w = MaskingWriter::new(Vec::new(), secrets);
+/// w.write_all(b"password=hunter2")?;
+/// w.write_all(b"hunter2\n")?;
+/// assert_eq!(w.finish()?, b"password=[MASKED]\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct MaskingWriter<W: Write> {
+    /// `None` only after `finish` took it.
+    inner: Option<W>,
+    masker: Masker,
+    /// Output that `inner` did not take yet, written before anything else.
+    pending: Vec<u8>,
+    /// An error from `inner` that the call that met it could not return.
+    error: Option<io::Error>,
+}
+
+impl<W: Write> MaskingWriter<W> {
+    /// Wraps `inner`, masking with `secrets`.
+    pub fn new(inner: W, secrets: Arc<Secrets>) -> Self {
+        Self::with_masker(inner, Masker::new(secrets))
+    }
+
+    /// Wraps `inner`, masking with `masker` (which may hold bytes from an earlier stream).
+    pub fn with_masker(inner: W, masker: Masker) -> Self {
+        MaskingWriter {
+            inner: Some(inner),
+            masker,
+            pending: Vec::new(),
+            error: None,
+        }
+    }
+
+    /// The inner writer.
+    pub fn get_ref(&self) -> &W {
+        self.inner.as_ref().expect("inner writer present until finish")
+    }
+
+    /// The inner writer; writing to it directly bypasses masking.
+    pub fn get_mut(&mut self) -> &mut W {
+        self.inner.as_mut().expect("inner writer present until finish")
+    }
+
+    /// The masker.
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    /// Ends the stream: writes the held-back tail, flushes, and returns the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// Any error of the inner writer, including one kept from an earlier write.
+    pub fn finish(mut self) -> io::Result<W> {
+        self.finish_inner()?;
+        Ok(self.inner.take().expect("inner writer present until finish"))
+    }
+
+    fn finish_inner(&mut self) -> io::Result<()> {
+        self.write_pending()?;
+        let inner = self.inner.as_mut().expect("inner writer present until finish");
+        let pending = &mut self.pending;
+        let error = &mut self.error;
+        self.masker
+            .finish(|piece| write_or_keep(inner, piece, pending, error));
+        self.write_pending()?;
+        self.get_mut().flush()
+    }
+
+    /// Returns a kept error, then writes the kept output.
+    fn write_pending(&mut self) -> io::Result<()> {
+        if let Some(err) = self.error.take() {
+            return Err(err);
+        }
+        if !self.pending.is_empty() {
+            let inner = self.inner.as_mut().expect("inner writer present until finish");
+            let mut done = 0;
+            let result = write_all_counted(inner, &self.pending, &mut done);
+            self.pending.drain(..done);
+            result?;
+        }
+        Ok(())
+    }
+}
+
+/// Writes `piece` to `inner`, or keeps it (and the error) once `inner` has failed.
+fn write_or_keep<W: Write>(
+    inner: &mut W,
+    piece: &[u8],
+    pending: &mut Vec<u8>,
+    error: &mut Option<io::Error>,
+) {
+    if error.is_some() || !pending.is_empty() {
+        pending.extend_from_slice(piece);
+        return;
+    }
+    let mut done = 0;
+    if let Err(err) = write_all_counted(inner, piece, &mut done) {
+        pending.extend_from_slice(&piece[done..]);
+        *error = Some(err);
+    }
+}
+
+/// `write_all` that reports how much was written before an error.
+fn write_all_counted<W: Write>(inner: &mut W, mut buf: &[u8], done: &mut usize) -> io::Result<()> {
+    while !buf.is_empty() {
+        match inner.write(buf) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => {
+                *done += n;
+                buf = &buf[n..];
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+impl<W: Write> Write for MaskingWriter<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.write_pending()?;
+        let inner = self.inner.as_mut().expect("inner writer present until finish");
+        let pending = &mut self.pending;
+        let error = &mut self.error;
+        self.masker
+            .mask(buf, |piece| write_or_keep(inner, piece, pending, error));
+        Ok(buf.len())
+    }
+
+    /// Writes all output that is final and flushes the inner writer; a possible secret
+    /// prefix stays held.
+    fn flush(&mut self) -> io::Result<()> {
+        self.write_pending()?;
+        self.get_mut().flush()
+    }
+}
+
+impl<W: Write> Drop for MaskingWriter<W> {
+    fn drop(&mut self) {
+        if self.inner.is_some() {
+            let _ = self.finish_inner();
+        }
+    }
+}
+
+/// A reader that masks what it reads from `R`.
+///
+/// It reads `R` in chunks and returns masked output as soon as it is final; it returns 0
+/// only at the end of `R`, after the held-back tail.
+///
+/// # Example
+///
+/// ```
+/// use std::io::Read;
+/// use std::sync::Arc;
+/// use logmask::{MaskingReader, Secrets};
+///
+/// let secrets = Arc::new(Secrets::new(["hunter2hunter2"])?);
+/// let mut r = MaskingReader::new(&b"pw: hunter2hunter2\n"[..], secrets);
+/// let mut out = String::new();
+/// r.read_to_string(&mut out)?;
+/// assert_eq!(out, "pw: [MASKED]\n");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct MaskingReader<R: Read> {
+    inner: R,
+    masker: Masker,
+    /// Input read from `inner`.
+    input: Box<[u8]>,
+    /// Masked output; `output[out_pos..]` has not been returned yet.
+    output: Vec<u8>,
+    out_pos: usize,
+    /// `inner` reported its end and the masker was finished.
+    done: bool,
+}
+
+impl<R: Read> MaskingReader<R> {
+    /// Wraps `inner`, masking with `secrets`.
+    pub fn new(inner: R, secrets: Arc<Secrets>) -> Self {
+        Self::with_masker(inner, Masker::new(secrets))
+    }
+
+    /// Wraps `inner`, masking with `masker`.
+    pub fn with_masker(inner: R, masker: Masker) -> Self {
+        MaskingReader {
+            inner,
+            masker,
+            input: vec![0; READ_BUF].into_boxed_slice(),
+            output: Vec::new(),
+            out_pos: 0,
+            done: false,
+        }
+    }
+
+    /// The inner reader.
+    pub fn get_ref(&self) -> &R {
+        &self.inner
+    }
+
+    /// The inner reader; reading from it directly skips those bytes.
+    pub fn get_mut(&mut self) -> &mut R {
+        &mut self.inner
+    }
+
+    /// The masker.
+    pub fn masker(&self) -> &Masker {
+        &self.masker
+    }
+
+    /// The inner reader; output not yet returned and held-back bytes are discarded.
+    pub fn into_inner(self) -> R {
+        self.inner
+    }
+}
+
+impl<R: Read> BufRead for MaskingReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.out_pos == self.output.len() && !self.done {
+            self.output.clear();
+            self.out_pos = 0;
+            let n = match self.inner.read(&mut self.input) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            let output = &mut self.output;
+            if n == 0 {
+                self.masker.finish(|piece| output.extend_from_slice(piece));
+                self.done = true;
+            } else {
+                self.masker
+                    .mask(&self.input[..n], |piece| output.extend_from_slice(piece));
+            }
+        }
+        Ok(&self.output[self.out_pos..])
+    }
+
+    fn consume(&mut self, amt: usize) {
+        self.out_pos = (self.out_pos + amt).min(self.output.len());
+    }
+}
+
+impl<R: Read> Read for MaskingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let n = available.len().min(buf.len());
+        buf[..n].copy_from_slice(&available[..n]);
+        self.consume(n);
+        Ok(n)
+    }
+}

@@ -1,0 +1,51 @@
+//! Remove secrets from log streams.
+//!
+//! A CI job prints its tokens by accident: `set -x`, a verbose `curl`, a stack trace.
+//! `logmask` sits between the job and its log sink and replaces every occurrence of every
+//! active secret with `[MASKED]` before a byte is stored.
+//!
+//! - **Exact.** Every occurrence is masked, overlapping ones included; overlapping or
+//!   touching occurrences merge into one `[MASKED]`; every other byte passes unchanged.
+//! - **Streaming.** The output does not depend on how the input is split into chunks, even
+//!   when a secret is split across reads. Memory is bounded by the secrets, never by the
+//!   input or its line lengths.
+//! - **Prompt.** After each chunk, everything is emitted except the few bytes that could
+//!   still begin a secret.
+//!
+//! Build a [`Secrets`] set once, share it by [`Arc`](std::sync::Arc), and give each stream a
+//! [`Masker`] (no I/O), a [`MaskingWriter`] or a [`MaskingReader`].
+//!
+//! ```
+//! use std::io::Write;
+//! use std::sync::Arc;
+//! use logmask::{MaskingWriter, Secrets};
+//!
+//! let secrets = Arc::new(
+//!     Secrets::builder()
+//!         .add_named("env CI_JOB_TOKEN", "glcbt-64_zyx987wvu")
+//!         .add_lines_named("secrets.txt", "s3cr3t-password\nanother-secret\n")
+//!         .build()?,
+//! );
+//! let mut log = MaskingWriter::new(Vec::new(), secrets);
+//! log.write_all(b"+ curl -H 'JOB-TOKEN: glcbt-64_")?; // split across two writes
+//! log.write_all(b"zyx987wvu' https://example.com\n")?;
+//! let out = log.finish()?;
+//! assert_eq!(out, b"+ curl -H 'JOB-TOKEN: [MASKED]' https://example.com\n");
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Features
+//!
+//! - `cli` (default): the `logmask` command-line filter.
+#![deny(missing_docs)]
+
+mod engine;
+mod error;
+pub mod io;
+mod masker;
+mod secrets;
+
+pub use error::Error;
+pub use io::{MaskingReader, MaskingWriter};
+pub use masker::Masker;
+pub use secrets::{Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};

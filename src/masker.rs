@@ -1,0 +1,274 @@
+//! The streaming core: one [`Masker`] per stream.
+
+use std::sync::Arc;
+
+use crate::Secrets;
+
+/// Masks one stream, chunk by chunk, with a shared [`Secrets`] set.
+///
+/// The output is the same however the input is split (down to one byte at a time), and equals
+/// masking the whole stream at once: every occurrence of every secret, overlapping ones
+/// included, is found; overlapping or touching occurrences merge into one range; each range
+/// is replaced by the replacement text once. After each chunk everything is emitted except
+/// the bytes that a later byte could still turn into a masked range (the longest suffix that
+/// is a proper prefix of a secret), so memory is bounded by the longest secret.
+///
+/// A `Masker` does no I/O and never fails: output goes to a callback, as pieces that borrow
+/// the input wherever it passes through unchanged.
+///
+/// # Example
+///
+/// ```
+/// use std::sync::Arc;
+/// use logmask::{Masker, Secrets};
+///
+/// let secrets = Arc::new(Secrets::new(["abcdefgh", "efghijkl"])?);
+/// let mut masker = Masker::new(secrets);
+/// let mut out = Vec::new();
+/// masker.mask(b"xxabcdef", |piece| out.extend_from_slice(piece));
+/// assert_eq!(out, b"xx"); // "abcdef" could still become a secret
+/// masker.mask(b"ghijklyy", |piece| out.extend_from_slice(piece));
+/// masker.finish(|piece| out.extend_from_slice(piece));
+/// assert_eq!(out, b"xx[MASKED]yy");
+/// # Ok::<(), logmask::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct Masker {
+    secrets: Arc<Secrets>,
+    /// The input not yet emitted: the longest suffix of the input so far that is a proper
+    /// prefix of some secret (empty at the start and after `finish`). Shorter than the
+    /// longest secret.
+    carry: Vec<u8>,
+    /// `Some(end)`: a masked range that began at or before the start of `carry` and ends at
+    /// `carry[end]` (`end <= carry.len()`) is still open, because an occurrence starting in
+    /// `carry[..=end]` would merge with it. Its replacement has not been emitted, and the
+    /// input before `carry` that it covers has been dropped.
+    open: Option<usize>,
+    /// Scratch space: `carry` followed by the head of the next chunk, or the tail of the
+    /// input so far. Never longer than twice the longest secret.
+    scratch: Vec<u8>,
+    /// Scratch space: occurrences that start in `carry`, as `(start, end)`.
+    edge: Vec<(usize, usize)>,
+}
+
+impl Masker {
+    /// A masker for a new stream.
+    pub fn new(secrets: Arc<Secrets>) -> Masker {
+        Masker {
+            secrets,
+            carry: Vec::new(),
+            open: None,
+            scratch: Vec::new(),
+            edge: Vec::new(),
+        }
+    }
+
+    /// The secrets this masker applies.
+    pub fn secrets(&self) -> &Arc<Secrets> {
+        &self.secrets
+    }
+
+    /// Applies `secrets` from the next chunk on; the bytes still held back are judged against
+    /// the new set. Output already emitted is not affected.
+    pub fn set_secrets(&mut self, secrets: Arc<Secrets>) {
+        self.secrets = secrets;
+    }
+
+    /// The number of input bytes accepted but not yet emitted.
+    pub fn held_back(&self) -> usize {
+        self.carry.len()
+    }
+
+    /// Whether a masked range's replacement is waiting for the range to stop growing.
+    pub fn is_mask_pending(&self) -> bool {
+        self.open.is_some()
+    }
+
+    /// Accepts the next chunk of the stream and emits, through `out`, all output that no
+    /// later input can change.
+    pub fn mask(&mut self, input: &[u8], out: impl FnMut(&[u8])) {
+        self.process(input, false, out);
+    }
+
+    /// Ends the stream: emits everything still held back (a secret prefix that never
+    /// completed is plain text) and resets the masker for a new stream.
+    pub fn finish(&mut self, out: impl FnMut(&[u8])) {
+        self.process(&[], true, out);
+        debug_assert!(self.carry.is_empty() && self.open.is_none());
+    }
+
+    fn process(&mut self, input: &[u8], eof: bool, mut out: impl FnMut(&[u8])) {
+        let secrets = Arc::clone(&self.secrets);
+        let engine = secrets.engine();
+        let replacement = secrets.replacement();
+        let max_len = engine.max_len();
+        let keep = max_len.saturating_sub(1);
+        let c = self.carry.len();
+        let total = c + input.len();
+
+        // The text is `carry ++ input`, with positions counted from the start of `carry`.
+        // `held` is where the bytes that a later byte could still complete begin.
+        let held = if eof {
+            total
+        } else if input.len() >= keep {
+            let from = input.len() - keep;
+            c + from + engine.held_start(&input[from..])
+        } else {
+            let from = total.saturating_sub(keep);
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&self.carry[from.min(c)..]);
+            self.scratch.extend_from_slice(input);
+            from + engine.held_start(&self.scratch)
+        };
+        // A range ending at `hold` or later could still grow.
+        let hold = if eof { usize::MAX } else { held };
+
+        // Occurrences that start in `carry` (complete ones may end in `input`).
+        self.edge.clear();
+        if c > 0 {
+            self.scratch.clear();
+            self.scratch.extend_from_slice(&self.carry);
+            self.scratch.extend_from_slice(&input[..input.len().min(keep)]);
+            let edge = &mut self.edge;
+            engine.for_each_occurrence(&self.scratch, 0, self.scratch.len(), |s, e| {
+                if s < c {
+                    edge.push((s, e));
+                }
+            });
+            self.edge.sort_unstable();
+        }
+
+        let mut emit = Emitter {
+            carry: &self.carry,
+            input,
+            replacement,
+            hold,
+            pos: 0,
+            cur: self.open.map(|end| (0, end)),
+            cur_from_before: self.open.is_some(),
+            stopped: false,
+            out: &mut out,
+        };
+        for &(s, e) in &self.edge {
+            emit.range(s, e);
+        }
+        // Occurrences inside `input`: each overlaps one of the candidates, so the union of
+        // the occurrences overlapping each candidate, in candidate order, covers them all.
+        // These unions start in non-decreasing order, which is what `Emitter` needs.
+        engine.for_each_candidate(input, |s, e| {
+            if emit.stopped {
+                return;
+            }
+            let (mut lo, mut hi) = (s, e);
+            let from = s.saturating_sub(keep);
+            let to = (e + keep).min(input.len());
+            engine.for_each_occurrence(input, from, to, |a, b| {
+                if a < e && b > s {
+                    lo = lo.min(a);
+                    hi = hi.max(b);
+                }
+            });
+            emit.range(c + lo, c + hi);
+        });
+        self.open = emit.end(held);
+
+        // The new carry is `text[held..]`.
+        if held >= c {
+            self.carry.clear();
+            self.carry.extend_from_slice(&input[held - c..]);
+        } else {
+            self.carry.drain(..held);
+            self.carry.extend_from_slice(input);
+        }
+    }
+}
+
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Masker")
+            .field("secrets", &self.secrets)
+            .field("held_back", &self.carry.len())
+            .field("mask_pending", &self.open.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Merges masked ranges, given in non-decreasing order of start, and emits the output for
+/// the text `carry ++ input` up to the first byte that may still change.
+struct Emitter<'a, F: FnMut(&[u8])> {
+    carry: &'a [u8],
+    input: &'a [u8],
+    replacement: &'a [u8],
+    /// A range ending at or after this position may still grow; it and all after it wait.
+    hold: usize,
+    /// Output has been emitted for `text[..pos]`.
+    pos: usize,
+    /// The merged range being built, not yet emitted.
+    cur: Option<(usize, usize)>,
+    /// `cur` contains the range left open by the previous chunk.
+    cur_from_before: bool,
+    /// `cur` reaches `hold`: every later range lies in the held bytes and is found again
+    /// with the next chunk.
+    stopped: bool,
+    out: &'a mut F,
+}
+
+impl<F: FnMut(&[u8])> Emitter<'_, F> {
+    fn range(&mut self, start: usize, end: usize) {
+        if self.stopped {
+            return;
+        }
+        match &mut self.cur {
+            Some(cur) if start <= cur.1 => cur.1 = cur.1.max(end),
+            Some(cur) if cur.1 >= self.hold => self.stopped = true,
+            Some(_) => {
+                self.close();
+                self.cur = Some((start, end));
+            }
+            None => self.cur = Some((start, end)),
+        }
+    }
+
+    /// Emits `cur`, which can no longer grow, and the text before it.
+    fn close(&mut self) {
+        if let Some((start, end)) = self.cur.take() {
+            self.text(start);
+            (self.out)(self.replacement);
+            self.pos = end;
+            self.cur_from_before = false;
+        }
+    }
+
+    /// Emits the text from `pos` up to `to`.
+    fn text(&mut self, to: usize) {
+        let c = self.carry.len();
+        if self.pos < to.min(c) {
+            (self.out)(&self.carry[self.pos..to.min(c)]);
+        }
+        if to > c && to > self.pos {
+            (self.out)(&self.input[self.pos.max(c) - c..to - c]);
+        }
+        self.pos = self.pos.max(to);
+    }
+
+    /// Emits all that is final before `held`; returns the new `open` state relative to it.
+    fn end(mut self, held: usize) -> Option<usize> {
+        match self.cur {
+            Some((_, end)) if end < self.hold => {
+                self.close();
+                self.text(held);
+                None
+            }
+            Some((start, end)) => {
+                self.text(start.min(held));
+                // A range that starts in the held bytes is found again with the next chunk,
+                // unless it carries the open range from before.
+                (start < held || self.cur_from_before).then(|| end - held)
+            }
+            None => {
+                self.text(held);
+                None
+            }
+        }
+    }
+}

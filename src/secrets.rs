@@ -1,0 +1,280 @@
+//! The compiled set of secrets and its builder.
+
+use std::fmt;
+
+use crate::engine::Engine;
+use crate::error::{Error, ErrorKind, Origin};
+
+/// The default replacement text.
+pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
+
+/// The default shortest secret accepted, in bytes.
+pub const DEFAULT_MIN_LEN: usize = 8;
+
+/// An immutable, compiled set of secrets with its settings, shared by many streams.
+///
+/// `Secrets` is `Send + Sync`; wrap it in an [`Arc`](std::sync::Arc) and hand a clone to each
+/// [`Masker`](crate::Masker). Its `Debug` output never shows a secret's value.
+///
+/// # Example
+///
+/// ```
+/// let secrets = logmask::Secrets::builder()
+///     .add_named("env CI_JOB_TOKEN", "glcbt-64_s3cr3tvalue")
+///     .build()?;
+/// assert_eq!(secrets.max_len(), 20);
+/// # Ok::<(), logmask::Error>(())
+/// ```
+pub struct Secrets {
+    engine: Engine,
+    replacement: Box<[u8]>,
+    min_len: usize,
+}
+
+impl Secrets {
+    /// Starts a builder with the default minimum length (8) and replacement (`[MASKED]`).
+    pub fn builder() -> SecretsBuilder {
+        SecretsBuilder::new()
+    }
+
+    /// Compiles `secrets` with the default settings.
+    ///
+    /// # Errors
+    ///
+    /// As [`SecretsBuilder::build`].
+    pub fn new<I, S>(secrets: I) -> Result<Secrets, Error>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<[u8]>,
+    {
+        let mut builder = SecretsBuilder::new();
+        for s in secrets {
+            builder.add(s);
+        }
+        builder.build()
+    }
+
+    /// The number of distinct byte strings masked (secrets and the lines of multi-line ones).
+    pub fn len(&self) -> usize {
+        self.engine.len()
+    }
+
+    /// Whether nothing is masked.
+    pub fn is_empty(&self) -> bool {
+        self.engine.len() == 0
+    }
+
+    /// The length of the longest masked byte string; a stream holds back fewer bytes.
+    pub fn max_len(&self) -> usize {
+        self.engine.max_len()
+    }
+
+    /// The shortest secret this set accepted.
+    pub fn min_len(&self) -> usize {
+        self.min_len
+    }
+
+    /// The text that replaces each masked range.
+    pub fn replacement(&self) -> &[u8] {
+        &self.replacement
+    }
+
+    /// Approximate heap bytes used by the compiled set.
+    pub fn memory_usage(&self) -> usize {
+        self.engine.memory_usage() + self.replacement.len()
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+}
+
+impl fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Secrets")
+            .field("len", &self.len())
+            .field("max_len", &self.max_len())
+            .field("min_len", &self.min_len)
+            .field("replacement", &String::from_utf8_lossy(&self.replacement))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Collects secrets and settings, then validates and compiles them into [`Secrets`].
+#[derive(Clone)]
+pub struct SecretsBuilder {
+    min_len: usize,
+    replacement: Vec<u8>,
+    secrets: Vec<(Origin, Vec<u8>)>,
+}
+
+impl Default for SecretsBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SecretsBuilder {
+    /// A builder with the default minimum length (8) and replacement (`[MASKED]`).
+    pub fn new() -> Self {
+        SecretsBuilder {
+            min_len: DEFAULT_MIN_LEN,
+            replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
+            secrets: Vec::new(),
+        }
+    }
+
+    /// Sets the shortest secret accepted, in bytes; 0 counts as 1 (a secret is never empty).
+    pub fn min_len(&mut self, min_len: usize) -> &mut Self {
+        self.min_len = min_len.max(1);
+        self
+    }
+
+    /// Sets the text that replaces each masked range.
+    pub fn replacement(&mut self, replacement: impl AsRef<[u8]>) -> &mut Self {
+        self.replacement = replacement.as_ref().to_vec();
+        self
+    }
+
+    /// Adds one secret; errors name it by its position among the secrets added.
+    ///
+    /// A secret with line breaks is masked whole and also line by line (see
+    /// [`build`](Self::build)).
+    pub fn add(&mut self, secret: impl AsRef<[u8]>) -> &mut Self {
+        let origin = Origin::Index(self.secrets.len());
+        self.secrets.push((origin, secret.as_ref().to_vec()));
+        self
+    }
+
+    /// Adds one secret; errors name it by `origin`, e.g. `env CI_JOB_TOKEN`.
+    pub fn add_named(&mut self, origin: impl Into<String>, secret: impl AsRef<[u8]>) -> &mut Self {
+        self.secrets
+            .push((Origin::Named(origin.into()), secret.as_ref().to_vec()));
+        self
+    }
+
+    /// Adds each line of `text` as a secret, as a secrets file holds them: the terminator
+    /// (`\n` or `\r\n`) is not part of the secret, blank lines are skipped, all other bytes
+    /// (spaces too) are kept. Errors name a secret by its line number.
+    pub fn add_lines(&mut self, text: impl AsRef<[u8]>) -> &mut Self {
+        self.add_lines_named("input", text)
+    }
+
+    /// As [`add_lines`](Self::add_lines); errors name a secret as `{origin} line {n}`, e.g.
+    /// `secrets.txt line 3`.
+    pub fn add_lines_named(&mut self, origin: impl Into<String>, text: impl AsRef<[u8]>) -> &mut Self {
+        let origin = origin.into();
+        for (n, line) in lines(text.as_ref()).enumerate() {
+            if !line.is_empty() {
+                self.add_named(format!("{origin} line {}", n + 1), line);
+            }
+        }
+        self
+    }
+
+    /// Validates the secrets and compiles them.
+    ///
+    /// Each secret is masked as given; one that contains line breaks is also masked line by
+    /// line, for each of its lines (without `\r`) at least the minimum length long. Duplicates
+    /// are harmless.
+    ///
+    /// # Errors
+    ///
+    /// A secret shorter than the minimum length, or one that occurs inside the replacement
+    /// text. The error names the secret by its origin, never by its value.
+    pub fn build(&self) -> Result<Secrets, Error> {
+        let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
+        for (origin, secret) in &self.secrets {
+            if secret.len() < self.min_len {
+                return Err(Error::new(ErrorKind::TooShort {
+                    origin: origin.clone(),
+                    len: secret.len(),
+                    min: self.min_len,
+                }));
+            }
+            let start = patterns.len();
+            patterns.push(secret.as_slice().into());
+            if secret.contains(&b'\n') {
+                let min_len = self.min_len;
+                patterns.extend(
+                    lines(secret)
+                        .filter(|line| line.len() >= min_len)
+                        .map(Box::<[u8]>::from),
+                );
+            }
+            if patterns[start..]
+                .iter()
+                .any(|p| contains(&self.replacement, p))
+            {
+                return Err(Error::new(ErrorKind::InReplacement {
+                    origin: origin.clone(),
+                }));
+            }
+        }
+        Ok(Secrets {
+            engine: Engine::new(patterns),
+            replacement: self.replacement.as_slice().into(),
+            min_len: self.min_len,
+        })
+    }
+}
+
+impl fmt::Debug for SecretsBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretsBuilder")
+            .field("secrets", &self.secrets.len())
+            .field("min_len", &self.min_len)
+            .field("replacement", &String::from_utf8_lossy(&self.replacement))
+            .finish()
+    }
+}
+
+/// The lines of `text`, each without its `\n` or `\r\n` terminator; a final line without a
+/// terminator counts, an empty text has no lines.
+fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    text.split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+        .filter(move |_| !text.is_empty())
+}
+
+fn contains(haystack: &[u8], needle: &[u8]) -> bool {
+    memchr::memmem::find(haystack, needle).is_some()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_strip_terminators() {
+        let got: Vec<&[u8]> = lines(b"a\r\nb\n\nc").collect();
+        assert_eq!(got, [&b"a"[..], b"b", b"", b"c"]);
+        assert_eq!(lines(b"").count(), 0);
+        assert_eq!(lines(b"x\n").count(), 1);
+    }
+
+    #[test]
+    fn multi_line_secret_adds_long_lines_only() {
+        let s = Secrets::builder()
+            .add("-----BEGIN KEY-----\r\nAAAAAAAAAAAA\r\n}\r\n")
+            .build()
+            .unwrap();
+        // whole value, "-----BEGIN KEY-----", "AAAAAAAAAAAA"; "}" is too short.
+        assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn errors_never_show_the_value() {
+        let err = Secrets::builder().add_named("env T", "short").build().unwrap_err();
+        assert!(err.is_too_short());
+        assert!(!format!("{err} {err:?}").contains("short"));
+        let err = Secrets::builder()
+            .replacement("<<hidden-value>>")
+            .add("hidden-value")
+            .build()
+            .unwrap_err();
+        assert!(err.is_in_replacement());
+        assert!(!format!("{err} {err:?}").contains("hidden-value"));
+    }
+}

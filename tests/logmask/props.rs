@@ -1,0 +1,86 @@
+//! Property tests: the streamed output equals the reference (SPEC §2) for random secrets,
+//! random inputs and random chunkings (SPEC §3, chunk invariance).
+
+use proptest::prelude::*;
+
+use crate::util::{compile, expected, stream};
+
+/// Bytes from a small alphabet, so that secrets overlap each other and the input often.
+fn small(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
+    prop::collection::vec(prop::sample::select(&b"ab\nc"[..]), len)
+}
+
+/// A family of secrets: random ones, and ones cut from each other so they overlap.
+fn secrets(min_len: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
+    prop::collection::vec(small(min_len..min_len + 6), 1..5).prop_flat_map(move |base| {
+        let n = base.len();
+        (Just(base), prop::collection::vec((0..n, 0..8usize, 0..8usize), 0..3)).prop_map(
+            move |(mut base, cuts)| {
+                for (i, a, b) in cuts {
+                    let s = base[i].clone();
+                    let mut t: Vec<u8> = s[a.min(s.len())..].to_vec();
+                    t.extend_from_slice(&s[..b.min(s.len())]);
+                    if t.len() >= min_len {
+                        base.push(t);
+                    }
+                }
+                base
+            },
+        )
+    })
+}
+
+/// An input built from pieces of the secrets and random filler.
+fn input(secrets: Vec<Vec<u8>>) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>)> {
+    let n = secrets.len();
+    let piece = prop_oneof![
+        small(0..6).prop_map(|v| (None, v)),
+        (0..n, 0..12usize, 0..12usize).prop_map(|(i, a, b)| (Some(i), vec![a as u8, b as u8])),
+    ];
+    prop::collection::vec(piece, 0..12).prop_map(move |pieces| {
+        let mut out = Vec::new();
+        for (which, v) in pieces {
+            match which {
+                None => out.extend_from_slice(&v),
+                Some(i) => {
+                    let s = &secrets[i];
+                    let a = (v[0] as usize).min(s.len());
+                    let b = (s.len() - (v[1] as usize).min(s.len())).max(a);
+                    out.extend_from_slice(&s[a..b]);
+                }
+            }
+        }
+        (secrets.clone(), out)
+    })
+}
+
+fn case(min_len: usize) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)> {
+    secrets(min_len).prop_flat_map(input).prop_flat_map(|(s, i)| {
+        (Just(s), Just(i), prop::collection::vec(0..12usize, 1..6))
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    #[test]
+    fn random_chunks_match_reference((secrets, input, sizes) in case(3)) {
+        let compiled = compile(&secrets, 3);
+        prop_assert_eq!(stream(&compiled, &input, &sizes), expected(&secrets, 3, &input));
+    }
+
+    #[test]
+    fn one_byte_chunks_match_reference((secrets, input, _sizes) in case(2)) {
+        let compiled = compile(&secrets, 2);
+        prop_assert_eq!(stream(&compiled, &input, &[1]), expected(&secrets, 2, &input));
+    }
+
+    #[test]
+    fn every_split_matches_reference((secrets, input, _sizes) in case(4)) {
+        let compiled = compile(&secrets, 4);
+        let want = expected(&secrets, 4, &input);
+        for split in 0..=input.len() {
+            prop_assert_eq!(stream(&compiled, &input, &[split, input.len()]), want.clone());
+        }
+    }
+}
