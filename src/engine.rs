@@ -80,7 +80,10 @@ impl Engine {
         to: usize,
         mut f: impl FnMut(usize, usize),
     ) {
-        for m in self.ac.find_overlapping_iter(Input::new(hay).range(from..to)) {
+        for m in self
+            .ac
+            .find_overlapping_iter(Input::new(hay).range(from..to))
+        {
             f(m.start(), m.end());
         }
     }

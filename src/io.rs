@@ -62,12 +62,16 @@ impl<W: Write> MaskingWriter<W> {
 
     /// The inner writer.
     pub fn get_ref(&self) -> &W {
-        self.inner.as_ref().expect("inner writer present until finish")
+        self.inner
+            .as_ref()
+            .expect("inner writer present until finish")
     }
 
     /// The inner writer; writing to it directly bypasses masking.
     pub fn get_mut(&mut self) -> &mut W {
-        self.inner.as_mut().expect("inner writer present until finish")
+        self.inner
+            .as_mut()
+            .expect("inner writer present until finish")
     }
 
     /// The masker.
@@ -82,12 +86,18 @@ impl<W: Write> MaskingWriter<W> {
     /// Any error of the inner writer, including one kept from an earlier write.
     pub fn finish(mut self) -> io::Result<W> {
         self.finish_inner()?;
-        Ok(self.inner.take().expect("inner writer present until finish"))
+        Ok(self
+            .inner
+            .take()
+            .expect("inner writer present until finish"))
     }
 
     fn finish_inner(&mut self) -> io::Result<()> {
         self.write_pending()?;
-        let inner = self.inner.as_mut().expect("inner writer present until finish");
+        let inner = self
+            .inner
+            .as_mut()
+            .expect("inner writer present until finish");
         let pending = &mut self.pending;
         let error = &mut self.error;
         self.masker
@@ -102,7 +112,10 @@ impl<W: Write> MaskingWriter<W> {
             return Err(err);
         }
         if !self.pending.is_empty() {
-            let inner = self.inner.as_mut().expect("inner writer present until finish");
+            let inner = self
+                .inner
+                .as_mut()
+                .expect("inner writer present until finish");
             let mut done = 0;
             let result = write_all_counted(inner, &self.pending, &mut done);
             self.pending.drain(..done);
@@ -149,7 +162,10 @@ fn write_all_counted<W: Write>(inner: &mut W, mut buf: &[u8], done: &mut usize) 
 impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_pending()?;
-        let inner = self.inner.as_mut().expect("inner writer present until finish");
+        let inner = self
+            .inner
+            .as_mut()
+            .expect("inner writer present until finish");
         let pending = &mut self.pending;
         let error = &mut self.error;
         self.masker

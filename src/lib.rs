@@ -49,3 +49,7 @@ pub use error::Error;
 pub use io::{MaskingReader, MaskingWriter};
 pub use masker::Masker;
 pub use secrets::{Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
+
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;

@@ -109,14 +109,16 @@ fn load_secrets(cli: &Cli) -> Result<Secrets, Failure> {
         .replacement(cli.replacement.as_bytes());
     for name in &cli.env {
         let shown = name.to_string_lossy();
-        let value = std::env::var_os(name).ok_or_else(|| {
-            Failure::usage(format!("environment variable {shown} is not set"))
-        })?;
+        let value = std::env::var_os(name)
+            .ok_or_else(|| Failure::usage(format!("environment variable {shown} is not set")))?;
         builder.add_named(format!("env {shown}"), value.as_bytes());
     }
     for path in &cli.secrets_file {
         let text = std::fs::read(path).map_err(|err| {
-            Failure::usage(format!("cannot read secrets file {}: {err}", path.display()))
+            Failure::usage(format!(
+                "cannot read secrets file {}: {err}",
+                path.display()
+            ))
         })?;
         builder.add_lines_named(path.display().to_string(), text);
     }

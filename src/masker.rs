@@ -128,7 +128,8 @@ impl Masker {
         if c > 0 {
             self.scratch.clear();
             self.scratch.extend_from_slice(&self.carry);
-            self.scratch.extend_from_slice(&input[..input.len().min(keep)]);
+            self.scratch
+                .extend_from_slice(&input[..input.len().min(keep)]);
             let edge = &mut self.edge;
             engine.for_each_occurrence(&self.scratch, 0, self.scratch.len(), |s, e| {
                 if s < c {

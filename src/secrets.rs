@@ -162,7 +162,11 @@ impl SecretsBuilder {
 
     /// As [`add_lines`](Self::add_lines); errors name a secret as `{origin} line {n}`, e.g.
     /// `secrets.txt line 3`.
-    pub fn add_lines_named(&mut self, origin: impl Into<String>, text: impl AsRef<[u8]>) -> &mut Self {
+    pub fn add_lines_named(
+        &mut self,
+        origin: impl Into<String>,
+        text: impl AsRef<[u8]>,
+    ) -> &mut Self {
         let origin = origin.into();
         for (n, line) in lines(text.as_ref()).enumerate() {
             if !line.is_empty() {
@@ -266,7 +270,10 @@ mod tests {
 
     #[test]
     fn errors_never_show_the_value() {
-        let err = Secrets::builder().add_named("env T", "short").build().unwrap_err();
+        let err = Secrets::builder()
+            .add_named("env T", "short")
+            .build()
+            .unwrap_err();
         assert!(err.is_too_short());
         assert!(!format!("{err} {err:?}").contains("short"));
         let err = Secrets::builder()

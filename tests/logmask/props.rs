@@ -14,8 +14,11 @@ fn small(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
 fn secrets(min_len: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
     prop::collection::vec(small(min_len..min_len + 6), 1..5).prop_flat_map(move |base| {
         let n = base.len();
-        (Just(base), prop::collection::vec((0..n, 0..8usize, 0..8usize), 0..3)).prop_map(
-            move |(mut base, cuts)| {
+        (
+            Just(base),
+            prop::collection::vec((0..n, 0..8usize, 0..8usize), 0..3),
+        )
+            .prop_map(move |(mut base, cuts)| {
                 for (i, a, b) in cuts {
                     let s = base[i].clone();
                     let mut t: Vec<u8> = s[a.min(s.len())..].to_vec();
@@ -25,8 +28,7 @@ fn secrets(min_len: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
                     }
                 }
                 base
-            },
-        )
+            })
     })
 }
 
@@ -55,9 +57,9 @@ fn input(secrets: Vec<Vec<u8>>) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>)
 }
 
 fn case(min_len: usize) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)> {
-    secrets(min_len).prop_flat_map(input).prop_flat_map(|(s, i)| {
-        (Just(s), Just(i), prop::collection::vec(0..12usize, 1..6))
-    })
+    secrets(min_len)
+        .prop_flat_map(input)
+        .prop_flat_map(|(s, i)| (Just(s), Just(i), prop::collection::vec(0..12usize, 1..6)))
 }
 
 proptest! {

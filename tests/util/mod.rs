@@ -30,7 +30,11 @@ pub fn stream(secrets: &Arc<Secrets>, input: &[u8], sizes: &[usize]) -> Vec<u8> 
     let mut rest = input;
     let mut i = 0;
     while !rest.is_empty() {
-        let n = sizes.get(i % sizes.len().max(1)).copied().unwrap_or(rest.len()).min(rest.len());
+        let n = sizes
+            .get(i % sizes.len().max(1))
+            .copied()
+            .unwrap_or(rest.len())
+            .min(rest.len());
         i += 1;
         masker.mask(&rest[..n], |p| out.extend_from_slice(p));
         assert!(masker.held_back() < secrets.max_len().max(1));
