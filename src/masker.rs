@@ -273,3 +273,78 @@ impl<F: FnMut(&[u8])> Emitter<'_, F> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn masker(secrets: &[&str]) -> Masker {
+        Masker::new(Arc::new(Secrets::new(secrets).unwrap()))
+    }
+
+    fn feed(m: &mut Masker, chunk: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        m.mask(chunk, |p| out.extend_from_slice(p));
+        out
+    }
+
+    fn end(m: &mut Masker) -> Vec<u8> {
+        let mut out = Vec::new();
+        m.finish(|p| out.extend_from_slice(p));
+        out
+    }
+
+    #[test]
+    fn carry_at_zero_one_and_max_minus_one() {
+        let secret = b"0123456789";
+        for held in [0, 1, secret.len() - 1] {
+            let mut m = masker(&["0123456789"]);
+            let mut chunk = b"log: ".to_vec();
+            chunk.extend_from_slice(&secret[..held]);
+            assert_eq!(feed(&mut m, &chunk), b"log: ");
+            assert_eq!(m.held_back(), held);
+            // Completing the secret masks it; anything else releases the held bytes.
+            let mut rest = secret[held..].to_vec();
+            rest.push(b'\n');
+            assert_eq!(feed(&mut m, &rest), b"[MASKED]\n");
+            assert_eq!(m.held_back(), 0);
+            assert_eq!(feed(&mut m, &secret[..held]), b"");
+            assert_eq!(feed(&mut m, b"!"), [&secret[..held], b"!"].concat());
+        }
+    }
+
+    #[test]
+    fn empty_chunks_change_nothing() {
+        let mut m = masker(&["abcdefgh"]);
+        assert_eq!(feed(&mut m, b""), b"");
+        assert_eq!(feed(&mut m, b"xabc"), b"x");
+        assert_eq!(feed(&mut m, b""), b"");
+        assert_eq!(m.held_back(), 3);
+        assert_eq!(feed(&mut m, b"defgh"), b"");
+        assert_eq!(feed(&mut m, b""), b"");
+        assert_eq!(end(&mut m), b"[MASKED]");
+    }
+
+    #[test]
+    fn no_secrets_pass_everything() {
+        let mut m = Masker::new(Arc::new(Secrets::new::<_, &str>([]).unwrap()));
+        assert_eq!(feed(&mut m, b"anything at all"), b"anything at all");
+        assert_eq!(m.held_back(), 0);
+        assert_eq!(end(&mut m), b"");
+    }
+
+    #[test]
+    fn unchanged_input_is_borrowed_not_copied() {
+        let mut m = masker(&["abcdefgh"]);
+        let input = b"plain text abcdefgh more text".to_vec();
+        let range = input.as_ptr_range();
+        let mut pieces = 0;
+        m.mask(&input, |p| {
+            pieces += 1;
+            if p != b"[MASKED]" {
+                assert!(range.contains(&p.as_ptr()), "a text piece was copied");
+            }
+        });
+        assert_eq!(pieces, 3);
+    }
+}

@@ -4,4 +4,5 @@
 mod util;
 
 mod cases;
+mod cli;
 mod props;
