@@ -7,6 +7,8 @@ use crate::{Masker, Secrets};
 
 /// The size of the buffer a [`MaskingReader`] reads its inner reader with.
 const READ_BUF: usize = 64 * 1024;
+/// The alignment of the read buffer.
+const PAGE: usize = 4096;
 
 /// A writer that masks everything written through it before passing it to `W`.
 ///
@@ -212,8 +214,10 @@ impl<W: Write> Drop for MaskingWriter<W> {
 pub struct MaskingReader<R: Read> {
     inner: R,
     masker: Masker,
-    /// Input read from `inner`.
+    /// Storage for the input read from `inner`; `input_at` is where its page-aligned
+    /// `READ_BUF` bytes begin (the kernel copies into aligned memory much faster).
     input: Box<[u8]>,
+    input_at: usize,
     /// Masked output; `output[out_pos..]` has not been returned yet.
     output: Vec<u8>,
     out_pos: usize,
@@ -229,10 +233,12 @@ impl<R: Read> MaskingReader<R> {
 
     /// Wraps `inner`, masking with `masker`.
     pub fn with_masker(inner: R, masker: Masker) -> Self {
+        let input = vec![0; READ_BUF + PAGE].into_boxed_slice();
         MaskingReader {
             inner,
             masker,
-            input: vec![0; READ_BUF].into_boxed_slice(),
+            input_at: input.as_ptr().align_offset(PAGE),
+            input,
             output: Vec::new(),
             out_pos: 0,
             done: false,
@@ -265,7 +271,8 @@ impl<R: Read> BufRead for MaskingReader<R> {
         while self.out_pos == self.output.len() && !self.done {
             self.output.clear();
             self.out_pos = 0;
-            let n = match self.inner.read(&mut self.input) {
+            let input = &mut self.input[self.input_at..self.input_at + READ_BUF];
+            let n = match self.inner.read(input) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
@@ -276,7 +283,7 @@ impl<R: Read> BufRead for MaskingReader<R> {
                 self.done = true;
             } else {
                 self.masker
-                    .mask(&self.input[..n], |piece| output.extend_from_slice(piece));
+                    .mask(&input[..n], |piece| output.extend_from_slice(piece));
             }
         }
         Ok(&self.output[self.out_pos..])

