@@ -4,7 +4,7 @@
 //! writes about SIZE_MIB MiB of log with one of the N_SECRETS secrets every EVERY bytes on
 //! average (default 1 MiB), and the secrets, one per line.
 
-#[path = "../benches/corpus.rs"]
+#[path = "../benches/support/corpus.rs"]
 mod corpus;
 
 use std::io::Write;

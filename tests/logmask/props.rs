@@ -86,3 +86,40 @@ proptest! {
         }
     }
 }
+
+/// Sets past the automaton's prefilter (more than 64 patterns) take the sampled q-gram path;
+/// a tiny alphabet makes their q-grams collide and their occurrences overlap.
+fn many_secrets(min_len: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
+    prop::collection::vec(
+        prop::collection::vec(prop::sample::select(&b"abc"[..]), min_len..min_len + 5),
+        65..120,
+    )
+}
+
+fn many_case(min_len: usize) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)> {
+    many_secrets(min_len)
+        .prop_flat_map(input)
+        .prop_flat_map(|(s, i)| (Just(s), Just(i), prop::collection::vec(0..40usize, 1..6)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn many_secrets_match_reference((secrets, input, sizes) in many_case(5)) {
+        let compiled = compile(&secrets, 5);
+        prop_assert_eq!(stream(&compiled, &input, &sizes), expected(&secrets, 5, &input));
+    }
+
+    #[test]
+    fn many_long_secrets_match_reference((secrets, input, sizes) in many_case(12)) {
+        let compiled = compile(&secrets, 12);
+        prop_assert_eq!(stream(&compiled, &input, &sizes), expected(&secrets, 12, &input));
+    }
+
+    #[test]
+    fn many_short_secrets_match_reference((secrets, input, sizes) in many_case(2)) {
+        let compiled = compile(&secrets, 2);
+        prop_assert_eq!(stream(&compiled, &input, &sizes), expected(&secrets, 2, &input));
+    }
+}
