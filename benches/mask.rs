@@ -49,7 +49,7 @@ fn bench_mask(c: &mut Criterion) {
             // The output is checked once: masked, and only shortened by masking.
             masked(&compiled, &log, 64 << 10, &mut out);
             assert!(out.windows(8).any(|w| w == b"[MASKED]") && out.len() < log.len());
-            for chunk in [64 << 10] {
+            for chunk in [4 << 10, 64 << 10] {
                 let id = BenchmarkId::new(format!("{n}/{density}"), chunk);
                 group.bench_with_input(id, &log, |b, log| {
                     b.iter(|| masked(&compiled, log, chunk, &mut out))
