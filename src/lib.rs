@@ -13,7 +13,9 @@
 //!   still begin a secret.
 //!
 //! Build a [`Secrets`] set once, share it by [`Arc`](std::sync::Arc), and give each stream a
-//! [`Masker`] (no I/O), a [`MaskingWriter`] or a [`MaskingReader`].
+//! [`Masker`] (no I/O), a [`MaskingWriter`] or a [`MaskingReader`]. When the secrets come and
+//! go while streams run (the tokens of the jobs running now), keep them in a [`Registry`] and
+//! make each stream's masker with [`Registry::masker`].
 //!
 //! ```
 //! use std::io::Write;
@@ -36,18 +38,20 @@
 //!
 //! # Features
 //!
-//! - `cli` (default): the `logmask` command-line filter.
+//! - `cli` (default): the `logmask` command-line filter and command wrapper.
 #![deny(missing_docs)]
 
 mod engine;
 mod error;
 pub mod io;
 mod masker;
+mod registry;
 mod secrets;
 
 pub use error::Error;
 pub use io::{MaskingReader, MaskingWriter};
 pub use masker::Masker;
+pub use registry::Registry;
 pub use secrets::{Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
 
 #[doc = include_str!("../README.md")]

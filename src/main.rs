@@ -1,29 +1,26 @@
-//! `logmask`: mask secrets in a log stream (see README.md and SPEC §5).
+//! `logmask`: mask secrets in a log stream, or in the output of a command (see README.md and
+//! SPEC §5).
+
+mod cli;
 
 use std::ffi::OsString;
-use std::fs::File;
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::os::fd::AsFd;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::Parser;
-use logmask::{MaskingWriter, Secrets};
+use logmask::Registry;
 
-/// Exit status for bad usage or bad secrets.
-const EXIT_USAGE: u8 = 2;
-/// Exit status for an I/O error.
-const EXIT_IO: u8 = 1;
+use cli::pump::{pump, raw, Names};
+use cli::sources::Sources;
+use cli::supervise::{Signals, Supervisor};
+use cli::Failure;
 
-/// The size of each read from standard input.
-const CHUNK: usize = 256 * 1024;
-/// The alignment of the read buffer.
-const PAGE: usize = 4096;
-
-/// Mask secrets in a log stream: standard input to standard output, replacing every
-/// occurrence of every secret with the replacement text.
+/// Mask secrets in a log stream: standard input to standard output, or the standard output
+/// and standard error of COMMAND to ours, replacing every occurrence of every secret with the
+/// replacement text. SIGHUP re-reads the secrets.
 #[derive(Parser, Debug)]
 #[command(name = "logmask", version, about, max_term_width = 100)]
 struct Cli {
@@ -42,28 +39,11 @@ struct Cli {
     /// Shortest secret accepted, in bytes
     #[arg(long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
     min_length: usize,
-}
 
-/// Why the program stops early: the message for stderr and the exit status.
-struct Failure {
-    status: u8,
-    message: String,
-}
-
-impl Failure {
-    fn usage(message: impl Into<String>) -> Self {
-        Failure {
-            status: EXIT_USAGE,
-            message: message.into(),
-        }
-    }
-
-    fn io(what: &str, err: io::Error) -> Self {
-        Failure {
-            status: EXIT_IO,
-            message: format!("{what}: {err}"),
-        }
-    }
+    /// Run COMMAND with its standard output and standard error masked; exit with its status
+    /// (128 + N if signal N killed it); SIGINT and SIGTERM are forwarded to it
+    #[arg(last = true, value_name = "COMMAND")]
+    command: Vec<OsString>,
 }
 
 fn main() -> ExitCode {
@@ -81,10 +61,7 @@ fn main() -> ExitCode {
             return fail(Failure::usage(format!("{first} (try --help)")));
         }
     };
-    match run(&cli) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(failure) => fail(failure),
-    }
+    run(cli).unwrap_or_else(fail)
 }
 
 /// The one place that reports a failure.
@@ -93,84 +70,37 @@ fn fail(failure: Failure) -> ExitCode {
     ExitCode::from(failure.status)
 }
 
-fn run(cli: &Cli) -> Result<(), Failure> {
-    let secrets = Arc::new(load_secrets(cli)?);
-    filter(secrets)
-}
-
-/// Reads and compiles the secrets named on the command line.
-fn load_secrets(cli: &Cli) -> Result<Secrets, Failure> {
-    if cli.env.is_empty() && cli.secrets_file.is_empty() {
-        return Err(Failure::usage(
-            "no secrets given: use -e NAME or -f PATH (try --help)",
-        ));
-    }
-    let mut builder = Secrets::builder();
-    builder
-        .min_len(cli.min_length)
-        .replacement(cli.replacement.as_bytes());
-    for name in &cli.env {
-        let shown = name.to_string_lossy();
-        let value = std::env::var_os(name)
-            .ok_or_else(|| Failure::usage(format!("environment variable {shown} is not set")))?;
-        builder.add_named(format!("env {shown}"), value.as_bytes());
-    }
-    for path in &cli.secrets_file {
-        let text = std::fs::read(path).map_err(|err| {
-            Failure::usage(format!(
-                "cannot read secrets file {}: {err}",
-                path.display()
-            ))
-        })?;
-        builder.add_lines_named(path.display().to_string(), text);
-    }
-    builder
-        .build()
-        .map_err(|err| Failure::usage(err.to_string()))
-}
-
-/// Masks standard input onto standard output, writing each chunk's final output at once.
-fn filter(secrets: Arc<Secrets>) -> Result<(), Failure> {
-    let mut input = raw(io::stdin().as_fd()).map_err(|e| Failure::io("standard input", e))?;
-    let output = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
-    let mut writer = MaskingWriter::new(output, secrets);
-    let mut storage = vec![0; CHUNK + PAGE];
-    let buf = page_aligned(&mut storage);
-    loop {
-        let n = match input.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Failure::io("reading standard input", e)),
-        };
-        // `flush` reports a failed write at once; held-back bytes stay held.
-        if let Err(e) = writer.write_all(&buf[..n]).and_then(|()| writer.flush()) {
-            return quiet_on_closed_output(e);
-        }
-    }
-    match writer.finish() {
-        Ok(_) => Ok(()),
-        Err(e) => quiet_on_closed_output(e),
-    }
-}
-
-/// A reader that went away (`| head`) ends the program quietly; other errors are failures.
-fn quiet_on_closed_output(err: io::Error) -> Result<(), Failure> {
-    if err.kind() == io::ErrorKind::BrokenPipe {
-        Ok(())
+fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    let sources = Sources {
+        env: cli.env,
+        files: cli.secrets_file,
+        min_len: cli.min_length,
+        replacement: cli.replacement,
+    };
+    let registry =
+        Arc::new(Registry::new(sources.load()?).map_err(|e| Failure::usage(e.to_string()))?);
+    if cli.command.is_empty() {
+        filter(registry, sources)
     } else {
-        Err(Failure::io("writing standard output", err))
+        cli::wrap::wrap(&cli.command, registry, sources)
     }
 }
 
-/// The start of `storage` rounded up to a page boundary: the kernel copies into a
-/// page-aligned buffer about twice as fast as into a misaligned one.
-fn page_aligned(storage: &mut [u8]) -> &mut [u8] {
-    let skip = storage.as_ptr().align_offset(PAGE);
-    &mut storage[skip..skip + CHUNK]
-}
-
-/// An unbuffered handle on a standard stream: each read and write is one system call.
-fn raw(fd: std::os::fd::BorrowedFd<'_>) -> io::Result<File> {
-    Ok(File::from(fd.try_clone_to_owned()?))
+/// Masks standard input onto standard output; SIGHUP reloads `sources`.
+fn filter(registry: Arc<Registry>, sources: Sources) -> Result<ExitCode, Failure> {
+    let input = raw(io::stdin().as_fd()).map_err(|e| Failure::io("standard input", e))?;
+    let output = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
+    let supervisor = Supervisor::start(
+        Signals::register(false)?,
+        Arc::clone(&registry),
+        sources,
+        None,
+    );
+    let names = Names {
+        reading: "reading standard input",
+        writing: "writing standard output",
+    };
+    let result = pump(input, output, registry.masker(), names);
+    supervisor.stop();
+    result.map(|()| ExitCode::SUCCESS)
 }

@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::registry::Follow;
 use crate::Secrets;
 
 /// Masks one stream, chunk by chunk, with a shared [`Secrets`] set.
@@ -34,7 +35,10 @@ use crate::Secrets;
 /// ```
 #[derive(Clone)]
 pub struct Masker {
+    /// The set applied to the last chunk.
     secrets: Arc<Secrets>,
+    /// `Some`: `secrets` follows a [`Registry`](crate::Registry), checked at each chunk.
+    follow: Option<Follow>,
     /// The input not yet emitted: the longest suffix of the input so far that is a proper
     /// prefix of some secret (empty at the start and after `finish`). Shorter than the
     /// longest secret.
@@ -56,6 +60,7 @@ impl Masker {
     pub fn new(secrets: Arc<Secrets>) -> Masker {
         Masker {
             secrets,
+            follow: None,
             carry: Vec::new(),
             open: None,
             scratch: Vec::new(),
@@ -63,14 +68,26 @@ impl Masker {
         }
     }
 
-    /// The secrets this masker applies.
+    /// A masker for a new stream that applies the current set of a registry at each chunk.
+    pub(crate) fn following(mut follow: Follow) -> Masker {
+        let secrets = Arc::clone(follow.current());
+        Masker {
+            follow: Some(follow),
+            ..Masker::new(secrets)
+        }
+    }
+
+    /// The secrets this masker applies: for a masker made by a
+    /// [`Registry`](crate::Registry), the set it applied to the last chunk.
     pub fn secrets(&self) -> &Arc<Secrets> {
         &self.secrets
     }
 
     /// Applies `secrets` from the next chunk on; the bytes still held back are judged against
-    /// the new set. Output already emitted is not affected.
+    /// the new set. Output already emitted is not affected. A masker made by a
+    /// [`Registry`](crate::Registry) stops following it.
     pub fn set_secrets(&mut self, secrets: Arc<Secrets>) {
+        self.follow = None;
         self.secrets = secrets;
     }
 
@@ -98,6 +115,12 @@ impl Masker {
     }
 
     fn process(&mut self, input: &[u8], eof: bool, mut out: impl FnMut(&[u8])) {
+        if let Some(follow) = &mut self.follow {
+            let current = follow.current();
+            if !Arc::ptr_eq(current, &self.secrets) {
+                self.secrets = Arc::clone(current);
+            }
+        }
         let secrets = Arc::clone(&self.secrets);
         let engine = secrets.engine();
         let replacement = secrets.replacement();
@@ -190,6 +213,7 @@ impl std::fmt::Debug for Masker {
             .field("secrets", &self.secrets)
             .field("held_back", &self.carry.len())
             .field("mask_pending", &self.open.is_some())
+            .field("follows_registry", &self.follow.is_some())
             .finish_non_exhaustive()
     }
 }

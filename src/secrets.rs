@@ -176,6 +176,19 @@ impl SecretsBuilder {
         self
     }
 
+    /// A builder with the same settings and no secrets.
+    pub(crate) fn without_secrets(&self) -> SecretsBuilder {
+        let mut settings = self.clone();
+        settings.secrets.clear();
+        settings
+    }
+
+    /// Adds the secrets of `other`, with their origins; `other`'s settings are ignored.
+    pub(crate) fn append(&mut self, other: &SecretsBuilder) -> &mut Self {
+        self.secrets.extend(other.secrets.iter().cloned());
+        self
+    }
+
     /// Validates the secrets and compiles them.
     ///
     /// Each secret is masked as given; one that contains line breaks is also masked line by

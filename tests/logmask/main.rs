@@ -6,3 +6,6 @@ mod util;
 mod cases;
 mod cli;
 mod props;
+mod registry;
+#[cfg(feature = "cli")]
+mod wrapper;
