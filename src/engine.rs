@@ -165,6 +165,9 @@ struct Sampler {
     slots_shift: u32,
     /// `(pattern index, offset of the q-gram in it)`, grouped by q-gram.
     entries: Box<[(u32, u32)]>,
+    /// The largest offset in `entries`: an occurrence found by a probe at `at` starts at
+    /// `at - horizon` or later.
+    horizon: usize,
 }
 
 /// A q-gram and where its entries are.
@@ -208,12 +211,30 @@ impl Sampler {
             slots: Box::default(),
             slots_shift: 0,
             entries: Box::default(),
+            horizon: 0,
         };
+        // Any `stride` consecutive offsets of a pattern will do. Tokens often share a
+        // prefix (`glcbt-64_`): index each pattern at the run of offsets whose q-grams the
+        // other patterns share least, so one q-gram does not list thousands of patterns.
+        let mut all: Vec<u64> = patterns
+            .iter()
+            .flat_map(|p| (0..=p.len() - q).map(|o| sampler.gram_at(p, o)))
+            .collect();
+        all.sort_unstable();
+        let popularity =
+            |gram: u64| all.partition_point(|&g| g <= gram) - all.partition_point(|&g| g < gram);
         let mut entries: Vec<(u64, u32, u32)> = Vec::with_capacity(patterns.len() * stride);
+        let mut counts = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
-            for offset in 0..stride {
+            counts.clear();
+            counts.extend((0..=p.len() - q).map(|o| popularity(sampler.gram_at(p, o))));
+            let best = (0..=counts.len() - stride)
+                .min_by_key(|&k| counts[k..k + stride].iter().sum::<usize>())
+                .expect("stride <= len - q + 1");
+            for offset in best..best + stride {
                 entries.push((sampler.gram_at(p, offset), i as u32, offset as u32));
             }
+            sampler.horizon = sampler.horizon.max(best + stride - 1);
         }
         entries.sort_unstable();
         entries.dedup();
@@ -368,36 +389,117 @@ impl Sampler {
     /// Calls `f(start, end)`, in order, for each maximal union of overlapping or touching
     /// occurrences of `patterns` in `hay`.
     fn for_each_union(&self, hay: &[u8], patterns: &[Box<[u8]>], mut f: impl FnMut(usize, usize)) {
-        let s = self.stride;
-        let mut union: Option<(usize, usize)> = None;
+        let mut union = None;
         let mut found = Vec::new();
         self.for_each_hit(hay, |at, gram| {
-            // Occurrences found from here start at `at - s + 1` or later, so a union
-            // ending before that is complete.
-            if let Some((a, b)) = union {
-                if b + s <= at {
-                    f(a, b);
-                    union = None;
+            // Occurrences found from here on start at `at - horizon` or later.
+            settle(
+                &mut found,
+                &mut union,
+                at.saturating_sub(self.horizon),
+                &mut f,
+            );
+            self.verify(hay, at, gram, patterns, &mut found);
+        });
+        settle(&mut found, &mut union, usize::MAX, &mut f);
+    }
+}
+
+/// Merges into `union`, in order of start, the occurrences in `found` that start before
+/// `limit`, and calls `f` for each union that no occurrence starting at `limit` or later can
+/// touch.
+fn settle(
+    found: &mut Vec<(usize, usize)>,
+    union: &mut Option<(usize, usize)>,
+    limit: usize,
+    f: &mut impl FnMut(usize, usize),
+) {
+    found.sort_unstable();
+    let n = found.partition_point(|&(start, _)| start < limit);
+    for (start, end) in found.drain(..n) {
+        *union = Some(match *union {
+            Some((a, b)) if start <= b => (a, b.max(end)),
+            Some((a, b)) => {
+                f(a, b);
+                (start, end)
+            }
+            None => (start, end),
+        });
+    }
+    if let Some((a, b)) = *union {
+        if b < limit {
+            f(a, b);
+            *union = None;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator for the tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    fn occurrences(patterns: &[Box<[u8]>], hay: &[u8]) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        for p in patterns {
+            for s in 0..hay.len() {
+                if hay[s..].starts_with(p) {
+                    out.push((s, s + p.len()));
                 }
             }
-            found.clear();
-            self.verify(hay, at, gram, patterns, &mut found);
-            // Everything found before starts before `at - s + 1`, everything found here at
-            // or after it: merging in order of start keeps `f`'s calls in order.
-            found.sort_unstable();
-            for &(start, end) in &found {
-                union = Some(match union {
-                    Some((a, b)) if start <= b => (a, b.max(end)),
-                    Some((a, b)) => {
-                        f(a, b);
-                        (start, end)
-                    }
-                    None => (start, end),
-                });
+        }
+        out
+    }
+
+    /// Candidates are ordered, disjoint, unions of occurrences, and cover every occurrence,
+    /// for both matchers, with patterns sharing long prefixes (so the sampler indexes them
+    /// at offsets past the start).
+    #[test]
+    fn candidates_cover_every_occurrence_in_order() {
+        let mut seed = 0x1234_5678_9abc_def1;
+        for round in 0..200 {
+            let count = if round % 2 == 0 { 20 } else { 90 };
+            let patterns: Vec<Box<[u8]>> = (0..count)
+                .map(|_| {
+                    let len = 12 + (rng(&mut seed) % 8) as usize;
+                    let mut p = b"glcbt-".to_vec();
+                    p.extend((6..len).map(|_| b"ab"[(rng(&mut seed) % 2) as usize]));
+                    p.into_boxed_slice()
+                })
+                .collect();
+            let engine = Engine::new(patterns.clone());
+            let mut hay = Vec::new();
+            while hay.len() < 300 {
+                match rng(&mut seed) % 3 {
+                    0 => hay.extend_from_slice(&patterns[(rng(&mut seed) % count) as usize]),
+                    1 => hay.extend_from_slice(b"glcbt-"),
+                    _ => hay.push(b"abx"[(rng(&mut seed) % 3) as usize]),
+                }
             }
-        });
-        if let Some((a, b)) = union {
-            f(a, b);
+            let mut candidates = Vec::new();
+            engine.for_each_candidate(&hay, |s, e| candidates.push((s, e)));
+            assert!(
+                candidates.windows(2).all(|w| w[0].1 <= w[1].0),
+                "{candidates:?}"
+            );
+            let occ = occurrences(&engine.sorted, &hay);
+            for &(s, e) in &occ {
+                assert!(
+                    candidates.iter().any(|&(a, b)| a < e && s < b),
+                    "({s}, {e}) missed"
+                );
+            }
+            for &(a, b) in &candidates {
+                let covered = (a..b).all(|i| occ.iter().any(|&(s, e)| s <= i && i < e && a <= s));
+                assert!(covered, "({a}, {b}) is not a union of occurrences");
+            }
         }
     }
 }
