@@ -27,7 +27,8 @@ use crate::{Error, Masker, Secrets, SecretsBuilder};
 /// before the job starts writing.
 ///
 /// Changes made at the same time by several threads are compiled together where they can be,
-/// and when `add` or `remove` returns, its change is published.
+/// and when `add` or `remove` returns, its change is published. A set that streams stop
+/// using is freed by the registry at a later change, never by a stream.
 ///
 /// # Example
 ///
@@ -57,10 +58,18 @@ pub struct Registry {
     current: Arc<ArcSwap<Secrets>>,
     /// What `current` is compiled from.
     state: Mutex<State>,
-    /// The number of the last change that `current` includes. Held while a new set is
-    /// compiled and published, so that sets are published in the order of their changes.
-    /// Lock order: `published` before `state`.
-    published: Mutex<u64>,
+    /// Held while a new set is compiled and published, so that sets are published in the
+    /// order of their changes. Lock order: `published` before `state`.
+    published: Mutex<Published>,
+}
+
+/// What has been published.
+struct Published {
+    /// The number of the last change that `current` includes.
+    change: u64,
+    /// Sets replaced while streams still held them. Each is freed here, by a later change,
+    /// once no stream holds it, so that a stream never pays for freeing an automaton.
+    retired: Vec<Arc<Secrets>>,
 }
 
 /// The base and the active jobs. Invariant: every job's secrets are valid with the base's
@@ -89,7 +98,10 @@ impl Registry {
                 jobs: HashMap::new(),
                 changes: 0,
             }),
-            published: Mutex::new(0),
+            published: Mutex::new(Published {
+                change: 0,
+                retired: Vec::new(),
+            }),
         })
     }
 
@@ -155,8 +167,7 @@ impl Registry {
         state.changes += 1;
         let change = state.changes;
         drop(state);
-        self.current.store(Arc::new(secrets));
-        *published = change;
+        self.swap(&mut published, secrets, change);
         Ok(())
     }
 
@@ -191,7 +202,7 @@ impl Registry {
     /// `change` was published already.
     fn publish(&self, change: u64) {
         let mut published = self.published();
-        if *published >= change {
+        if published.change >= change {
             return;
         }
         let (base, jobs, upto) = {
@@ -204,8 +215,17 @@ impl Registry {
         let secrets = union(&base, &jobs)
             .build()
             .expect("every job's secrets were validated with the base's settings");
-        self.current.store(Arc::new(secrets));
-        *published = upto;
+        self.swap(&mut published, secrets, upto);
+    }
+
+    /// Makes `secrets`, which includes changes up to number `change`, the current set, and
+    /// frees the sets that no stream holds any more.
+    fn swap(&self, published: &mut Published, secrets: Secrets, change: u64) {
+        let old = self.current.swap(Arc::new(secrets));
+        published.change = change;
+        published.retired.push(old);
+        // Only this list can hold a set that has 1 reference: no stream can get it again.
+        published.retired.retain(|set| Arc::strong_count(set) > 1);
     }
 
     fn state(&self) -> MutexGuard<'_, State> {
@@ -214,7 +234,7 @@ impl Registry {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn published(&self) -> MutexGuard<'_, u64> {
+    fn published(&self) -> MutexGuard<'_, Published> {
         self.published
             .lock()
             .unwrap_or_else(PoisonError::into_inner)

@@ -499,3 +499,22 @@ fn set_base_keeps_the_old_set_when_a_job_no_longer_fits() {
     );
     assert_eq!(out, b"*** *** base-secret-00");
 }
+
+/// A stream that moves to a new set does not free the old one (that can take milliseconds
+/// with many tokens): the registry frees it at a later change.
+#[test]
+fn streams_never_free_an_old_set() {
+    let registry = Registry::default();
+    registry.add("a", ["token-of-job-a"]).unwrap();
+    let mut masker = registry.masker();
+    let old = Arc::downgrade(masker.secrets());
+    registry.add("b", ["token-of-job-b"]).unwrap();
+    masker.mask(b"x", |_| {});
+    assert!(!Arc::ptr_eq(masker.secrets(), &old.upgrade().unwrap()));
+    assert!(
+        old.upgrade().is_some(),
+        "the stream let go; the registry keeps it"
+    );
+    registry.remove("b");
+    assert!(old.upgrade().is_none(), "freed by the next change");
+}
