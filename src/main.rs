@@ -42,6 +42,14 @@ struct Cli {
     /// Shortest secret accepted, in bytes
     #[arg(long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
     min_length: usize,
+
+    /// Variants to mask: comma list of base64,url,json, or none
+    #[arg(long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
+    encodings: logmask::Encodings,
+
+    /// Do not mask unregistered tokens by their shape (glpat-…, ghp_…, AKIA…)
+    #[arg(long = "no-token-shapes")]
+    no_token_shapes: bool,
 }
 
 /// Why the program stops early: the message for stderr and the exit status.
@@ -108,7 +116,9 @@ fn load_secrets(cli: &Cli) -> Result<Secrets, Failure> {
     let mut builder = Secrets::builder();
     builder
         .min_len(cli.min_length)
-        .replacement(cli.replacement.as_bytes());
+        .replacement(cli.replacement.as_bytes())
+        .encodings(cli.encodings)
+        .token_shapes(!cli.no_token_shapes);
     for name in &cli.env {
         let shown = name.to_string_lossy();
         let value = std::env::var_os(name)

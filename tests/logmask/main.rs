@@ -5,4 +5,5 @@ mod util;
 
 mod cases;
 mod cli;
+mod encodings;
 mod props;
