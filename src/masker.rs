@@ -52,7 +52,7 @@ pub struct Masker {
     /// extend the open range.
     runs: ClassSet,
     /// Scratch space: `carry` followed by the head of the next chunk, or the tail of the
-    /// input so far. Never longer than twice the longest secret.
+    /// input so far. Never longer than twice `Secrets::max_len`.
     scratch: Vec<u8>,
     /// Scratch space: occurrences that start in `carry`, as `(start, end)`.
     edge: Vec<(usize, usize)>,

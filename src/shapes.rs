@@ -17,7 +17,7 @@
 
 use std::sync::OnceLock;
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
 /// The characters a token body is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -207,17 +207,45 @@ impl ClassSet {
     }
 }
 
-/// The prefix automaton: leftmost-first, so that searching again one byte after each match
-/// start finds every position where a prefix starts (no prefix begins another, see tests).
-fn prefixes() -> &'static AhoCorasick {
-    static PREFIXES: OnceLock<AhoCorasick> = OnceLock::new();
-    PREFIXES.get_or_init(|| {
-        AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(SHAPES.iter().map(|s| s.prefix))
-            .expect("a few short literal prefixes always compile")
-    })
+/// Finds where prefixes start: leftmost-first, so that searching again one byte after each
+/// match start finds every position where a prefix starts (no prefix begins or contains
+/// another, see tests).
+enum Finder {
+    /// The SIMD (Teddy) searcher, many times faster on logs where `g` is common.
+    Packed(packed::Searcher),
+    /// Where the CPU has no Teddy.
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    fn get() -> &'static Finder {
+        static FINDER: OnceLock<Finder> = OnceLock::new();
+        FINDER.get_or_init(|| {
+            let prefixes = SHAPES.iter().map(|s| s.prefix);
+            let packed = packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(prefixes.clone())
+                .build();
+            packed.map(Finder::Packed).unwrap_or_else(|| {
+                let automaton = AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(prefixes)
+                    .expect("a few short literal prefixes always compile");
+                Finder::Automaton(automaton)
+            })
+        })
+    }
+
+    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
+    fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+        let m = match self {
+            Finder::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
+            Finder::Automaton(a) => a.find(Input::new(hay).range(from..))?,
+        };
+        Some((m.start(), &SHAPES[m.pattern()]))
+    }
 }
 
 /// The smallest `i` such that `tail[i..]` is a proper prefix of a shortest token (a partial
@@ -346,15 +374,21 @@ impl<'a> Ranges<'a> {
     /// The first prefix occurrence at or after `next`.
     fn next_prefix(&mut self) -> Option<(usize, &'static Shape)> {
         let c = self.carry.len();
+        let finder = Finder::get();
         if self.next < c {
-            let found = prefixes().find(Input::new(self.edge).range(self.next..));
-            match found {
-                Some(m) if m.start() < c => return Some((m.start(), &SHAPES[m.pattern()])),
+            match finder.find(self.edge, self.next) {
+                Some((start, shape)) if start < c => return Some((start, shape)),
                 _ => self.next = c,
             }
         }
-        let m = prefixes().find(Input::new(self.input).range(self.next - c..))?;
-        Some((c + m.start(), &SHAPES[m.pattern()]))
+        match finder.find(self.input, self.next - c) {
+            Some((start, shape)) => Some((c + start, shape)),
+            None => {
+                // No prefix is left: later calls must not search again.
+                self.next = self.len();
+                None
+            }
+        }
     }
 
     /// The end of the run of `class` characters that starts at `from`.
