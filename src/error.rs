@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-/// Why a set of secrets could not be built.
+/// Why a set of secrets could not be built, or a setting could not be parsed.
 ///
 /// The message names a secret by its origin (`env CI_JOB_TOKEN`, `secrets.txt line 3`) or,
 /// where none was given, by its position, and by its length. It never contains the value,
@@ -23,6 +23,15 @@ pub(crate) enum ErrorKind {
     },
     #[error("{origin} occurs inside the replacement text, so the output would show it")]
     InReplacement { origin: Origin },
+    #[error(
+        "an encoded form of {origin} occurs inside the replacement text, so the output would \
+         show it (choose another replacement, or fewer encodings)"
+    )]
+    EncodedInReplacement { origin: Origin },
+    #[error(
+        "unknown encoding {name:?} (expected a comma list of base64, url, json, or none alone)"
+    )]
+    BadEncodings { name: String },
 }
 
 /// Where a secret came from: a name given by the caller, or its position among the secrets.
@@ -53,9 +62,18 @@ impl Error {
         matches!(self.kind, ErrorKind::TooShort { .. })
     }
 
-    /// Whether the error is a secret that occurs inside the replacement text.
+    /// Whether the error is a secret, or one of its encoded variants, that occurs inside the
+    /// replacement text.
     pub fn is_in_replacement(&self) -> bool {
-        matches!(self.kind, ErrorKind::InReplacement { .. })
+        matches!(
+            self.kind,
+            ErrorKind::InReplacement { .. } | ErrorKind::EncodedInReplacement { .. }
+        )
+    }
+
+    /// Whether the error is a list of encodings that could not be parsed.
+    pub fn is_bad_encodings(&self) -> bool {
+        matches!(self.kind, ErrorKind::BadEncodings { .. })
     }
 }
 

@@ -11,6 +11,11 @@
 //!   input or its line lengths.
 //! - **Prompt.** After each chunk, everything is emitted except the few bytes that could
 //!   still begin a secret.
+//! - **Beyond exact values.** Each secret is also masked in its encoded forms (the stable
+//!   parts of its base64 encodings, percent-encoded, JSON-escaped; see [`Encodings`]), and
+//!   well-known token shapes (`glpat-…`, `ghp_…`, `AKIA…`) are masked even when their value
+//!   was never added; both are on by default and can be switched off in the
+//!   [`SecretsBuilder`].
 //!
 //! Build a [`Secrets`] set once, share it by [`Arc`](std::sync::Arc), and give each stream a
 //! [`Masker`] (no I/O), a [`MaskingWriter`] or a [`MaskingReader`]. When the secrets come and
@@ -47,12 +52,15 @@ pub mod io;
 mod masker;
 mod registry;
 mod secrets;
+mod shapes;
+mod variants;
 
 pub use error::Error;
 pub use io::{MaskingReader, MaskingWriter};
 pub use masker::Masker;
 pub use registry::Registry;
 pub use secrets::{Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
+pub use variants::Encodings;
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

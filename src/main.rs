@@ -40,6 +40,14 @@ struct Cli {
     #[arg(long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
     min_length: usize,
 
+    /// Variants to mask: comma list of base64,url,json, or none
+    #[arg(long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
+    encodings: logmask::Encodings,
+
+    /// Do not mask unregistered tokens by their shape (glpat-…, ghp_…, AKIA…)
+    #[arg(long = "no-token-shapes")]
+    no_token_shapes: bool,
+
     /// Run COMMAND with its standard output and standard error masked; exit with its status
     /// (128 + N if signal N killed it); SIGINT and SIGTERM are forwarded to it
     #[arg(last = true, value_name = "COMMAND")]
@@ -76,6 +84,8 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         files: cli.secrets_file,
         min_len: cli.min_length,
         replacement: cli.replacement,
+        encodings: cli.encodings,
+        token_shapes: !cli.no_token_shapes,
     };
     let registry =
         Arc::new(Registry::new(sources.load()?).map_err(|e| Failure::usage(e.to_string()))?);

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::registry::Follow;
+use crate::shapes::{self, ClassSet};
 use crate::Secrets;
 
 /// Masks one stream, chunk by chunk, with a shared [`Secrets`] set.
@@ -10,9 +11,11 @@ use crate::Secrets;
 /// The output is the same however the input is split (down to one byte at a time), and equals
 /// masking the whole stream at once: every occurrence of every secret, overlapping ones
 /// included, is found; overlapping or touching occurrences merge into one range; each range
-/// is replaced by the replacement text once. After each chunk everything is emitted except
-/// the bytes that a later byte could still turn into a masked range (the longest suffix that
-/// is a proper prefix of a secret), so memory is bounded by the longest secret.
+/// is replaced by the replacement text once. Encoded variants are secrets like the others;
+/// a token shape's range (prefix and body) joins the same union. After each chunk everything
+/// is emitted except the bytes that a later byte could still turn into a masked range (the
+/// longest suffix that is a proper prefix of a secret or of a shortest token), so memory is
+/// bounded by [`Secrets::max_len`].
 ///
 /// A `Masker` does no I/O and never fails: output goes to a callback, as pieces that borrow
 /// the input wherever it passes through unchanged.
@@ -40,16 +43,20 @@ pub struct Masker {
     /// `Some`: `secrets` follows a [`Registry`](crate::Registry), checked at each chunk.
     follow: Option<Follow>,
     /// The input not yet emitted: the longest suffix of the input so far that is a proper
-    /// prefix of some secret (empty at the start and after `finish`). Shorter than the
-    /// longest secret.
+    /// prefix of some secret or shortest token (empty at the start and after `finish`).
+    /// Shorter than `Secrets::max_len`.
     carry: Vec<u8>,
     /// `Some(end)`: a masked range that began at or before the start of `carry` and ends at
     /// `carry[end]` (`end <= carry.len()`) is still open, because an occurrence starting in
     /// `carry[..=end]` would merge with it. Its replacement has not been emitted, and the
     /// input before `carry` that it covers has been dropped.
     open: Option<usize>,
+    /// The token classes in which a masked token body reaches the end of the input so far.
+    /// Non-empty only when `open == Some(carry.len())`: the next bytes of these classes
+    /// extend the open range.
+    runs: ClassSet,
     /// Scratch space: `carry` followed by the head of the next chunk, or the tail of the
-    /// input so far. Never longer than twice the longest secret.
+    /// input so far. Never longer than twice `Secrets::max_len`.
     scratch: Vec<u8>,
     /// Scratch space: occurrences that start in `carry`, as `(start, end)`.
     edge: Vec<(usize, usize)>,
@@ -63,6 +70,7 @@ impl Masker {
             follow: None,
             carry: Vec::new(),
             open: None,
+            runs: ClassSet::EMPTY,
             scratch: Vec::new(),
             edge: Vec::new(),
         }
@@ -111,7 +119,7 @@ impl Masker {
     /// completed is plain text) and resets the masker for a new stream.
     pub fn finish(&mut self, out: impl FnMut(&[u8])) {
         self.process(&[], true, out);
-        debug_assert!(self.carry.is_empty() && self.open.is_none());
+        debug_assert!(self.carry.is_empty() && self.open.is_none() && self.runs.is_empty());
     }
 
     fn process(&mut self, input: &[u8], eof: bool, mut out: impl FnMut(&[u8])) {
@@ -121,8 +129,10 @@ impl Masker {
                 self.secrets = Arc::clone(current);
             }
         }
+        debug_assert!(self.runs.is_empty() || self.open == Some(self.carry.len()));
         let secrets = Arc::clone(&self.secrets);
         let engine = secrets.engine();
+        let token_shapes = secrets.token_shapes();
         let replacement = secrets.replacement();
         let max_len = engine.max_len();
         let keep = max_len.saturating_sub(1);
@@ -133,15 +143,21 @@ impl Masker {
         // `held` is where the bytes that a later byte could still complete begin.
         let held = if eof {
             total
-        } else if input.len() >= keep {
-            let from = input.len() - keep;
-            c + from + engine.held_start(&input[from..])
         } else {
-            let from = total.saturating_sub(keep);
-            self.scratch.clear();
-            self.scratch.extend_from_slice(&self.carry[from.min(c)..]);
-            self.scratch.extend_from_slice(input);
-            from + engine.held_start(&self.scratch)
+            let (carry, scratch) = (&self.carry, &mut self.scratch);
+            let held = held_in_tail(carry, input, keep, scratch, |t| engine.held_start(t));
+            if token_shapes {
+                let window = shapes::MAX_TOKEN - 1;
+                held.min(held_in_tail(
+                    carry,
+                    input,
+                    window,
+                    scratch,
+                    shapes::held_start,
+                ))
+            } else {
+                held
+            }
         };
         // A range ending at `hold` or later could still grow.
         let hold = if eof { usize::MAX } else { held };
@@ -173,7 +189,11 @@ impl Masker {
             stopped: false,
             out: &mut out,
         };
+        // Token ranges join in order of start, before the secrets' ranges that start later.
+        let mut tokens = token_shapes
+            .then(|| shapes::Ranges::new(&self.carry, input, self.runs, eof, &mut self.scratch));
         for &(s, e) in &self.edge {
+            feed_tokens(&mut tokens, &mut emit, s);
             emit.range(s, e);
         }
         // Occurrences inside `input`: each overlaps one of the candidates, so the union of
@@ -192,9 +212,19 @@ impl Masker {
                     hi = hi.max(b);
                 }
             });
+            feed_tokens(&mut tokens, &mut emit, c + lo);
             emit.range(c + lo, c + hi);
         });
+        feed_tokens(&mut tokens, &mut emit, usize::MAX);
+        let ongoing = tokens.map_or(ClassSet::EMPTY, |t| t.ongoing());
         self.open = emit.end(held);
+        // Token bodies that reach the end continue the open range only if it reaches the end
+        // too (otherwise they start in the held bytes and are found again).
+        self.runs = if self.open == Some(total - held) {
+            ongoing
+        } else {
+            ClassSet::EMPTY
+        };
 
         // The new carry is `text[held..]`.
         if held >= c {
@@ -203,6 +233,44 @@ impl Masker {
         } else {
             self.carry.drain(..held);
             self.carry.extend_from_slice(input);
+        }
+    }
+}
+
+/// The start of the longest suffix of `carry ++ input` that `held_start` picks from the last
+/// `window` bytes, counted from the start of `carry`.
+fn held_in_tail(
+    carry: &[u8],
+    input: &[u8],
+    window: usize,
+    scratch: &mut Vec<u8>,
+    held_start: impl Fn(&[u8]) -> usize,
+) -> usize {
+    let c = carry.len();
+    if input.len() >= window {
+        let from = input.len() - window;
+        c + from + held_start(&input[from..])
+    } else {
+        let from = (c + input.len()).saturating_sub(window);
+        scratch.clear();
+        scratch.extend_from_slice(&carry[from.min(c)..]);
+        scratch.extend_from_slice(input);
+        from + held_start(scratch)
+    }
+}
+
+/// Passes to `emit` the token ranges that start at or before `upto`.
+fn feed_tokens<F: FnMut(&[u8])>(
+    tokens: &mut Option<shapes::Ranges<'_>>,
+    emit: &mut Emitter<'_, F>,
+    upto: usize,
+) {
+    if let Some(tokens) = tokens {
+        while !emit.stopped {
+            match tokens.take_upto(upto) {
+                Some((s, e)) => emit.range(s, e),
+                None => break,
+            }
         }
     }
 }

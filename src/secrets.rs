@@ -4,6 +4,8 @@ use std::fmt;
 
 use crate::engine::Engine;
 use crate::error::{Error, ErrorKind, Origin};
+use crate::shapes;
+use crate::variants::{add_variants, Encodings};
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
@@ -19,8 +21,12 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 /// # Example
 ///
 /// ```
+/// use logmask::Encodings;
+///
 /// let secrets = logmask::Secrets::builder()
 ///     .add_named("env CI_JOB_TOKEN", "glcbt-64_s3cr3tvalue")
+///     .encodings(Encodings::NONE)
+///     .token_shapes(false)
 ///     .build()?;
 /// assert_eq!(secrets.max_len(), 20);
 /// # Ok::<(), logmask::Error>(())
@@ -29,6 +35,8 @@ pub struct Secrets {
     engine: Engine,
     replacement: Box<[u8]>,
     min_len: usize,
+    encodings: Encodings,
+    token_shapes: bool,
 }
 
 impl Secrets {
@@ -54,19 +62,37 @@ impl Secrets {
         builder.build()
     }
 
-    /// The number of distinct byte strings masked (secrets and the lines of multi-line ones).
+    /// The number of distinct byte strings masked: the secrets, the lines of multi-line ones,
+    /// and their encoded variants (token shapes are not counted).
     pub fn len(&self) -> usize {
         self.engine.len()
     }
 
-    /// Whether nothing is masked.
+    /// Whether no byte string is masked (token shapes may still be).
     pub fn is_empty(&self) -> bool {
         self.engine.len() == 0
     }
 
-    /// The length of the longest masked byte string; a stream holds back fewer bytes.
+    /// The length of the longest byte string a stream must see whole before it can mask it:
+    /// the longest secret or encoded variant, or, with token shapes on, the longest shortest
+    /// token. A stream holds back fewer bytes.
     pub fn max_len(&self) -> usize {
-        self.engine.max_len()
+        let shapes = if self.token_shapes {
+            shapes::MAX_TOKEN
+        } else {
+            0
+        };
+        self.engine.max_len().max(shapes)
+    }
+
+    /// The encoded variants masked along with each secret.
+    pub fn encodings(&self) -> Encodings {
+        self.encodings
+    }
+
+    /// Whether well-known token shapes are masked.
+    pub fn token_shapes(&self) -> bool {
+        self.token_shapes
     }
 
     /// The shortest secret this set accepted.
@@ -96,6 +122,8 @@ impl fmt::Debug for Secrets {
             .field("max_len", &self.max_len())
             .field("min_len", &self.min_len)
             .field("replacement", &String::from_utf8_lossy(&self.replacement))
+            .field("encodings", &self.encodings)
+            .field("token_shapes", &self.token_shapes)
             .finish_non_exhaustive()
     }
 }
@@ -105,6 +133,8 @@ impl fmt::Debug for Secrets {
 pub struct SecretsBuilder {
     min_len: usize,
     replacement: Vec<u8>,
+    encodings: Encodings,
+    token_shapes: bool,
     secrets: Vec<(Origin, Vec<u8>)>,
 }
 
@@ -115,11 +145,14 @@ impl Default for SecretsBuilder {
 }
 
 impl SecretsBuilder {
-    /// A builder with the default minimum length (8) and replacement (`[MASKED]`).
+    /// A builder with the default minimum length (8) and replacement (`[MASKED]`), all
+    /// encoded variants and the token shapes.
     pub fn new() -> Self {
         SecretsBuilder {
             min_len: DEFAULT_MIN_LEN,
             replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
+            encodings: Encodings::ALL,
+            token_shapes: true,
             secrets: Vec::new(),
         }
     }
@@ -133,6 +166,22 @@ impl SecretsBuilder {
     /// Sets the text that replaces each masked range.
     pub fn replacement(&mut self, replacement: impl AsRef<[u8]>) -> &mut Self {
         self.replacement = replacement.as_ref().to_vec();
+        self
+    }
+
+    /// Selects the encoded variants masked along with each secret (default
+    /// [`Encodings::ALL`]): the stable parts of its base64 encodings, its percent-encoded and
+    /// its JSON-escaped forms, each where it differs from the secret and is at least the
+    /// minimum length long.
+    pub fn encodings(&mut self, encodings: Encodings) -> &mut Self {
+        self.encodings = encodings;
+        self
+    }
+
+    /// Whether well-known token shapes (`glpat-…`, `ghp_…`, `AKIA…` and others) are masked
+    /// even when their value was never added (default `true`).
+    pub fn token_shapes(&mut self, on: bool) -> &mut Self {
+        self.token_shapes = on;
         self
     }
 
@@ -192,15 +241,17 @@ impl SecretsBuilder {
     /// Validates the secrets and compiles them.
     ///
     /// Each secret is masked as given; one that contains line breaks is also masked line by
-    /// line, for each of its lines (without `\r`) at least the minimum length long. Duplicates
-    /// are harmless.
+    /// line, for each of its lines (without `\r`) at least the minimum length long. Each of
+    /// these byte strings is also masked in the selected encodings. Duplicates are harmless.
     ///
     /// # Errors
     ///
     /// A secret shorter than the minimum length, or one that occurs inside the replacement
-    /// text. The error names the secret by its origin, never by its value.
+    /// text, as given or in one of the selected encodings. The error names the secret by its
+    /// origin, never by its value.
     pub fn build(&self) -> Result<Secrets, Error> {
         let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
+        let mut variants = Vec::new();
         for (origin, secret) in &self.secrets {
             if secret.len() < self.min_len {
                 return Err(Error::new(ErrorKind::TooShort {
@@ -227,11 +278,22 @@ impl SecretsBuilder {
                     origin: origin.clone(),
                 }));
             }
+            for plain in &patterns[start..] {
+                add_variants(plain, self.encodings, self.min_len, &mut variants);
+            }
+            if variants.iter().any(|v| contains(&self.replacement, v)) {
+                return Err(Error::new(ErrorKind::EncodedInReplacement {
+                    origin: origin.clone(),
+                }));
+            }
+            patterns.append(&mut variants);
         }
         Ok(Secrets {
             engine: Engine::new(patterns),
             replacement: self.replacement.as_slice().into(),
             min_len: self.min_len,
+            encodings: self.encodings,
+            token_shapes: self.token_shapes,
         })
     }
 }
@@ -242,6 +304,8 @@ impl fmt::Debug for SecretsBuilder {
             .field("secrets", &self.secrets.len())
             .field("min_len", &self.min_len)
             .field("replacement", &String::from_utf8_lossy(&self.replacement))
+            .field("encodings", &self.encodings)
+            .field("token_shapes", &self.token_shapes)
             .finish()
     }
 }
@@ -275,10 +339,53 @@ mod tests {
     fn multi_line_secret_adds_long_lines_only() {
         let s = Secrets::builder()
             .add("-----BEGIN KEY-----\r\nAAAAAAAAAAAA\r\n}\r\n")
+            .encodings(Encodings::NONE)
             .build()
             .unwrap();
         // whole value, "-----BEGIN KEY-----", "AAAAAAAAAAAA"; "}" is too short.
         assert_eq!(s.len(), 3);
+    }
+
+    #[test]
+    fn variants_join_the_patterns() {
+        let mut b = Secrets::builder();
+        b.add("p/ss\"w0rd");
+        // The percent forms (upper and lower case) and the JSON form; base64 adds at most six.
+        let urls = b
+            .encodings(Encodings::URL | Encodings::JSON)
+            .build()
+            .unwrap();
+        assert_eq!(urls.len(), 4);
+        let all = b.encodings(Encodings::ALL).build().unwrap();
+        assert!(all.len() > 4 && all.len() <= 10);
+        assert_eq!(all.encodings(), Encodings::ALL);
+        // A variant longer than every secret raises the hold-back bound.
+        let b64 = b.token_shapes(false).build().unwrap();
+        assert_eq!(b64.max_len(), "p%2Fss%22w0rd".len());
+        assert!(!b64.token_shapes());
+        b.token_shapes(true);
+        assert_eq!(b.build().unwrap().max_len(), shapes::MAX_TOKEN);
+    }
+
+    #[test]
+    fn encoded_form_inside_the_replacement_is_refused() {
+        // The percent form of "a b c d e" is "a%20b%20c%20d%20e".
+        let mut b = Secrets::builder();
+        b.replacement("<a%20b%20c%20d%20e>")
+            .add_named("env S", "a b c d e");
+        let err = b.build().unwrap_err();
+        assert!(err.is_in_replacement());
+        let msg = format!("{err} {err:?}");
+        assert!(
+            msg.contains("encoded form of the secret from env S"),
+            "{msg}"
+        );
+        assert!(
+            !msg.contains("a b c d e") && !msg.contains("a%20b"),
+            "{msg}"
+        );
+        // Without that encoding the replacement is fine.
+        assert!(b.encodings(Encodings::BASE64).build().is_ok());
     }
 
     #[test]

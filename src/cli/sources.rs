@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 
-use logmask::{Secrets, SecretsBuilder};
+use logmask::{Encodings, Secrets, SecretsBuilder};
 
 use super::Failure;
 
@@ -16,6 +16,8 @@ pub struct Sources {
     pub files: Vec<PathBuf>,
     pub min_len: usize,
     pub replacement: OsString,
+    pub encodings: Encodings,
+    pub token_shapes: bool,
 }
 
 impl Sources {
@@ -34,7 +36,9 @@ impl Sources {
         let mut builder = Secrets::builder();
         builder
             .min_len(self.min_len)
-            .replacement(self.replacement.as_bytes());
+            .replacement(self.replacement.as_bytes())
+            .encodings(self.encodings)
+            .token_shapes(self.token_shapes);
         for name in &self.env {
             let shown = name.to_string_lossy();
             let value = std::env::var_os(name).ok_or_else(|| {

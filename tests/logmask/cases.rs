@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use logmask::{Masker, MaskingReader, MaskingWriter, Secrets};
 
-use crate::util::{compile, expected, stream};
+use crate::util::{compile, compile_with, expected, stream, Rules};
 
 fn v(items: &[&str]) -> Vec<Vec<u8>> {
     items.iter().map(|s| s.as_bytes().to_vec()).collect()
@@ -152,8 +152,10 @@ fn after(masker: &mut Masker, chunk: &str) -> (String, usize) {
     (String::from_utf8(out).unwrap(), masker.held_back())
 }
 
+/// A masker for the exact secrets only: these cases pin the hold-back of SPEC §3, which the
+/// variants and token shapes would lengthen (`encodings.rs` covers those).
 fn masker(secrets: &[&str]) -> Masker {
-    Masker::new(compile(&v(secrets), 8))
+    Masker::new(compile_with(&v(secrets), 8, Rules::NONE))
 }
 
 #[test]

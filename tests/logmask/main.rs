@@ -5,6 +5,7 @@ mod util;
 
 mod cases;
 mod cli;
+mod encodings;
 mod props;
 mod registry;
 #[cfg(feature = "cli")]

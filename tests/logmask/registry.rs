@@ -61,7 +61,7 @@ fn job(i: usize) -> String {
 
 /// What the reference masks `text` to when `active` are the secrets.
 fn reference(active: &[Vec<u8>], text: &[u8]) -> Vec<u8> {
-    naive::mask(&naive::patterns(active, 8), text, b"[MASKED]")
+    crate::util::expected(active, 8, text)
 }
 
 /// Every set the registry published, in order, with the secrets it holds.

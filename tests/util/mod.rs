@@ -5,26 +5,75 @@ pub mod naive;
 
 use std::sync::Arc;
 
-use logmask::{Masker, Secrets};
+use logmask::{Encodings, Masker, Secrets};
 
-/// Compiles `secrets` with minimum length `min_len` and the default replacement.
+pub use naive::{Reference, Rules};
+
+/// Compiles `secrets` with minimum length `min_len`, the default replacement and the default
+/// rules (every encoded variant, token shapes on).
 pub fn compile(secrets: &[Vec<u8>], min_len: usize) -> Arc<Secrets> {
+    compile_with(secrets, min_len, Rules::ALL)
+}
+
+/// Compiles `secrets` with minimum length `min_len` under `rules`.
+pub fn compile_with(secrets: &[Vec<u8>], min_len: usize, rules: Rules) -> Arc<Secrets> {
+    let mut encodings = Encodings::NONE;
+    for (on, e) in [
+        (rules.base64, Encodings::BASE64),
+        (rules.url, Encodings::URL),
+        (rules.json, Encodings::JSON),
+    ] {
+        if on {
+            encodings |= e;
+        }
+    }
     let mut b = Secrets::builder();
-    b.min_len(min_len);
+    b.min_len(min_len)
+        .encodings(encodings)
+        .token_shapes(rules.shapes);
     for s in secrets {
         b.add(s);
     }
     Arc::new(b.build().expect("valid secrets"))
 }
 
-/// What the reference says for `input`.
+/// What the reference says for `input` under the default rules.
 pub fn expected(secrets: &[Vec<u8>], min_len: usize, input: &[u8]) -> Vec<u8> {
-    naive::mask(&naive::patterns(secrets, min_len), input, b"[MASKED]")
+    Reference::new(secrets, min_len, Rules::ALL).mask(input, b"[MASKED]")
 }
 
 /// Streams `input` through a `Masker` in chunks of the given sizes (cycled; 0 means an empty
 /// chunk), checking the hold-back bound after each chunk.
 pub fn stream(secrets: &Arc<Secrets>, input: &[u8], sizes: &[usize]) -> Vec<u8> {
+    let bound = secrets.max_len().max(1);
+    stream_checked(secrets, input, sizes, |_, held| assert!(held < bound))
+}
+
+/// As [`stream`], checking after each chunk that exactly the bytes the reference says a
+/// later byte could still change are held back (SPEC §3, minimal hold-back).
+pub fn stream_minimal(
+    secrets: &Arc<Secrets>,
+    reference: &Reference,
+    input: &[u8],
+    sizes: &[usize],
+) -> Vec<u8> {
+    stream_checked(secrets, input, sizes, |fed, held| {
+        assert_eq!(
+            held,
+            reference.held(&input[..fed]),
+            "held back after {fed} bytes"
+        );
+    })
+}
+
+/// Streams `input` as [`stream`] does, calling `check(bytes fed so far, held_back())` after
+/// each chunk.
+fn stream_checked(
+    secrets: &Arc<Secrets>,
+    input: &[u8],
+    sizes: &[usize],
+    mut check: impl FnMut(usize, usize),
+) -> Vec<u8> {
     let mut masker = Masker::new(Arc::clone(secrets));
     let mut out = Vec::new();
     let mut rest = input;
@@ -37,8 +86,8 @@ pub fn stream(secrets: &Arc<Secrets>, input: &[u8], sizes: &[usize]) -> Vec<u8> 
             .min(rest.len());
         i += 1;
         masker.mask(&rest[..n], |p| out.extend_from_slice(p));
-        assert!(masker.held_back() < secrets.max_len().max(1));
         rest = &rest[n..];
+        check(input.len() - rest.len(), masker.held_back());
         if i > 4 * input.len() + 8 {
             // Only zero sizes: feed the rest at once.
             masker.mask(rest, |p| out.extend_from_slice(p));

@@ -1,6 +1,9 @@
 //! The reference semantics of SPEC §2, written as plainly as possible: find every occurrence
 //! of every pattern by brute force, merge overlapping or touching ranges, replace each merged
-//! range once. Shared by the integration tests and the fuzz targets.
+//! range once. The rules of SPEC §4 ([`Reference`]) are written independently of the
+//! library: base64 six bits at a time, its stable part by comparing encodings between
+//! different neighbours, tokens by trying every prefix at every position. Shared by the
+//! integration tests and the fuzz targets.
 
 /// The byte strings a set of secrets masks (SPEC §1): each secret, and for a secret with line
 /// breaks each of its lines (without a trailing `\r`) at least `min_len` long.
@@ -36,9 +39,255 @@ pub fn occurrences(patterns: &[Vec<u8>], input: &[u8]) -> Vec<(usize, usize)> {
 /// `input` with each maximal union of occurrences (overlapping or touching ranges merged)
 /// replaced by `replacement`.
 pub fn mask(patterns: &[Vec<u8>], input: &[u8], replacement: &[u8]) -> Vec<u8> {
-    // Touching ranges leave no unmasked byte between them, so they form one run.
+    mask_ranges(&occurrences(patterns, input), input, replacement)
+}
+
+/// Which of SPEC §4's rules the reference applies: the encoded variants (base64 in both
+/// alphabets, percent-encoding, JSON escaping) and the token shapes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rules {
+    pub base64: bool,
+    pub url: bool,
+    pub json: bool,
+    pub shapes: bool,
+}
+
+impl Rules {
+    /// Everything, as the library's defaults.
+    pub const ALL: Rules = Rules {
+        base64: true,
+        url: true,
+        json: true,
+        shapes: true,
+    };
+    /// The exact values only.
+    pub const NONE: Rules = Rules {
+        base64: false,
+        url: false,
+        json: false,
+        shapes: false,
+    };
+}
+
+/// The reference for one set of secrets under some rules.
+#[derive(Clone, Debug)]
+pub struct Reference {
+    /// Every byte string masked literally: the patterns and their variants.
+    pub patterns: Vec<Vec<u8>>,
+    pub shapes: bool,
+}
+
+impl Reference {
+    pub fn new(secrets: &[Vec<u8>], min_len: usize, rules: Rules) -> Reference {
+        let mut all = Vec::new();
+        for p in patterns(secrets, min_len) {
+            all.extend(variants(&p, min_len, rules));
+            all.push(p);
+        }
+        Reference {
+            patterns: all,
+            shapes: rules.shapes,
+        }
+    }
+
+    /// Every masked range: the occurrences of the patterns and the tokens.
+    pub fn ranges(&self, input: &[u8]) -> Vec<(usize, usize)> {
+        let mut ranges = occurrences(&self.patterns, input);
+        if self.shapes {
+            ranges.extend(tokens(input));
+        }
+        ranges
+    }
+
+    pub fn mask(&self, input: &[u8], replacement: &[u8]) -> Vec<u8> {
+        mask_ranges(&self.ranges(input), input, replacement)
+    }
+
+    /// The minimal hold-back after `text` (SPEC §3): the length of the longest suffix that a
+    /// later byte could complete into a pattern or a shortest token.
+    pub fn held(&self, text: &[u8]) -> usize {
+        let could_grow = |s: &[u8]| {
+            self.patterns
+                .iter()
+                .any(|p| p.len() > s.len() && p.starts_with(s))
+                || (self.shapes
+                    && TOKENS.iter().any(|&(prefix, class, min)| {
+                        let prefix = prefix.as_bytes();
+                        if s.len() <= prefix.len() {
+                            prefix.starts_with(s)
+                        } else {
+                            s.starts_with(prefix)
+                                && s.len() - prefix.len() < min
+                                && s[prefix.len()..]
+                                    .iter()
+                                    .all(|b| class.as_bytes().contains(b))
+                        }
+                    }))
+        };
+        // A suffix longer than every pattern and every shortest token cannot grow into one.
+        let longest = self
+            .patterns
+            .iter()
+            .map(Vec::len)
+            .max()
+            .unwrap_or(0)
+            .max(100);
+        (text.len().saturating_sub(longest)..text.len())
+            .find(|&i| could_grow(&text[i..]))
+            .map_or(0, |i| text.len() - i)
+    }
+}
+
+/// The encoded variants of `secret` under `rules` that differ from it and are at least
+/// `min_len` long, computed the plainest way.
+pub fn variants(secret: &[u8], min_len: usize, rules: Rules) -> Vec<Vec<u8>> {
+    let mut out = Vec::new();
+    if rules.base64 {
+        for alphabet in [STANDARD, URL_SAFE] {
+            for offset in 0..3 {
+                out.push(base64_stable(secret, offset, alphabet));
+            }
+        }
+    }
+    if rules.url {
+        out.push(percent(secret, false));
+        out.push(percent(secret, true));
+    }
+    if rules.json {
+        out.push(json(secret));
+    }
+    out.retain(|v| v.len() >= min_len && v != secret);
+    out
+}
+
+pub const STANDARD: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+pub const URL_SAFE: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/// Base64 without padding, six bits at a time.
+pub fn base64(bytes: &[u8], alphabet: &[u8; 64]) -> Vec<u8> {
+    let bits: Vec<u8> = bytes
+        .iter()
+        .flat_map(|&b| (0..8).rev().map(move |i| (b >> i) & 1))
+        .collect();
+    bits.chunks(6)
+        .map(|six| {
+            let v = (0..6).fold(0, |v, i| v << 1 | six.get(i).copied().unwrap_or(0));
+            alphabet[v as usize]
+        })
+        .collect()
+}
+
+/// The characters of the base64 encoding of `secret`, placed `offset` bytes into a 3-byte
+/// group, that stay the same whatever its neighbours are: encode it once between zero bytes
+/// and once between 0xff bytes and keep the characters that agree.
+fn base64_stable(secret: &[u8], offset: usize, alphabet: &[u8; 64]) -> Vec<u8> {
+    let with = |fill: u8| {
+        let text = [&vec![fill; offset][..], secret, &[fill; 3]].concat();
+        base64(&text, alphabet)
+    };
+    let (zeros, ones) = (with(0), with(0xff));
+    let same: Vec<usize> = (0..zeros.len()).filter(|&i| zeros[i] == ones[i]).collect();
+    match (same.first(), same.last()) {
+        (Some(&a), Some(&b)) => {
+            assert_eq!(
+                b - a + 1,
+                same.len(),
+                "the stable characters are contiguous"
+            );
+            zeros[a..=b].to_vec()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// RFC 3986 percent-encoding of everything but the unreserved bytes.
+pub fn percent(secret: &[u8], lower: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in secret {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b);
+        } else if lower {
+            out.extend(format!("%{b:02x}").bytes());
+        } else {
+            out.extend(format!("%{b:02X}").bytes());
+        }
+    }
+    out
+}
+
+/// The inside of a JSON string, as `JSON.stringify` writes it (bytes above 0x7f kept).
+pub fn json(secret: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in secret {
+        match b {
+            b'"' | b'\\' => out.extend([b'\\', b]),
+            b'\n' => out.extend(*b"\\n"),
+            b'\r' => out.extend(*b"\\r"),
+            b'\t' => out.extend(*b"\\t"),
+            8 => out.extend(*b"\\b"),
+            12 => out.extend(*b"\\f"),
+            0..=31 => out.extend(format!("\\u{:04x}", b).bytes()),
+            _ => out.push(b),
+        }
+    }
+    out
+}
+
+const GITLAB: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_.-";
+const GITHUB: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const GITHUB_PAT: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_";
+const SLACK: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-";
+const AWS: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+/// The token shapes of the README's table: prefix, body characters, shortest body.
+pub const TOKENS: [(&str, &str, usize); 19] = [
+    ("glpat-", GITLAB, 20),
+    ("glcbt-", GITLAB, 22),
+    ("gldt-", GITLAB, 20),
+    ("glrt-", GITLAB, 20),
+    ("glptt-", GITLAB, 40),
+    ("glft-", GITLAB, 20),
+    ("glsoat-", GITLAB, 20),
+    ("glimt-", GITLAB, 25),
+    ("glagent-", GITLAB, 50),
+    ("gloas-", GITLAB, 64),
+    ("ghp_", GITHUB, 36),
+    ("gho_", GITHUB, 36),
+    ("ghu_", GITHUB, 36),
+    ("ghs_", GITHUB, 36),
+    ("ghr_", GITHUB, 36),
+    ("github_pat_", GITHUB_PAT, 82),
+    ("xoxb-", SLACK, 21),
+    ("xoxp-", SLACK, 61),
+    ("AKIA", AWS, 16),
+];
+
+/// Every token range in `input`: a prefix, wherever it occurs, and the whole run of body
+/// characters after it, when that run is at least the shortest body.
+pub fn tokens(input: &[u8]) -> Vec<(usize, usize)> {
+    let mut ranges = Vec::new();
+    for start in 0..input.len() {
+        for (prefix, class, min) in TOKENS {
+            if input[start..].starts_with(prefix.as_bytes()) {
+                let body = start + prefix.len();
+                let run = input[body..]
+                    .iter()
+                    .take_while(|b| class.as_bytes().contains(b))
+                    .count();
+                if run >= min {
+                    ranges.push((start, body + run));
+                }
+            }
+        }
+    }
+    ranges
+}
+
+/// `input` with each maximal union of `ranges` (overlapping or touching ones merged)
+/// replaced by `replacement`.
+pub fn mask_ranges(ranges: &[(usize, usize)], input: &[u8], replacement: &[u8]) -> Vec<u8> {
     let mut masked = vec![false; input.len()];
-    for (s, e) in occurrences(patterns, input) {
+    for &(s, e) in ranges {
         masked[s..e].iter_mut().for_each(|m| *m = true);
     }
     let mut out = Vec::new();

@@ -1,0 +1,558 @@
+//! Token shapes (SPEC §4): well-known token prefixes followed by token characters are masked
+//! even when the value was never registered.
+//!
+//! The rule for every shape in [`SHAPES`]: wherever its prefix occurs, let the *body* be the
+//! run of its token characters right after the prefix, as long as it goes. When the body is
+//! at least the shape's shortest real body, the prefix and the whole body are masked; a
+//! shorter body (`token=glcbt-64` in a runner's log line) is plain text.
+//!
+//! - There is no maximum length: a body longer than any real token is masked whole (a token
+//!   format may grow, and a maximum would print the tail of such a token). Memory stays
+//!   bounded anyway: bytes inside a masked range are dropped as they arrive, and the only
+//!   state a run needs across chunks is which token classes it continues in.
+//! - A prefix need not follow a word boundary: `xglpat-…` is masked from `glpat-` on. Missing
+//!   a token costs more than masking a rare look-alike.
+//! - What a stream holds back for shapes is the longest suffix that is a proper prefix of a
+//!   shortest token: a partial prefix, or a prefix and a body still too short.
+
+use std::sync::OnceLock;
+
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
+
+/// The characters a token body is made of.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Class {
+    /// `[0-9A-Za-z_.-]`: GitLab tokens, including the routable (`.`-separated) and JWT forms.
+    GitLab = 0,
+    /// `[0-9A-Za-z]`: GitHub's `gh?_` tokens.
+    GitHub = 1,
+    /// `[0-9A-Za-z_]`: GitHub fine-grained personal access tokens.
+    GitHubPat = 2,
+    /// `[0-9A-Za-z-]`: Slack tokens.
+    Slack = 3,
+    /// `[0-9A-Z]`: AWS access key ids.
+    Aws = 4,
+}
+
+/// The number of classes.
+const CLASSES: usize = 5;
+
+impl Class {
+    /// Whether `b` is one of the class's token characters.
+    fn contains(self, b: u8) -> bool {
+        CLASS_TABLE[usize::from(b)] & self.bit() != 0
+    }
+
+    fn bit(self) -> u8 {
+        1 << self as u8
+    }
+
+    /// The class's characters, as the README's table writes them.
+    #[cfg(test)]
+    fn pattern(self) -> &'static str {
+        match self {
+            Class::GitLab => "[0-9A-Za-z_.-]",
+            Class::GitHub => "[0-9A-Za-z]",
+            Class::GitHubPat => "[0-9A-Za-z_]",
+            Class::Slack => "[0-9A-Za-z-]",
+            Class::Aws => "[0-9A-Z]",
+        }
+    }
+}
+
+/// One kind of token: a literal prefix followed by a body of token characters.
+#[derive(Debug)]
+pub(crate) struct Shape {
+    /// Who issues these tokens (for the documentation).
+    #[cfg_attr(not(test), allow(dead_code))]
+    pub(crate) issuer: &'static str,
+    /// The literal prefix, e.g. `glpat-`.
+    pub(crate) prefix: &'static [u8],
+    /// The token characters of the body.
+    pub(crate) class: Class,
+    /// The shortest body of a real token of this kind; a shorter body is not masked.
+    pub(crate) min_body: usize,
+}
+
+const fn shape(issuer: &'static str, prefix: &'static str, class: Class, min: usize) -> Shape {
+    Shape {
+        issuer,
+        prefix: prefix.as_bytes(),
+        class,
+        min_body: min,
+    }
+}
+
+/// The token shapes, one row per prefix; the README's table documents the same rows.
+///
+/// The shortest bodies are those of the published formats: GitLab's 20-character tokens
+/// (`glcbt-` adds a partition id and `_`, `glptt-` has 40 hex digits, the others are longer),
+/// GitHub's 36 characters after `gh?_` and 82 after `github_pat_`, Slack's bot tokens
+/// (10 digits, `-`, 10 digits at the least) and user tokens (three groups of at least 10
+/// digits and a 28-character secret), AWS's 16 characters after `AKIA`.
+#[rustfmt::skip]
+pub(crate) const SHAPES: [Shape; 19] = [
+    shape("GitLab personal access token", "glpat-", Class::GitLab, 20),
+    shape("GitLab CI/CD job token", "glcbt-", Class::GitLab, 22),
+    shape("GitLab deploy token", "gldt-", Class::GitLab, 20),
+    shape("GitLab runner authentication token", "glrt-", Class::GitLab, 20),
+    shape("GitLab pipeline trigger token", "glptt-", Class::GitLab, 40),
+    shape("GitLab feed token", "glft-", Class::GitLab, 20),
+    shape("GitLab SCIM token", "glsoat-", Class::GitLab, 20),
+    shape("GitLab incoming mail token", "glimt-", Class::GitLab, 25),
+    shape("GitLab agent for Kubernetes token", "glagent-", Class::GitLab, 50),
+    shape("GitLab OAuth application secret", "gloas-", Class::GitLab, 64),
+    shape("GitHub personal access token", "ghp_", Class::GitHub, 36),
+    shape("GitHub OAuth access token", "gho_", Class::GitHub, 36),
+    shape("GitHub user-to-server token", "ghu_", Class::GitHub, 36),
+    shape("GitHub server-to-server token", "ghs_", Class::GitHub, 36),
+    shape("GitHub refresh token", "ghr_", Class::GitHub, 36),
+    shape("GitHub fine-grained personal access token", "github_pat_", Class::GitHubPat, 82),
+    shape("Slack bot token", "xoxb-", Class::Slack, 21),
+    shape("Slack user token", "xoxp-", Class::Slack, 61),
+    shape("AWS access key id", "AKIA", Class::Aws, 16),
+];
+
+/// The length of the longest shortest token (prefix and shortest body): a stream holds back
+/// fewer bytes for shapes.
+pub(crate) const MAX_TOKEN: usize = longest(true);
+
+/// The length of the longest prefix.
+const MAX_PREFIX: usize = longest(false);
+
+/// The length of the longest prefix, followed by its shortest body if `with_body`.
+const fn longest(with_body: bool) -> usize {
+    let mut max = 0;
+    let mut i = 0;
+    while i < SHAPES.len() {
+        let body = if with_body { SHAPES[i].min_body } else { 0 };
+        if SHAPES[i].prefix.len() + body > max {
+            max = SHAPES[i].prefix.len() + body;
+        }
+        i += 1;
+    }
+    max
+}
+
+/// `CLASS_TABLE[b]`: the bits of the classes `b` belongs to.
+static CLASS_TABLE: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        let (digit, upper, lower) = (
+            c.is_ascii_digit(),
+            c.is_ascii_uppercase(),
+            c.is_ascii_lowercase(),
+        );
+        let mut bits = 0;
+        if digit || upper || lower || c == b'_' || c == b'.' || c == b'-' {
+            bits |= 1 << Class::GitLab as u8;
+        }
+        if digit || upper || lower {
+            bits |= 1 << Class::GitHub as u8;
+        }
+        if digit || upper || lower || c == b'_' {
+            bits |= 1 << Class::GitHubPat as u8;
+        }
+        if digit || upper || lower || c == b'-' {
+            bits |= 1 << Class::Slack as u8;
+        }
+        if digit || upper {
+            bits |= 1 << Class::Aws as u8;
+        }
+        table[b] = bits;
+        b += 1;
+    }
+    table
+};
+
+/// `FIRST[b]`: some prefix starts with byte `b`.
+static FIRST: [bool; 256] = {
+    let mut first = [false; 256];
+    let mut i = 0;
+    while i < SHAPES.len() {
+        first[SHAPES[i].prefix[0] as usize] = true;
+        i += 1;
+    }
+    first
+};
+
+/// A set of classes: those in which masked token bodies continue at the end of a text.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct ClassSet(u8);
+
+impl ClassSet {
+    /// No class.
+    pub(crate) const EMPTY: ClassSet = ClassSet(0);
+
+    pub(crate) fn is_empty(self) -> bool {
+        self.0 == 0
+    }
+
+    fn insert(&mut self, class: Class) {
+        self.0 |= class.bit();
+    }
+
+    fn iter(self) -> impl Iterator<Item = Class> {
+        [
+            Class::GitLab,
+            Class::GitHub,
+            Class::GitHubPat,
+            Class::Slack,
+            Class::Aws,
+        ]
+        .into_iter()
+        .filter(move |c| self.0 & c.bit() != 0)
+    }
+}
+
+/// Finds where prefixes start: leftmost-first, so that searching again one byte after each
+/// match start finds every position where a prefix starts (no prefix begins or contains
+/// another, see tests).
+enum Finder {
+    /// The SIMD (Teddy) searcher, many times faster on logs where `g` is common.
+    Packed(packed::Searcher),
+    /// Where the CPU has no Teddy.
+    Automaton(AhoCorasick),
+}
+
+impl Finder {
+    fn get() -> &'static Finder {
+        static FINDER: OnceLock<Finder> = OnceLock::new();
+        FINDER.get_or_init(|| {
+            let prefixes = SHAPES.iter().map(|s| s.prefix);
+            let packed = packed::Config::new()
+                .match_kind(packed::MatchKind::LeftmostFirst)
+                .builder()
+                .extend(prefixes.clone())
+                .build();
+            packed.map(Finder::Packed).unwrap_or_else(|| {
+                let automaton = AhoCorasick::builder()
+                    .match_kind(MatchKind::LeftmostFirst)
+                    .kind(Some(AhoCorasickKind::DFA))
+                    .build(prefixes)
+                    .expect("a few short literal prefixes always compile");
+                Finder::Automaton(automaton)
+            })
+        })
+    }
+
+    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
+    fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+        let m = match self {
+            Finder::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
+            Finder::Automaton(a) => a.find(Input::new(hay).range(from..))?,
+        };
+        Some((m.start(), &SHAPES[m.pattern()]))
+    }
+}
+
+/// The smallest `i` such that `tail[i..]` is a proper prefix of a shortest token (a partial
+/// prefix, or a prefix followed by a body still shorter than the shortest real one): the
+/// start of the longest suffix that later bytes could still turn into a token. Returns
+/// `tail.len()` where no non-empty suffix qualifies.
+pub(crate) fn held_start(tail: &[u8]) -> usize {
+    let from = tail.len().saturating_sub(MAX_TOKEN - 1);
+    (from..tail.len())
+        .find(|&i| FIRST[usize::from(tail[i])] && SHAPES.iter().any(|s| s.begins(&tail[i..])))
+        .unwrap_or(tail.len())
+}
+
+impl Shape {
+    /// Whether `probe` is a proper prefix of a shortest token of this shape.
+    fn begins(&self, probe: &[u8]) -> bool {
+        match probe.strip_prefix(self.prefix) {
+            Some(body) => {
+                body.len() < self.min_body && body.iter().all(|&b| self.class.contains(b))
+            }
+            None => self.prefix.starts_with(probe),
+        }
+    }
+}
+
+/// The masked token ranges of the text `carry ++ input`, as `(start, end)` in text positions
+/// and in order of start; taken one by one with [`take_upto`](Self::take_upto).
+pub(crate) struct Ranges<'a> {
+    carry: &'a [u8],
+    input: &'a [u8],
+    /// `carry` followed by the head of `input`: where the prefixes that start in `carry`
+    /// are found whole.
+    edge: &'a [u8],
+    /// The text ends the stream: a body reaching its end is complete.
+    eof: bool,
+    /// Prefixes starting before this position have been handled.
+    next: usize,
+    /// A range found and not yet taken.
+    peeked: Option<(usize, usize)>,
+    /// Per class, `(from, end)`: a run `text[from..end)` of its characters that ends at the
+    /// end of the text or before a byte outside the class (the last one found).
+    runs: [Option<(usize, usize)>; CLASSES],
+    /// The classes of masked bodies that reach the end of the text (and are not complete).
+    ongoing: ClassSet,
+}
+
+impl<'a> Ranges<'a> {
+    /// The ranges in `carry ++ input`. `continued` holds the classes in which a masked body
+    /// reached the end of the previous text (which ends at the end of `carry`): the run of
+    /// their characters at the start of `input` is masked too. `scratch` is working space.
+    pub(crate) fn new(
+        carry: &'a [u8],
+        input: &'a [u8],
+        continued: ClassSet,
+        eof: bool,
+        scratch: &'a mut Vec<u8>,
+    ) -> Ranges<'a> {
+        scratch.clear();
+        scratch.extend_from_slice(carry);
+        scratch.extend_from_slice(&input[..input.len().min(MAX_PREFIX - 1)]);
+        let c = carry.len();
+        let mut ranges = Ranges {
+            carry,
+            input,
+            edge: scratch,
+            eof,
+            next: 0,
+            peeked: None,
+            runs: [None; CLASSES],
+            ongoing: ClassSet::EMPTY,
+        };
+        let mut end = c;
+        for class in continued.iter() {
+            let run_end = ranges.run_end(class, c);
+            end = end.max(run_end);
+            ranges.note_ongoing(class, run_end);
+        }
+        if end > c {
+            ranges.peeked = Some((c, end));
+        }
+        ranges
+    }
+
+    /// The next range, if it starts at or before `upto`.
+    pub(crate) fn take_upto(&mut self, upto: usize) -> Option<(usize, usize)> {
+        if self.peeked.is_none() {
+            self.peeked = self.find();
+        }
+        match self.peeked {
+            Some((start, _)) if start <= upto => self.peeked.take(),
+            _ => None,
+        }
+    }
+
+    /// The classes in which a masked body reaches the end of the text; complete only once
+    /// every range has been taken.
+    pub(crate) fn ongoing(&self) -> ClassSet {
+        self.ongoing
+    }
+
+    fn len(&self) -> usize {
+        self.carry.len() + self.input.len()
+    }
+
+    /// The next token range after `next`.
+    fn find(&mut self) -> Option<(usize, usize)> {
+        loop {
+            let (start, shape) = self.next_prefix()?;
+            self.next = start + 1;
+            let body = start + shape.prefix.len();
+            let end = self.run_end(shape.class, body);
+            if end - body >= shape.min_body {
+                self.note_ongoing(shape.class, end);
+                return Some((start, end));
+            }
+        }
+    }
+
+    /// Records that a masked body of `class` ends at `end`.
+    fn note_ongoing(&mut self, class: Class, end: usize) {
+        if end == self.len() && !self.eof {
+            self.ongoing.insert(class);
+        }
+    }
+
+    /// The first prefix occurrence at or after `next`.
+    fn next_prefix(&mut self) -> Option<(usize, &'static Shape)> {
+        let c = self.carry.len();
+        let finder = Finder::get();
+        if self.next < c {
+            match finder.find(self.edge, self.next) {
+                Some((start, shape)) if start < c => return Some((start, shape)),
+                _ => self.next = c,
+            }
+        }
+        match finder.find(self.input, self.next - c) {
+            Some((start, shape)) => Some((c + start, shape)),
+            None => {
+                // No prefix is left: later calls must not search again.
+                self.next = self.len();
+                None
+            }
+        }
+    }
+
+    /// The end of the run of `class` characters that starts at `from`.
+    fn run_end(&mut self, class: Class, from: usize) -> usize {
+        let end = match self.runs[class as usize] {
+            Some((known_from, known_end)) if (known_from..=known_end).contains(&from) => {
+                return known_end
+            }
+            // A run that reaches a known one ends where that one does.
+            Some((known_from, known_end)) if from < known_from => {
+                match self.scan(class, from, known_from) {
+                    i if i == known_from => known_end,
+                    i => i,
+                }
+            }
+            _ => self.scan(class, from, self.len()),
+        };
+        self.runs[class as usize] = Some((from, end));
+        end
+    }
+
+    /// The first position in `from..limit` whose byte is not in `class`, or `limit`.
+    fn scan(&self, class: Class, from: usize, limit: usize) -> usize {
+        let c = self.carry.len();
+        let outside = |bytes: &[u8]| {
+            bytes
+                .iter()
+                .position(|&b| !class.contains(b))
+                .unwrap_or(bytes.len())
+        };
+        if from < c {
+            let stop = limit.min(c);
+            let i = from + outside(&self.carry[from..stop]);
+            if i < stop || stop == limit {
+                return i;
+            }
+        }
+        let from = from.max(c);
+        from + outside(&self.input[from - c..limit - c])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// All ranges of `text`, taken from one `Ranges` over `carry ++ input`.
+    fn ranges(carry: &[u8], input: &[u8], continued: ClassSet, eof: bool) -> Vec<(usize, usize)> {
+        let mut scratch = Vec::new();
+        let mut r = Ranges::new(carry, input, continued, eof, &mut scratch);
+        std::iter::from_fn(|| r.take_upto(usize::MAX)).collect()
+    }
+
+    #[test]
+    fn no_prefix_begins_or_contains_another() {
+        // Leftmost-first search restarted after each match start then finds them all.
+        for a in &SHAPES {
+            for b in &SHAPES {
+                let contains = a.prefix.windows(b.prefix.len()).any(|w| w == b.prefix);
+                assert!(
+                    std::ptr::eq(a, b) || !contains,
+                    "{:?} {:?}",
+                    a.prefix,
+                    b.prefix
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn prefixes_are_token_like() {
+        // The table's invariants: bounded, non-trivial shortest bodies.
+        for s in &SHAPES {
+            assert!(s.min_body >= 16 && s.prefix.len() >= 4, "{:?}", s.prefix);
+        }
+        assert_eq!(MAX_TOKEN, "github_pat_".len() + 82);
+        assert_eq!(MAX_PREFIX, "github_pat_".len());
+    }
+
+    #[test]
+    fn classes_hold_their_characters() {
+        assert!(Class::GitLab.contains(b'.') && Class::GitLab.contains(b'-'));
+        assert!(!Class::GitHub.contains(b'_') && Class::GitHubPat.contains(b'_'));
+        assert!(Class::Slack.contains(b'-') && !Class::Slack.contains(b'_'));
+        assert!(Class::Aws.contains(b'Z') && !Class::Aws.contains(b'z'));
+        for class in ClassSet(31).iter() {
+            assert!(!class.contains(b' ') && !class.contains(b'\n') && !class.contains(0xe9));
+        }
+    }
+
+    #[test]
+    fn held_start_keeps_partial_tokens() {
+        assert_eq!(held_start(b""), 0);
+        assert_eq!(held_start(b"x gl"), 2);
+        assert_eq!(held_start(b"x glpat-"), 2);
+        assert_eq!(held_start(b"x glpat-0123456789012345678"), 2); // 19 body bytes
+        assert_eq!(held_start(b"x glpat-01234567890123456789"), 28); // 20: masked, not held
+        assert_eq!(held_start(b"x glpat-0123 ."), 14);
+        assert_eq!(held_start(b"x glpat-0123 x"), 13); // "x" may begin "xoxb-"
+        assert_eq!(held_start(b"AKIAAKIA"), 0); // one body, and a prefix inside it
+        assert_eq!(held_start(b"AKIA0123456789ABCDEF"), 20);
+        // Only the last MAX_TOKEN - 1 bytes can be held.
+        let long = [&b"github_pat_"[..], &[b'a'; 81]].concat();
+        assert_eq!(held_start(&long), 0);
+        assert_eq!(held_start(&[&b"-"[..], &long].concat()), 1);
+    }
+
+    #[test]
+    fn bodies_are_masked_whole_once_long_enough() {
+        // A 38-byte body (36 is the shortest), then one too short.
+        let t = b"id ghp_0123456789abcdef0123456789abcdefWXYZab and ghp_short";
+        assert_eq!(ranges(b"", t, ClassSet::EMPTY, true), [(3, 45)]);
+        // 16 body bytes; then a prefix inside a body: one range, from the first prefix.
+        let t = b"k=AKIA0123456789ABCDEF. AKIAAKIA0123456789ABCD";
+        assert_eq!(ranges(b"", t, ClassSet::EMPTY, true), [(2, 22), (24, 46)]);
+        let t = b"AKIA0123456789ABCDE";
+        assert_eq!(ranges(b"", t, ClassSet::EMPTY, true), []);
+    }
+
+    #[test]
+    fn ranges_span_carry_and_input() {
+        // A prefix split between carry and input, a body in both.
+        let (carry, input) = (&b"..gl"[..], &b"pat-0123456789abcdefghij.."[..]);
+        assert_eq!(ranges(carry, input, ClassSet::EMPTY, true), [(2, 30)]);
+        // The body reaches the end: masked and ongoing, unless the stream ends.
+        let mut scratch = Vec::new();
+        let mut r = Ranges::new(
+            b"",
+            b"AKIA0123456789ABCDEF",
+            ClassSet::EMPTY,
+            false,
+            &mut scratch,
+        );
+        assert_eq!(r.take_upto(0), Some((0, 20)));
+        assert_eq!(r.take_upto(usize::MAX), None);
+        assert_eq!(r.ongoing(), ClassSet(Class::Aws.bit()));
+    }
+
+    #[test]
+    fn continued_bodies_extend_into_the_input() {
+        let aws = ClassSet(Class::Aws.bit());
+        assert_eq!(ranges(b"", b"XYZ0 rest", aws, false), [(0, 4)]);
+        assert_eq!(ranges(b"ab", b"XYZ0 rest", aws, false), [(2, 6)]);
+        assert_eq!(ranges(b"", b" rest", aws, false), []);
+        // Continued in the wider of two classes.
+        let both = ClassSet(Class::Aws.bit() | Class::GitLab.bit());
+        let mut scratch = Vec::new();
+        let mut r = Ranges::new(b"", b"AB-cd", both, false, &mut scratch);
+        assert_eq!(r.take_upto(0), Some((0, 5)));
+        assert_eq!(r.ongoing(), ClassSet(Class::GitLab.bit()));
+    }
+
+    #[test]
+    fn readme_documents_the_table() {
+        let readme = include_str!("../README.md");
+        for s in &SHAPES {
+            let prefix = format!("`{}`", std::str::from_utf8(s.prefix).unwrap());
+            let row = readme
+                .lines()
+                .find(|l| l.starts_with('|') && l.contains(&prefix))
+                .unwrap_or_else(|| panic!("no README row for {prefix}"));
+            assert!(row.contains(s.class.pattern()), "{row}");
+            assert!(row.contains(&format!("| {} |", s.min_body)), "{row}");
+            assert!(row.contains(s.issuer), "{row}");
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! Encoded variants and token shapes (SPEC §4) through the streaming core: named cases,
+//! property tests against the reference with random chunkings, and the CLI switches.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use logmask::{Encodings, Masker, Secrets};
+use proptest::prelude::*;
+
+use crate::util::naive::{self, TOKENS};
+use crate::util::{compile_with, stream, stream_minimal, Reference, Rules};
+
+fn v(items: &[&str]) -> Vec<Vec<u8>> {
+    items.iter().map(|s| s.as_bytes().to_vec()).collect()
+}
+
+/// The reference gives `want` for `input` under `rules`, and so does the masker: in one
+/// chunk, one byte at a time and split at every position, holding back exactly what the
+/// reference says a later byte could still change.
+fn check_with(secrets: &[&str], rules: Rules, input: &str, want: &str) {
+    let (secrets, input) = (v(secrets), input.as_bytes());
+    let reference = Reference::new(&secrets, 8, rules);
+    let got = |out: Vec<u8>| String::from_utf8(out).unwrap();
+    assert_eq!(got(reference.mask(input, b"[MASKED]")), want, "reference");
+    let compiled = compile_with(&secrets, 8, rules);
+    assert_eq!(
+        got(stream(&compiled, input, &[input.len()])),
+        want,
+        "one chunk"
+    );
+    let one = stream_minimal(&compiled, &reference, input, &[1]);
+    assert_eq!(got(one), want, "one-byte chunks");
+    for split in 0..=input.len() {
+        let out = stream_minimal(&compiled, &reference, input, &[split, input.len()]);
+        assert_eq!(got(out), want, "split at {split}");
+    }
+}
+
+fn check(secrets: &[&str], input: &str, want: &str) {
+    check_with(secrets, Rules::ALL, input, want);
+}
+
+const TOKEN: &str = "sUp3r-s3cr3t-t0ken";
+
+#[test]
+fn echo_token_piped_to_base64() {
+    // `echo "$TOKEN" | base64` encodes the newline too: the last characters mix it in.
+    check(
+        &[TOKEN],
+        "+ echo c1VwM3ItczNjcjN0LXQwa2VuCg==\n",
+        "+ echo [MASKED]Cg==\n",
+    );
+}
+
+#[test]
+fn basic_auth_header_of_user_and_token() {
+    // base64("ci-bot:" + TOKEN): the secret starts one byte into a 3-byte group.
+    check(
+        &[TOKEN],
+        "> Authorization: Basic Y2ktYm90OnNVcDNyLXMzY3IzdC10MGtlbg==\n",
+        "> Authorization: Basic Y2ktYm90On[MASKED]g==\n",
+    );
+}
+
+#[test]
+fn base64_in_both_alphabets_at_every_offset() {
+    // base64 of "", "a", "ab" + secret, standard then URL-safe.
+    let secret = "k3y?>>~~k3y?>>~~";
+    for (standard, url_safe, want) in [
+        (
+            "azN5Pz4+fn5rM3k/Pj5+fg==",
+            "azN5Pz4-fn5rM3k_Pj5-fg==",
+            "[MASKED]g==",
+        ),
+        (
+            "YWszeT8+Pn5+azN5Pz4+fn4=",
+            "YWszeT8-Pn5-azN5Pz4-fn4=",
+            "YW[MASKED]4=",
+        ),
+        (
+            "YWJrM3k/Pj5+fmszeT8+Pn5+",
+            "YWJrM3k_Pj5-fmszeT8-Pn5-",
+            "YWJ[MASKED]",
+        ),
+    ] {
+        check(&[secret], &format!("{standard}\n"), &format!("{want}\n"));
+        check(&[secret], &format!("{url_safe}\n"), &format!("{want}\n"));
+    }
+}
+
+#[test]
+fn percent_encoded_password_in_a_url() {
+    let secret = "p@ss/w0rd:with?chars";
+    check(
+        &[secret],
+        "clone https://ci:p%40ss%2Fw0rd%3Awith%3Fchars@example.com/x.git\n",
+        "clone https://ci:[MASKED]@example.com/x.git\n",
+    );
+    check(
+        &[secret],
+        "GET /login?pw=p%40ss%2fw0rd%3awith%3fchars&x=1\n",
+        "GET /login?pw=[MASKED]&x=1\n",
+    );
+}
+
+#[test]
+fn json_escaped_secrets() {
+    check(
+        &["pa\"ss\\word\t1"],
+        "{\"password\": \"pa\\\"ss\\\\word\\t1\"}\n",
+        "{\"password\": \"[MASKED]\"}\n",
+    );
+    // A multi-line key in a JSON document: masked whole, its newlines escaped.
+    let key = "-----BEGIN KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEF\n-----END KEY-----";
+    check(
+        &[key],
+        "{\"key\": \"-----BEGIN KEY-----\\nMIIBVwIBADANBgkqhkiG9w0BAQEF\\n-----END KEY-----\"}",
+        "{\"key\": \"[MASKED]\"}",
+    );
+}
+
+#[test]
+fn multi_line_secret_lines_and_their_variants() {
+    // Printed line by line: each long line is a secret; "-----END KEY-----" too.
+    let key = "-----BEGIN KEY-----\r\nMIIBVwIBADANBgkqhkiG9w0BAQEF\r\n}\r\n";
+    check(
+        &[key],
+        "-----BEGIN KEY-----\n}\nMIIBVwIBADANBgkqhkiG9w0BAQEF\n",
+        "[MASKED]\n}\n[MASKED]\n",
+    );
+}
+
+#[test]
+fn encodings_none_masks_the_exact_value_only() {
+    let rules = Rules {
+        shapes: true,
+        ..Rules::NONE
+    };
+    check_with(
+        &[TOKEN],
+        rules,
+        "c1VwM3ItczNjcjN0LXQwa2VuCg== sUp3r-s3cr3t-t0ken\n",
+        "c1VwM3ItczNjcjN0LXQwa2VuCg== [MASKED]\n",
+    );
+    // The library's switch does the same.
+    let secrets = Secrets::builder()
+        .add(TOKEN)
+        .encodings("none".parse().unwrap())
+        .build()
+        .unwrap();
+    assert_eq!(secrets.encodings(), Encodings::NONE);
+    assert_eq!(secrets.len(), 1);
+}
+
+#[test]
+fn each_token_kind_is_masked() {
+    for token in [
+        "glpat-Zq3xK9mWv2Lp8RtY4nBh",
+        "glpat-ZWxwb3J0LWZvci1tZXJnZS1yZXF1ZXN0.01.0v1k2ilrq",
+        "glcbt-64_Zq3xK9mWv2Lp8RtY4nBh",
+        "glcbt-eyJraWQiOiJBYk.eyJ2ZXJzaW9uIjoiMS4w.c2lnbmF0dXJl",
+        "gldt-Zq3xK9mWv2Lp8RtY4nBh",
+        "glrt-t1_Zq3xK9mWv2Lp8RtY4nBhAbCdEfGh",
+        "glptt-6a2ebf582d778fbabc413dfa97e0dfd6b4ce5c2e",
+        "glft-Zq3xK9mWv2Lp8RtY4nBh",
+        "glsoat-Zq3xK9mWv2Lp8RtY4nBh",
+        "glimt-Zq3xK9mWv2Lp8RtY4nBh12345",
+        "glagent-Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY4nBh0123456789",
+        "gloas-0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
+        "ghp_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY",
+        "gho_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY",
+        "ghu_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY",
+        "ghs_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY",
+        "ghr_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY",
+        "github_pat_11ABCDEFG0123456789abc_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8RtY4nBh",
+        "xoxb-1234567890-1234567890123-Zq3xK9mWv2Lp8RtY4nBhZq3x",
+        "xoxp-1234567890-1234567890-1234567890-0123456789abcdef0123456789abcdef",
+        "AKIAIOSFODNN7EXAMPLE",
+    ] {
+        check(
+            &[],
+            &format!("auth={token}; done\n"),
+            "auth=[MASKED]; done\n",
+        );
+    }
+}
+
+#[test]
+fn token_bodies_too_short_are_not_masked() {
+    for text in [
+        "token=glcbt-64\n",
+        "glpat-0123456789012345678 (19)\n",
+        "ghp_Zq3xK9mWv2Lp8RtY4nBhZq3xK9mWv2Lp8Rt_\n",
+        "AKIAIOSFODNN7EXAMPL.\n",
+        "AKIA0123456789abcdef\n", // lower case is not an AWS key character
+        "glpat-\n",
+    ] {
+        check(&[], text, text);
+    }
+}
+
+#[test]
+fn token_bodies_are_masked_whole_however_long() {
+    let long = format!("AKIA{}", "Q".repeat(500));
+    check(&[], &format!("<{long}>"), "<[MASKED]>");
+    // No word boundary: a prefix counts inside a word.
+    check(
+        &[],
+        "xAKIAIOSFODNN7EXAMPLE ZZglpat-Zq3xK9mWv2Lp8RtY4nBh",
+        "x[MASKED] ZZ[MASKED]",
+    );
+}
+
+#[test]
+fn tokens_and_secrets_merge() {
+    // The token body stops at "=", inside the secret's occurrence: one range.
+    check(
+        &["pw=s3cr3t!value"],
+        "glpat-01234567890123456789pw=s3cr3t!value.\n",
+        "[MASKED].\n",
+    );
+    // A secret and a token that touch.
+    check(
+        &["s3cr3t!value"],
+        "s3cr3t!valueAKIAIOSFODNN7EXAMPLE\n",
+        "[MASKED]\n",
+    );
+}
+
+#[test]
+fn shapes_off_leaves_tokens_alone() {
+    let text = "auth=glpat-Zq3xK9mWv2Lp8RtY4nBh AKIAIOSFODNN7EXAMPLE\n";
+    let rules = Rules {
+        shapes: false,
+        ..Rules::ALL
+    };
+    check_with(&[], rules, text, text);
+}
+
+#[test]
+fn token_hold_back_and_pending_mask() {
+    let secrets = Arc::new(Secrets::builder().build().unwrap());
+    let mut m = Masker::new(secrets);
+    let mut out = Vec::new();
+    let mut feed = |m: &mut Masker, chunk: &str| {
+        out.clear();
+        m.mask(chunk.as_bytes(), |p| out.extend_from_slice(p));
+        (
+            String::from_utf8(out.clone()).unwrap(),
+            m.held_back(),
+            m.is_mask_pending(),
+        )
+    };
+    // A partial prefix and a short body wait; ordinary text does not.
+    assert_eq!(feed(&mut m, "Downloading"), ("Downloadin".into(), 1, false));
+    assert_eq!(
+        feed(&mut m, "\nauth: glpat-0123"),
+        ("g\nauth: ".into(), 10, false)
+    );
+    // Long enough: masked, nothing held, the replacement waits for the body to end.
+    assert_eq!(feed(&mut m, "4567890123456789"), ("".into(), 0, true));
+    assert_eq!(feed(&mut m, "abc"), ("".into(), 0, true));
+    assert_eq!(feed(&mut m, " ok\n"), ("[MASKED] ok\n".into(), 0, false));
+}
+
+#[test]
+fn endless_token_body_streams_in_constant_memory() {
+    // A 16 MiB body after "AKIA", in 4 KiB chunks: nothing is held back, one replacement.
+    let secrets = Arc::new(Secrets::builder().build().unwrap());
+    let mut m = Masker::new(secrets);
+    let mut out = Vec::new();
+    m.mask(b"key AKIA", |p| out.extend_from_slice(p));
+    let chunk = [b'Q'; 4096];
+    for _ in 0..4096 {
+        m.mask(&chunk, |p| out.extend_from_slice(p));
+        assert_eq!(m.held_back(), 0);
+        assert!(m.is_mask_pending());
+    }
+    m.mask(b"\n", |p| out.extend_from_slice(p));
+    m.finish(|p| out.extend_from_slice(p));
+    assert_eq!(out, b"key [MASKED]\n");
+}
+
+/// Bytes for secrets: escapes for every encoding, and token characters.
+const SECRET_BYTES: &[u8] = b"aZ9+/=\"\\\n%-_. ~?\x01\xff";
+/// Filler: token characters and separators.
+const FILLER: &[u8] = b"aZ9-_. \n=";
+
+fn secret_set(min_len: usize) -> impl Strategy<Value = Vec<Vec<u8>>> {
+    let secret = prop::collection::vec(prop::sample::select(SECRET_BYTES), min_len..min_len + 8);
+    prop::collection::vec(secret, 1..4)
+}
+
+/// One piece of input, chosen by numbers: filler, a piece of a secret, an encoded secret
+/// between random neighbours (possibly cut short), or a token shape with a body around its
+/// shortest length.
+fn piece(secrets: &[Vec<u8>], kind: u8, a: usize, b: usize, bytes: &[u8], out: &mut Vec<u8>) {
+    let s = &secrets[a % secrets.len()];
+    let cut = |v: Vec<u8>| {
+        let from = (b % 3).min(v.len());
+        let to = v.len() - (b / 3 % 3).min(v.len() - from);
+        v[from..to].to_vec()
+    };
+    match kind % 8 {
+        0 => out.extend_from_slice(bytes),
+        1 => out.extend_from_slice(&s[(b % 4).min(s.len())..]),
+        2 | 3 => {
+            let alphabet = if kind % 8 == 2 {
+                naive::STANDARD
+            } else {
+                naive::URL_SAFE
+            };
+            let split = (b % 7).min(bytes.len());
+            let text = [&bytes[..split], s, &bytes[split..]].concat();
+            out.extend(cut(naive::base64(&text, alphabet)));
+        }
+        4 => out.extend(cut(naive::percent(s, b % 2 == 0))),
+        5 => out.extend(cut(naive::json(s))),
+        _ => {
+            let (prefix, class, min) = TOKENS[a % TOKENS.len()];
+            out.extend_from_slice(prefix.as_bytes());
+            let len = (min + b % 5).saturating_sub(2);
+            let class = class.as_bytes();
+            out.extend((0..len).map(|i| class[(i * 7 + b) % class.len()]));
+        }
+    }
+}
+
+fn case() -> impl Strategy<Value = (Vec<Vec<u8>>, Rules, Vec<u8>, Vec<usize>)> {
+    let rules = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
+        |(base64, url, json, shapes)| Rules {
+            base64,
+            url,
+            json,
+            shapes,
+        },
+    );
+    let recipe = prop::collection::vec(
+        (
+            any::<u8>(),
+            any::<usize>(),
+            any::<usize>(),
+            prop::collection::vec(prop::sample::select(FILLER), 0..6),
+        ),
+        0..8,
+    );
+    (
+        secret_set(4),
+        rules,
+        recipe,
+        prop::collection::vec(0..16usize, 1..5),
+    )
+        .prop_map(|(secrets, rules, recipe, sizes)| {
+            let mut input = Vec::new();
+            for (kind, a, b, bytes) in recipe {
+                piece(&secrets, kind, a, b, &bytes, &mut input);
+            }
+            (secrets, rules, input, sizes)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(2000))]
+
+    /// Random chunks give the reference's output, holding back exactly what it says.
+    #[test]
+    fn variants_and_tokens_match_reference((secrets, rules, input, sizes) in case()) {
+        let reference = Reference::new(&secrets, 4, rules);
+        let compiled = compile_with(&secrets, 4, rules);
+        let want = reference.mask(&input, b"[MASKED]");
+        prop_assert_eq!(stream_minimal(&compiled, &reference, &input, &sizes), want.clone());
+        prop_assert_eq!(stream_minimal(&compiled, &reference, &input, &[1]), want);
+    }
+
+    /// The stable base64 part of a secret is masked inside the encoding of any text
+    /// around it: no base64 character that depends on the secret alone stays visible.
+    #[test]
+    fn base64_between_any_neighbours_is_masked(
+        secret in prop::collection::vec(any::<u8>(), 8..24),
+        prefix in prop::collection::vec(any::<u8>(), 0..7),
+        suffix in prop::collection::vec(any::<u8>(), 0..7),
+        url_safe in any::<bool>(),
+        sizes in prop::collection::vec(0..16usize, 1..4),
+    ) {
+        let alphabet = if url_safe { naive::URL_SAFE } else { naive::STANDARD };
+        let text = [&prefix[..], &secret, &suffix].concat();
+        let encoded = naive::base64(&text, alphabet);
+        let compiled = compile_with(std::slice::from_ref(&secret), 8, Rules::ALL);
+        let out = stream(&compiled, &encoded, &sizes);
+        // Character j covers bits 6j..6j+6 of the text; those inside the secret's bits
+        // 8p..8(p+n) are masked, so only the characters that mix in neighbours stay.
+        let (p, n) = (prefix.len(), secret.len());
+        let at = out.windows(8).position(|w| w == b"[MASKED]");
+        prop_assert!(at.is_some(), "not masked");
+        let at = at.unwrap();
+        prop_assert!(at <= (8 * p).div_ceil(6), "{} visible before", at);
+        let after = out.len() - at - 8;
+        prop_assert!(after <= encoded.len() - 8 * (p + n) / 6, "{} visible after", after);
+    }
+}
+
+const BIN: &str = env!("CARGO_BIN_EXE_logmask");
+
+fn cli(args: &[&str], input: &[u8]) -> std::process::Output {
+    let mut child = Command::new(BIN)
+        .args(args)
+        .env("LOGMASK_TEST_TOKEN", TOKEN)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A usage error ends the program before it reads: the pipe may be closed.
+    let _ = child.stdin.take().unwrap().write_all(input);
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn cli_masks_variants_and_tokens_by_default() {
+    let input = b"c1VwM3ItczNjcjN0LXQwa2VuCg== AKIAIOSFODNN7EXAMPLE\n";
+    let out = cli(&["-e", "LOGMASK_TEST_TOKEN"], input);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(out.stdout, b"[MASKED]Cg== [MASKED]\n");
+}
+
+#[test]
+fn cli_encodings_none_and_no_token_shapes() {
+    let input = b"c1VwM3ItczNjcjN0LXQwa2VuCg== AKIAIOSFODNN7EXAMPLE sUp3r-s3cr3t-t0ken\n";
+    let out = cli(&["-e", "LOGMASK_TEST_TOKEN", "--encodings", "none"], input);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.stdout,
+        b"c1VwM3ItczNjcjN0LXQwa2VuCg== [MASKED] [MASKED]\n"
+    );
+    let args = [
+        "-e",
+        "LOGMASK_TEST_TOKEN",
+        "--encodings",
+        "json,url",
+        "--no-token-shapes",
+    ];
+    let out = cli(&args, input);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(
+        out.stdout,
+        b"c1VwM3ItczNjcjN0LXQwa2VuCg== AKIAIOSFODNN7EXAMPLE [MASKED]\n"
+    );
+}
+
+#[test]
+fn cli_bad_encodings_is_a_usage_error() {
+    for bad in ["gzip", "base64,,url", "none,json", ""] {
+        let out = cli(&["-e", "LOGMASK_TEST_TOKEN", "--encodings", bad], b"x\n");
+        assert_eq!(out.status.code(), Some(2), "{bad:?}");
+        assert!(out.stdout.is_empty());
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.starts_with("logmask: ") && err.contains("encoding"),
+            "{err}"
+        );
+        assert!(!err.contains(TOKEN), "{err}");
+    }
+}
