@@ -5,7 +5,7 @@
 //! `encodings/<secrets>/<rules>`, where `<rules>` is `exact` (no variants, no shapes),
 //! `variants` (all encodings), `shapes` (token shapes only) or `all` (the default).
 
-#[path = "corpus.rs"]
+#[path = "support/corpus.rs"]
 #[allow(clippy::should_implement_trait)]
 mod corpus;
 
