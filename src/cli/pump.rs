@@ -24,10 +24,11 @@ pub struct Names {
 
 /// Masks `input` onto `output` until the end of `input`.
 ///
-/// Each read's final output is written at once, in one write: a line that cannot begin a
-/// secret reaches `output` before the next read. If the reader of `output` went away
-/// (`EPIPE`), the copy ends quietly and `input` is dropped, so a command writing to it sees
-/// the same broken pipe it would see without us.
+/// Each read's final output is written at once, piece by piece straight from the read buffer
+/// (one write for a chunk with nothing to mask): a line that cannot begin a secret reaches
+/// `output` before the next read. If the reader of `output` went away (`EPIPE`), the copy
+/// ends quietly and `input` is dropped, so a command writing to it sees the same broken pipe
+/// it would see without us.
 ///
 /// # Errors
 ///
@@ -40,7 +41,6 @@ pub fn pump(
 ) -> Result<(), Failure> {
     let mut storage = vec![0; CHUNK + PAGE];
     let buf = page_aligned(&mut storage);
-    let mut masked = Vec::with_capacity(CHUNK);
     loop {
         let n = match input.read(buf) {
             Ok(0) => break,
@@ -48,22 +48,27 @@ pub fn pump(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Failure::io(names.reading, e)),
         };
-        masked.clear();
-        masker.mask(&buf[..n], |piece| masked.extend_from_slice(piece));
-        match write(&mut output, &masked, names) {
-            Ok(true) => {}
-            Ok(false) => return Ok(()),
-            Err(failure) => return Err(failure),
+        let mut result = Ok(());
+        masker.mask(&buf[..n], |piece| write(&mut output, piece, &mut result));
+        if !settle(result, names)? {
+            return Ok(());
         }
     }
-    masked.clear();
-    masker.finish(|piece| masked.extend_from_slice(piece));
-    write(&mut output, &masked, names).map(drop)
+    let mut result = Ok(());
+    masker.finish(|piece| write(&mut output, piece, &mut result));
+    settle(result, names).map(drop)
 }
 
-/// Writes `bytes`; `Ok(false)` if the reader went away.
-fn write(output: &mut File, bytes: &[u8], names: Names) -> Result<bool, Failure> {
-    match output.write_all(bytes) {
+/// Writes `piece` unless an earlier piece failed; keeps the first error in `result`.
+fn write(output: &mut File, piece: &[u8], result: &mut io::Result<()>) {
+    if result.is_ok() {
+        *result = output.write_all(piece);
+    }
+}
+
+/// `Ok(false)` if the reader went away, `Ok(true)` if all was written.
+fn settle(result: io::Result<()>, names: Names) -> Result<bool, Failure> {
+    match result {
         Ok(()) => Ok(true),
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(Failure::io(names.writing, e)),
