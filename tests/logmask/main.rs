@@ -5,3 +5,4 @@ mod util;
 
 mod cases;
 mod props;
+mod regressions;
