@@ -10,3 +10,4 @@ mod props;
 mod registry;
 #[cfg(feature = "cli")]
 mod wrapper;
+mod regressions;

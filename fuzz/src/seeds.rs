@@ -1,0 +1,289 @@
+//! The seed corpus, as Rust values: `corpus/<target>/seed-<name>` is the [`Encode`]d form of
+//! each. Every seed that masks something exercises overlapping occurrences, the case a
+//! leftmost-match search gets wrong (SPEC §2: secrets `abcdefgh` and `efghijkl`).
+//!
+//! `cargo test` in `fuzz/` checks that the files match these values, that they decode back
+//! to them, and that each passes its target's check; `LOGMASK_WRITE_SEEDS=1 cargo test`
+//! rewrites the files after a change here.
+//!
+//! [`Encode`]: crate::encode::Encode
+
+use crate::adapters::{AdapterCase, Step};
+use crate::differential::{Case, Piece, Replacement};
+use crate::secrets_file::{Byte, FileCase, Source};
+use crate::Sym;
+
+fn syms(s: &str) -> Vec<Sym> {
+    s.bytes().map(Sym).collect()
+}
+
+fn text(s: &[u8]) -> Vec<Byte> {
+    s.iter().copied().map(Byte).collect()
+}
+
+/// `secrets[i]` whole.
+fn whole(i: u8) -> Piece {
+    Piece::Secret {
+        secret: i,
+        front: 0,
+        back: 0,
+    }
+}
+
+/// `aaabbbcc` and `bbccbbaa` overlap in `aaabbbccbbaa`, between two bytes of filler.
+fn overlap(chunks: &[u8], replacement: Replacement) -> Case {
+    Case {
+        secrets: vec![syms("aaabbbcc"), syms("bbccbbaa")],
+        input: vec![
+            Piece::Text(syms("cc")),
+            whole(0),
+            Piece::Secret {
+                secret: 1,
+                front: 4,
+                back: 0,
+            },
+            Piece::Text(syms("c\n")),
+        ],
+        chunks: chunks.to_vec(),
+        replacement,
+        min_len: 4,
+    }
+}
+
+/// `aabbcc` twice, touching, and `ccaabb` overlapping both.
+fn touching_twice() -> Case {
+    Case {
+        secrets: vec![syms("aabbcc"), syms("ccaabb")],
+        input: vec![whole(0), whole(0), Piece::Text(syms("a"))],
+        chunks: vec![6],
+        replacement: Replacement::Default,
+        min_len: 5,
+    }
+}
+
+/// `aabbcc` and `bbccbc` overlap in `aabbccbc`, then `aabbcc` touches that range; the first
+/// chunk ends one byte into it, where the held-back suffix `a` begins right at the end of the
+/// range: the range's replacement must wait for the next chunk, which extends it.
+fn touching_held() -> Case {
+    Case {
+        secrets: vec![syms("aabbcc"), syms("bbccbc")],
+        input: vec![
+            whole(0),
+            Piece::Secret {
+                secret: 1,
+                front: 4,
+                back: 0,
+            },
+            whole(0),
+        ],
+        chunks: vec![9],
+        replacement: Replacement::Default,
+        min_len: 5,
+    }
+}
+
+/// A multi-line secret (masked whole and line by line) and a secret overlapping its lines.
+fn multi_line() -> Case {
+    Case {
+        secrets: vec![syms("abca\r\nbbcc\ncab"), syms("cabbcc")],
+        input: vec![
+            Piece::Text(syms("abcabbcc\n")),
+            whole(0),
+            Piece::Text(syms("\r\n")),
+        ],
+        chunks: vec![2, 1, 0],
+        replacement: Replacement::Bytes(b"***".to_vec()),
+        min_len: 4,
+    }
+}
+
+/// The seeds of the `differential` target.
+pub fn differential() -> Vec<(&'static str, Case)> {
+    vec![
+        ("overlap-1-byte-chunks", overlap(&[1], Replacement::Default)),
+        (
+            "overlap-empty-chunks",
+            overlap(&[3, 0, 5, 0], Replacement::Empty),
+        ),
+        ("touching-twice", touching_twice()),
+        ("touching-at-held-start", touching_held()),
+        ("multi-line-secret", multi_line()),
+    ]
+}
+
+/// The seeds of the `adapters` target.
+pub fn adapters() -> Vec<(&'static str, AdapterCase)> {
+    use Step::*;
+    vec![
+        (
+            "overlap-trickle-and-fail",
+            AdapterCase {
+                case: overlap(&[2, 5], Replacement::Default),
+                writer: vec![Take(1), Fail, Interrupted, Take(3), Fail, Fail, Take(2)],
+                reader: vec![Take(2), Interrupted, Fail, Take(1), Take(3)],
+                flush_every: 2,
+            },
+        ),
+        (
+            "touching-fail-at-finish-flush",
+            AdapterCase {
+                case: touching_held(),
+                writer: vec![Take(4), Take(1), Fail],
+                reader: vec![Fail, Take(5), Interrupted, Take(1)],
+                flush_every: 0,
+            },
+        ),
+        (
+            // The input of the harness's first crash: the reader check's bound on the number
+            // of reads ignored empty ones (tests/logmask/regressions.rs).
+            "empty-reads-at-held-prefix",
+            AdapterCase {
+                case: Case {
+                    secrets: vec![syms("aa")],
+                    input: vec![Piece::Text(syms("aaaaccaabb"))],
+                    chunks: vec![0, 0, 1, 0],
+                    replacement: Replacement::Default,
+                    min_len: 2,
+                },
+                writer: vec![],
+                reader: vec![],
+                flush_every: 3,
+            },
+        ),
+        (
+            "multi-line-one-byte-io",
+            AdapterCase {
+                case: multi_line(),
+                writer: vec![Take(1); 40],
+                reader: vec![Take(1); 40],
+                flush_every: 1,
+            },
+        ),
+    ]
+}
+
+/// The seeds of the `secrets_file` target.
+pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
+    vec![
+        (
+            "overlapping-lines",
+            FileCase {
+                sources: vec![
+                    Source::File(text(b"abcdefgh\r\nefghijkl\n\n  spaced  \n")),
+                    Source::Named(text(b"xxabcdefghijklyy")),
+                ],
+                replacement: None,
+                min_len: 8,
+            },
+        ),
+        (
+            "multi-line-named",
+            FileCase {
+                sources: vec![
+                    Source::Named(text(b"-----BEGIN KEY-----\r\nefghijklmnop\r\n}\r\n")),
+                    Source::File(text(b"BEGIN KEY\nklmnopqr\n")),
+                ],
+                replacement: Some(text(b"<hidden>")),
+                min_len: 4,
+            },
+        ),
+        (
+            "too-short-line",
+            FileCase {
+                sources: vec![
+                    Source::File(text(b"abcdefgh\nefghijkl\n")),
+                    Source::File(text(b"abcdefgh\r\nab!\xff\r\n")),
+                ],
+                replacement: None,
+                min_len: 8,
+            },
+        ),
+        (
+            "inside-replacement",
+            FileCase {
+                sources: vec![
+                    Source::Named(text(b"abc\ndefgh\r\n")),
+                    Source::File(text(b"abcdefgh\nefghijkl\n")),
+                ],
+                replacement: Some(text(b"<efghijkl>")),
+                min_len: 5,
+            },
+        ),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use std::fmt::Debug;
+    use std::path::Path;
+
+    use arbitrary::{Arbitrary, Unstructured};
+
+    use super::*;
+    use crate::encode::Encode;
+    use crate::naive;
+
+    /// Checks (or, with `LOGMASK_WRITE_SEEDS` set, writes) the seed files of `target`, that
+    /// they decode to the seeds, and that each passes `check`.
+    fn seeds<T>(target: &str, seeds: Vec<(&str, T)>, check: impl Fn(&T))
+    where
+        T: Encode + Debug + PartialEq + for<'a> Arbitrary<'a>,
+    {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("corpus")
+            .join(target);
+        for (name, seed) in seeds {
+            let bytes = seed.to_bytes();
+            let decoded = T::arbitrary_take_rest(Unstructured::new(&bytes)).unwrap();
+            assert_eq!(decoded, seed, "{target}/{name} does not decode to itself");
+            let path = dir.join(format!("seed-{name}"));
+            if std::env::var_os("LOGMASK_WRITE_SEEDS").is_some() {
+                std::fs::create_dir_all(&dir).unwrap();
+                std::fs::write(&path, &bytes).unwrap();
+            }
+            let on_disk = std::fs::read(&path).unwrap_or_default();
+            assert!(
+                on_disk == bytes,
+                "{} is out of date: LOGMASK_WRITE_SEEDS=1 cargo test",
+                path.display()
+            );
+            check(&seed);
+        }
+    }
+
+    /// Whether two occurrences in `input` overlap (share a byte).
+    fn overlaps(secrets: &[Vec<u8>], min_len: usize, input: &[u8]) -> bool {
+        let mut occ = naive::occurrences(&naive::patterns(secrets, min_len), input);
+        occ.sort();
+        occ.windows(2).any(|w| w[1].0 < w[0].1)
+    }
+
+    fn assert_overlap(case: &Case) {
+        let p = case.prepare().expect("the seed's secrets build");
+        assert!(
+            overlaps(&p.secrets, p.min_len, &p.input),
+            "no overlap in {case:?}"
+        );
+    }
+
+    #[test]
+    fn differential_seeds() {
+        seeds("differential", differential(), |case| {
+            assert_overlap(case);
+            crate::differential::check(case);
+        });
+    }
+
+    #[test]
+    fn adapters_seeds() {
+        seeds("adapters", adapters(), |case| {
+            assert_overlap(&case.case);
+            crate::adapters::check(case);
+        });
+    }
+
+    #[test]
+    fn secrets_file_seeds() {
+        seeds("secrets_file", secrets_file(), crate::secrets_file::check);
+    }
+}
