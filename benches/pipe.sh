@@ -10,6 +10,7 @@
 #     cat LOG | logmask -f SECRETS > /dev/null
 # and prints the medians, the throughput and the ratio cat/logmask (1.0 = as fast as cat),
 # with logmask's peak resident memory. It also checks that the output is masked.
+# LOGMASK_ARGS adds options, e.g. LOGMASK_ARGS="--encodings none --no-token-shapes".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,15 +34,15 @@ for n in "${counts[@]}"; do
   target/release/examples/gen_log "$log" "$secrets" "$size" "$n"
   bytes=$(stat -c %s "$log")
   # The output must be masked, and as the input is otherwise unchanged, only shorter.
-  masked=$("$bin" -f "$secrets" < "$log" | grep -c '\[MASKED\]' || true)
+  masked=$("$bin" -f "$secrets" ${LOGMASK_ARGS:-} < "$log" | grep -c '\[MASKED\]' || true)
   [ "$masked" -gt 0 ] || { echo "no [MASKED] in the output for $n secrets" >&2; exit 1; }
   cat "$log" > /dev/null   # warm the page cache
   : > "$work/cat" ; : > "$work/lm"
   for _ in $(seq "$runs"); do
     t=$(now); cat "$log" | cat > /dev/null; echo $(( ($(now) - t) / 1000 )) >> "$work/cat"
-    t=$(now); cat "$log" | "$bin" -f "$secrets" > /dev/null; echo $(( ($(now) - t) / 1000 )) >> "$work/lm"
+    t=$(now); cat "$log" | "$bin" -f "$secrets" ${LOGMASK_ARGS:-} > /dev/null; echo $(( ($(now) - t) / 1000 )) >> "$work/lm"
   done
-  rss=$( { cat "$log" | /usr/bin/time -f '%M' "$bin" -f "$secrets" > /dev/null; } 2>&1 | tail -1 ) || rss='?'
+  rss=$( { cat "$log" | /usr/bin/time -f '%M' "$bin" -f "$secrets" ${LOGMASK_ARGS:-} > /dev/null; } 2>&1 | tail -1 ) || rss='?'
   c=$(median < "$work/cat"); l=$(median < "$work/lm")
   awk -v n="$n" -v s="${size}MiB" -v b="$bytes" -v c="$c" -v l="$l" -v r="$rss" 'BEGIN {
     printf "%-9s %-10s %6.0f (%4.2f) %8.0f (%4.2f) %8.2f %7.1f MiB\n", n, s, c/1000, b/c/1000, l/1000, b/l/1000, c/l, r/1024 }'

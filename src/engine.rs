@@ -188,7 +188,11 @@ const BITS_PER_GRAM: usize = 32;
 
 /// The longest stride: more offsets per pattern fill the index faster than longer strides
 /// save probes.
-const MAX_STRIDE: usize = 8;
+const MAX_STRIDE: usize = 16;
+
+/// Up to this many patterns, 4-byte q-grams (a longer stride) rarely occur by chance; past
+/// it, 6-byte ones keep chance hits rare.
+const FEW_PATTERNS: usize = 4096;
 
 #[inline(always)]
 fn hash(gram: u64, shift: u32) -> usize {
@@ -202,7 +206,11 @@ impl Sampler {
         if min_len < MIN_SAMPLED || u32::try_from(patterns.len()).is_err() {
             return None;
         }
-        let q = if min_len >= 8 { 6 } else { 4 };
+        let q = if min_len >= 8 && patterns.len() > FEW_PATTERNS {
+            6
+        } else {
+            4
+        };
         let stride = (min_len + 1 - q).min(MAX_STRIDE);
         let mut sampler = Sampler {
             q,
