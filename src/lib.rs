@@ -37,13 +37,20 @@
 //! # Features
 //!
 //! - `cli` (default): the `logmask` command-line filter.
+//! - `tokio`: the [`tokio`](crate::tokio) module, async adapters for tokio programs:
+//!   `MaskingAsyncWriter`, `MaskingAsyncReader` and `MaskedStream` (a stream of `Bytes`).
+//!   It pulls in tokio's I/O traits only (no runtime), `bytes` and `futures-core`.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod engine;
 mod error;
 pub mod io;
 mod masker;
 mod secrets;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
 
 pub use error::Error;
 pub use io::{MaskingReader, MaskingWriter};

@@ -3,5 +3,7 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+#[cfg(feature = "tokio")]
+mod async_adapters;
 mod cases;
 mod props;
