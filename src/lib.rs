@@ -37,7 +37,7 @@
 //! # Features
 //!
 //! - `cli` (default): the `logmask` command-line filter.
-//! - `tokio`: the [`tokio`](crate::tokio) module, async adapters for tokio programs:
+//! - `tokio`: the `logmask::tokio` module, async adapters for tokio programs:
 //!   `MaskingAsyncWriter`, `MaskingAsyncReader` and `MaskedStream` (a stream of `Bytes`).
 //!   It pulls in tokio's I/O traits only (no runtime), `bytes` and `futures-core`.
 #![deny(missing_docs)]

@@ -405,8 +405,9 @@ pin_project! {
     ///
     /// Each chunk of `S` is masked as it arrives; its output is yielded as one or more
     /// `Bytes` pieces. Text that passes through unchanged is a slice of the input chunk
-    /// (no copy); the replacement text and bytes held back from an earlier chunk are copied,
-    /// and runs of them are joined into one piece. Empty pieces are never yielded.
+    /// (no copy), or the chunk itself when it passes whole; the replacement text is one
+    /// shared `Bytes`; bytes held back from an earlier chunk are copied, and a run of them is
+    /// joined into one piece. Empty pieces are never yielded.
     ///
     /// At the end of `S` the held-back tail is yielded, then the stream ends and stays ended
     /// (it is a [`FusedStream`]). An error from `S` is yielded as it is, and the stream goes
@@ -443,6 +444,8 @@ pin_project! {
         masker: Masker,
         // Output pieces of the last chunk not yet yielded.
         queue: VecDeque<Bytes>,
+        // The replacement text, shared by the pieces that are the replacement.
+        replacement: Bytes,
         // Copied output that is joined into one piece (a run of replacements and held bytes).
         staged: Vec<u8>,
         // `inner` ended and the masker was finished.
@@ -463,6 +466,7 @@ where
     pub fn with_masker(inner: S, masker: Masker) -> Self {
         MaskedStream {
             inner,
+            replacement: Bytes::copy_from_slice(masker.secrets().replacement()),
             masker,
             queue: VecDeque::new(),
             staged: Vec::new(),
@@ -497,11 +501,17 @@ where
 }
 
 /// Turns the output pieces of one chunk into `Bytes`: slices of `chunk` where a piece lies
-/// in it, copies joined in `staged` otherwise.
+/// in it, a shared copy of the replacement text, and other copies joined in `staged`.
 struct Slicer<'a> {
     chunk: &'a Bytes,
     queue: &'a mut VecDeque<Bytes>,
     staged: &'a mut Vec<u8>,
+    /// The replacement text, and where the masker's copy of it lies.
+    replacement: &'a Bytes,
+    replacement_at: *const u8,
+    /// Where in `queue` the whole chunk goes, when one piece is all of it: it is moved there
+    /// afterwards, which saves a reference count.
+    whole: Option<usize>,
 }
 
 impl Slicer<'_> {
@@ -509,11 +519,20 @@ impl Slicer<'_> {
         if piece.is_empty() {
             return;
         }
-        let base = self.chunk.as_ptr() as usize;
-        let at = (piece.as_ptr() as usize).wrapping_sub(base);
-        if at < self.chunk.len() && piece.len() <= self.chunk.len() - at {
+        let len = self.chunk.len();
+        let at = (piece.as_ptr() as usize).wrapping_sub(self.chunk.as_ptr() as usize);
+        if at < len && piece.len() <= len - at {
             self.flush();
-            self.queue.push_back(self.chunk.slice(at..at + piece.len()));
+            if piece.len() == len {
+                self.whole = Some(self.queue.len());
+                self.queue.push_back(Bytes::new());
+            } else {
+                self.queue.push_back(self.chunk.slice(at..at + piece.len()));
+            }
+        } else if piece.as_ptr() == self.replacement_at && piece.len() == self.replacement.len() {
+            // The masker's replacement, which `replacement` equals (checked per chunk).
+            self.flush();
+            self.queue.push_back(self.replacement.clone());
         } else {
             self.staged.extend_from_slice(piece);
         }
@@ -534,6 +553,7 @@ where
     type Item = io::Result<Bytes>;
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        static END: Bytes = Bytes::new();
         let mut this = self.project();
         loop {
             if let Some(piece) = this.queue.pop_front() {
@@ -542,25 +562,34 @@ where
             if *this.done {
                 return Poll::Ready(None);
             }
-            let next = ready!(this.inner.as_mut().poll_next(cx));
-            let empty = Bytes::new();
-            let chunk = match &next {
-                Some(Ok(chunk)) => chunk,
-                Some(Err(_)) => return Poll::Ready(next),
-                None => &empty,
+            let chunk = match ready!(this.inner.as_mut().poll_next(cx)) {
+                Some(Ok(chunk)) => Some(chunk),
+                Some(Err(err)) => return Poll::Ready(Some(Err(err))),
+                None => None,
             };
+            let replacement = this.masker.secrets().replacement();
+            if this.replacement[..] != *replacement {
+                *this.replacement = Bytes::copy_from_slice(replacement);
+            }
             let mut slicer = Slicer {
-                chunk,
+                chunk: chunk.as_ref().unwrap_or(&END),
                 queue: this.queue,
                 staged: this.staged,
+                replacement: this.replacement,
+                replacement_at: replacement.as_ptr(),
+                whole: None,
             };
-            if next.is_some() {
-                this.masker.mask(chunk, |piece| slicer.put(piece));
-            } else {
-                this.masker.finish(|piece| slicer.put(piece));
-                *this.done = true;
+            match &chunk {
+                Some(input) => this.masker.mask(input, |piece| slicer.put(piece)),
+                None => {
+                    this.masker.finish(|piece| slicer.put(piece));
+                    *this.done = true;
+                }
             }
             slicer.flush();
+            if let (Some(at), Some(chunk)) = (slicer.whole, chunk) {
+                this.queue[at] = chunk;
+            }
         }
     }
 
