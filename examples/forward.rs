@@ -224,7 +224,8 @@ async fn shutdown_signal() {
 ///
 /// # Errors
 ///
-/// The sink's write error, after all connections ended.
+/// The sink's write error. It stops `serve` as a shutdown would, and is returned after all
+/// connections ended.
 pub async fn serve<W>(
     listeners: Listeners,
     secrets: Arc<Secrets>,
@@ -236,7 +237,8 @@ where
     W: AsyncWrite + Unpin + Send + 'static,
 {
     let (lines, queue) = mpsc::channel(SINK_QUEUE);
-    let writer = tokio::spawn(write_sink(sink, queue));
+    let mut writer = tokio::spawn(write_sink(sink, queue));
+    let mut written = None;
     let stop = CancellationToken::new();
     let mut tasks = JoinSet::new();
     let mut stats = Stats::default();
@@ -244,6 +246,11 @@ where
     loop {
         let (stream, peer): (Box<dyn AsyncRead + Send + Unpin>, String) = tokio::select! {
             () = &mut shutdown => break,
+            // The sink failed: every connection would fail too.
+            result = &mut writer => {
+                written = Some(result);
+                break
+            }
             accepted = accept_tcp(&listeners.tcp) => match accepted {
                 Ok((stream, addr)) => (Box::new(stream), format!("tcp {addr}")),
                 Err(err) => { accept_failed(err).await; continue }
@@ -282,7 +289,11 @@ where
         }
     }
     drop(lines);
-    let sink = writer.await.map_err(io::Error::other)??;
+    let written = match written {
+        Some(result) => result,
+        None => writer.await,
+    };
+    let sink = written.map_err(io::Error::other)??;
     Ok((sink, stats))
 }
 

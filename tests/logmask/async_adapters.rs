@@ -843,6 +843,42 @@ fn forwarder_masks_many_concurrent_streams_into_whole_lines_until_shutdown() {
     );
 }
 
+/// A sink that fails every write.
+#[derive(Debug)]
+struct Broken;
+
+impl AsyncWrite for Broken {
+    fn poll_write(self: Pin<&mut Self>, _: &mut Context<'_>, _: &[u8]) -> Poll<io::Result<usize>> {
+        Poll::Ready(Err(io::Error::other("disk full")))
+    }
+    fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Poll::Ready(Ok(()))
+    }
+}
+
+#[test]
+fn forwarder_stops_when_the_sink_fails() {
+    let err = run(async {
+        let tcp = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = tcp.local_addr().unwrap();
+        let listeners = forward::Listeners {
+            tcp: Some(tcp),
+            unix: None,
+        };
+        let grace = std::time::Duration::from_millis(100);
+        // No shutdown: the failing sink alone must end `serve`.
+        let never = std::future::pending();
+        let server = tokio::spawn(forward::serve(listeners, hunter(), Broken, never, grace));
+        let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
+        client.write_all(b"a line\n").await.unwrap();
+        server.await.unwrap().unwrap_err()
+    });
+    assert_eq!(err.to_string(), "disk full");
+}
+
 #[test]
 fn forwarder_splits_only_overlong_lines_and_ends_the_last_one() {
     let lines = |input: Vec<u8>| {
