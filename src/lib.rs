@@ -44,7 +44,11 @@
 //! # Features
 //!
 //! - `cli` (default): the `logmask` command-line filter and command wrapper.
+//! - `tokio`: the `logmask::tokio` module, async adapters for tokio programs:
+//!   `MaskingAsyncWriter`, `MaskingAsyncReader` and `MaskedStream` (a stream of `Bytes`).
+//!   It pulls in tokio's I/O traits only (no runtime), `bytes` and `futures-core`.
 #![deny(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod engine;
 mod error;
@@ -53,6 +57,9 @@ mod masker;
 mod registry;
 mod secrets;
 mod shapes;
+#[cfg(feature = "tokio")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+pub mod tokio;
 mod variants;
 
 pub use error::Error;

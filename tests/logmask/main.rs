@@ -3,6 +3,8 @@
 #[path = "../util/mod.rs"]
 mod util;
 
+#[cfg(feature = "tokio")]
+mod async_adapters;
 mod cases;
 mod cli;
 mod encodings;

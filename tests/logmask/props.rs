@@ -56,7 +56,7 @@ fn input(secrets: Vec<Vec<u8>>) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>)
     })
 }
 
-fn case(min_len: usize) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)> {
+pub(crate) fn case(min_len: usize) -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)> {
     secrets(min_len)
         .prop_flat_map(input)
         .prop_flat_map(|(s, i)| (Just(s), Just(i), prop::collection::vec(0..12usize, 1..6)))
