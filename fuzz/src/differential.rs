@@ -2,9 +2,12 @@
 //!
 //! Secrets and input come from the small [`ALPHABET`](crate::ALPHABET), so secrets overlap
 //! each other and the input; the input is streamed in an arbitrary chunking (1-byte and empty
-//! chunks included). The final output must equal the reference (SPEC §2), and after every chunk
-//! the masker must hold back exactly what SPEC §3 allows: the longest suffix that is a proper
-//! prefix of a secret (so always less than the longest secret), with everything before it
+//! chunks included). Each case masks under one [`RuleSet`]: the exact secrets only, or every
+//! rule of SPEC §4 (encoded variants, token shapes); the input then also has pieces that are
+//! encoded variants of a secret and tokens near their shortest length. The final output must
+//! equal the reference (SPEC §2, §4), and after every chunk the masker must hold back exactly
+//! what SPEC §3 allows: the longest suffix that a later byte could complete into a pattern or
+//! a shortest token (so always less than [`Secrets::max_len`]), with everything before it
 //! emitted except the replacement of a masked range that the suffix could still extend.
 
 use std::sync::Arc;
@@ -12,7 +15,8 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use logmask::{Masker, Secrets};
 
-use crate::{bytes, chunks, naive, Sym};
+use crate::naive::{self, Reference, Rules};
+use crate::{bytes, chunks, Sym};
 
 /// At most this many secrets are used.
 const MAX_SECRETS: usize = 6;
@@ -37,6 +41,38 @@ pub struct Case {
     pub replacement: Replacement,
     /// The minimum length is `min_len % 6` (0 counts as 1).
     pub min_len: u8,
+    /// The rules the secrets are masked under.
+    pub rules: RuleSet,
+}
+
+/// Which rules of SPEC §4 a case's secrets are compiled with.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq)]
+pub enum RuleSet {
+    /// The exact secrets only: `Encodings::NONE`, no token shapes.
+    Exact,
+    /// Every encoding and the token shapes (the builder's defaults).
+    All,
+}
+
+impl RuleSet {
+    /// The reference's rules.
+    pub fn rules(self) -> Rules {
+        match self {
+            RuleSet::Exact => Rules::NONE,
+            RuleSet::All => Rules::ALL,
+        }
+    }
+
+    /// Sets the builder's encodings and token shapes to these rules.
+    pub fn apply(self, builder: &mut logmask::SecretsBuilder) {
+        let all = self == RuleSet::All;
+        let encodings = if all {
+            logmask::Encodings::ALL
+        } else {
+            logmask::Encodings::NONE
+        };
+        builder.encodings(encodings).token_shapes(all);
+    }
 }
 
 /// A piece of the input.
@@ -53,6 +89,28 @@ pub enum Piece {
         front: u8,
         /// Bytes cut from the back.
         back: u8,
+    },
+    /// Encoded variant number `which % n` of secret number `secret % n` (whatever the rules:
+    /// under exact rules it is plain text), cut as [`Piece::Secret`] is.
+    Variant {
+        /// Which secret.
+        secret: u8,
+        /// Which of its variants (`naive::variants` under every rule, minimum length 1).
+        which: u8,
+        /// Bytes cut from the front.
+        front: u8,
+        /// Bytes cut from the back.
+        back: u8,
+    },
+    /// A token of shape number `shape % 19` of `naive::TOKENS`: its prefix and a body of the
+    /// shortest length minus 3 plus `len % 7` bytes of its class, picked from `seed` on.
+    Token {
+        /// Which shape.
+        shape: u8,
+        /// The body's length, around the shortest one.
+        len: u8,
+        /// Where in the class the body's bytes start.
+        seed: u8,
     },
 }
 
@@ -79,6 +137,8 @@ pub struct Prepared {
     pub input: Vec<u8>,
     /// The compiled secrets.
     pub compiled: Arc<Secrets>,
+    /// The reference for the secrets under the case's rules.
+    pub reference: Reference,
     /// What the reference makes of the input.
     pub expected: Vec<u8>,
 }
@@ -115,21 +175,43 @@ impl Case {
                     back,
                 } => {
                     let s = &secrets[usize::from(secret) % secrets.len()];
-                    let cut = |n: u8| Some(usize::from(n)).filter(|&n| n <= s.len());
-                    let a = cut(front).unwrap_or(0);
-                    let b = (s.len() - cut(back).unwrap_or(0)).max(a);
-                    input.extend_from_slice(&s[a..b]);
+                    input.extend_from_slice(cut(s, front, back));
+                }
+                Piece::Variant { .. } if secrets.is_empty() => {}
+                &Piece::Variant {
+                    secret,
+                    which,
+                    front,
+                    back,
+                } => {
+                    let s = &secrets[usize::from(secret) % secrets.len()];
+                    let variants = naive::variants(s, 1, Rules::ALL);
+                    if !variants.is_empty() {
+                        let v = &variants[usize::from(which) % variants.len()];
+                        input.extend_from_slice(cut(v, front, back));
+                    }
+                }
+                &Piece::Token { shape, len, seed } => {
+                    let (prefix, class, min) =
+                        naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
+                    let class = class.as_bytes();
+                    input.extend_from_slice(prefix.as_bytes());
+                    let len = min.saturating_sub(3) + usize::from(len % 7);
+                    input
+                        .extend((0..len).map(|i| class[(usize::from(seed) + i * 7) % class.len()]));
                 }
             }
         }
         input.truncate(MAX_INPUT);
 
-        let patterns = naive::patterns(&secrets, min_len);
-        let refused = patterns
+        let reference = Reference::new(&secrets, min_len, self.rules.rules());
+        let refused = reference
+            .patterns
             .iter()
             .any(|p| replacement.windows(p.len()).any(|w| w == p.as_slice()));
         let mut builder = Secrets::builder();
         builder.min_len(min_len).replacement(&replacement);
+        self.rules.apply(&mut builder);
         for s in &secrets {
             builder.add(s);
         }
@@ -144,16 +226,25 @@ impl Case {
                 return None;
             }
         };
-        let expected = naive::mask(&patterns, &input, &replacement);
+        let expected = reference.mask(&input, &replacement);
         Some(Prepared {
             secrets,
             min_len,
             replacement,
             input,
             compiled: Arc::new(compiled),
+            reference,
             expected,
         })
     }
+}
+
+/// `s` without its first `front` and last `back` bytes; a cut longer than `s` cuts nothing.
+fn cut(s: &[u8], front: u8, back: u8) -> &[u8] {
+    let cut = |n: u8| Some(usize::from(n)).filter(|&n| n <= s.len());
+    let a = cut(front).unwrap_or(0);
+    let b = (s.len() - cut(back).unwrap_or(0)).max(a);
+    &s[a..b]
 }
 
 impl Case {
@@ -165,9 +256,10 @@ impl Case {
         };
         let secrets: Vec<String> = p.secrets.iter().map(|s| lit(s)).collect();
         format!(
-            "secrets:     [{}]\nmin_len:     {}\nreplacement: {}\ninput:       {}\nchunk sizes: {:?} (cycled, see chunks())\nexpected:    {}",
+            "secrets:     [{}]\nmin_len:     {}\nrules:       {:?}\nreplacement: {}\ninput:       {}\nchunk sizes: {:?} (cycled, see chunks())\nexpected:    {}",
             secrets.join(", "),
             p.min_len,
+            self.rules,
             lit(&p.replacement),
             lit(&p.input),
             self.chunks,
@@ -193,6 +285,11 @@ pub fn check(case: &Case) {
         consumed += chunk.len();
         oracle.after_chunk(consumed, &masker, &out);
     }
+    assert_eq!(
+        oracle.start,
+        p.input.len() - p.reference.held(&p.input),
+        "the hold-back found incrementally differs from the whole input's"
+    );
     masker.finish(|piece| out.extend_from_slice(piece));
     assert_same(&out, &p.expected, "streamed output");
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
@@ -217,18 +314,21 @@ pub fn assert_same(got: &[u8], want: &[u8], what: &str) {
 
 /// What SPEC §3 says a masker must have emitted and held back after each prefix of the input.
 ///
-/// Let `p` be the start of the longest suffix of the input so far that is a proper prefix of
-/// some pattern. An occurrence starting before `p` has ended (otherwise a longer such suffix
-/// would exist), so the masked ranges before `p` are those of the whole input. The masker holds
-/// `input[p..]`, and it has emitted exactly the whole input's output for the bytes before `q`,
-/// where `q` is the start of the masked run that covers `input[p - 1]` (a later occurrence
-/// starting at `p` would touch it, so its replacement waits), or `p` if none does.
+/// Let `p` be the start of the longest suffix of the input so far that a later byte could
+/// complete into a pattern or a shortest token ([`Reference::held`]). An occurrence starting
+/// before `p` has ended, and a token starting before `p` is complete or ended (otherwise a
+/// longer such suffix would exist), so the masked ranges before `p` are those of the whole
+/// input. The masker holds `input[p..]`, and it has emitted exactly the whole input's output
+/// for the bytes before `q`, where `q` is the start of the masked run that covers
+/// `input[p - 1]` (a later occurrence starting at `p`, or more token body, would touch it, so
+/// its replacement waits), or `p` if none does.
 struct Oracle<'a> {
-    patterns: Vec<Vec<u8>>,
+    reference: &'a Reference,
     input: &'a [u8],
     expected: &'a [u8],
-    max_len: usize,
-    /// `covered[i]`: `input[i]` lies in an occurrence.
+    /// The set's `max_len`: the hold-back is always shorter.
+    bound: usize,
+    /// `covered[i]`: `input[i]` lies in a masked range.
     covered: Vec<bool>,
     /// For a covered byte, where its masked run begins.
     run_start: Vec<usize>,
@@ -237,14 +337,18 @@ struct Oracle<'a> {
     before: Vec<usize>,
     /// The output checked against the reference so far.
     checked: usize,
+    /// `p` after the last chunk. It never decreases: a suffix that could still grow stays
+    /// one when its last byte is removed, so the longest one after more input starts no
+    /// earlier. [`Reference::held`] is therefore asked about `input[start..]` only, which
+    /// keeps a stream of one-byte chunks linear; `check` compares with the whole input once.
+    start: usize,
 }
 
 impl<'a> Oracle<'a> {
     fn new(p: &'a Prepared) -> Self {
-        let patterns = naive::patterns(&p.secrets, p.min_len);
         let n = p.input.len();
         let mut covered = vec![false; n];
-        for (s, e) in naive::occurrences(&patterns, &p.input) {
+        for (s, e) in p.reference.ranges(&p.input) {
             covered[s..e].iter_mut().for_each(|c| *c = true);
         }
         let mut run_start = vec![0; n];
@@ -265,47 +369,41 @@ impl<'a> Oracle<'a> {
         assert_eq!(
             len,
             p.expected.len(),
-            "the oracle disagrees with naive::mask"
+            "the oracle disagrees with Reference::mask"
         );
-        let max_len = patterns.iter().map(Vec::len).max().unwrap_or(0);
         Oracle {
-            patterns,
+            reference: &p.reference,
             input: &p.input,
             expected: &p.expected,
-            max_len,
+            bound: p.compiled.max_len().max(1),
             covered,
             run_start,
             before,
             checked: 0,
+            start: 0,
         }
     }
 
-    /// The start of the longest suffix of `input[..len]` that is a proper prefix of a pattern.
-    fn held_start(&self, len: usize) -> usize {
-        let text = &self.input[..len];
-        (len.saturating_sub(self.max_len.saturating_sub(1))..len)
-            .find(|&i| {
-                let tail = &text[i..];
-                self.patterns
-                    .iter()
-                    .any(|p| p.len() > tail.len() && p.starts_with(tail))
-            })
-            .unwrap_or(len)
+    /// The start of the longest suffix of `input[..len]` that could still grow into a masked
+    /// range; `len` is at least the `len` of the previous call.
+    fn held_start(&mut self, len: usize) -> usize {
+        self.start = len - self.reference.held(&self.input[self.start..len]);
+        self.start
     }
 
     /// Checks the masker and its output after it accepted `input[..len]`.
     fn after_chunk(&mut self, len: usize, masker: &Masker, out: &[u8]) {
         let p = self.held_start(len);
         assert!(
-            masker.held_back() < self.max_len.max(1),
-            "holds back {} bytes, the longest secret is {}",
+            masker.held_back() < self.bound,
+            "holds back {} bytes, the set's max_len is {}",
             masker.held_back(),
-            self.max_len
+            self.bound
         );
         assert_eq!(
             masker.held_back(),
             len - p,
-            "after {len} bytes: held back {}, the longest suffix that begins a secret is {}",
+            "after {len} bytes: held back {}, the longest suffix that could grow is {}",
             masker.held_back(),
             len - p
         );

@@ -6,7 +6,7 @@
 //! seed tests decode every encoded seed back, so a change of format fails them.
 
 use crate::adapters::{AdapterCase, Step};
-use crate::differential::{Case, Piece, Replacement};
+use crate::differential::{Case, Piece, Replacement, RuleSet};
 use crate::secrets_file::{Byte, FileCase, Source, LOW_BYTES};
 use crate::{Sym, ALPHABET};
 
@@ -82,6 +82,16 @@ impl Encode for Case {
         self.chunks.encode(out);
         self.replacement.encode(out);
         self.min_len.encode(out);
+        self.rules.encode(out);
+    }
+}
+
+impl Encode for RuleSet {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            RuleSet::Exact => variant(out, 0, 2),
+            RuleSet::All => variant(out, 1, 2),
+        }
     }
 }
 
@@ -89,7 +99,7 @@ impl Encode for Piece {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Piece::Text(text) => {
-                variant(out, 0, 2);
+                variant(out, 0, 4);
                 text.encode(out);
             }
             Piece::Secret {
@@ -97,8 +107,21 @@ impl Encode for Piece {
                 front,
                 back,
             } => {
-                variant(out, 1, 2);
+                variant(out, 1, 4);
                 out.extend_from_slice(&[*secret, *front, *back]);
+            }
+            Piece::Variant {
+                secret,
+                which,
+                front,
+                back,
+            } => {
+                variant(out, 2, 4);
+                out.extend_from_slice(&[*secret, *which, *front, *back]);
+            }
+            Piece::Token { shape, len, seed } => {
+                variant(out, 3, 4);
+                out.extend_from_slice(&[*shape, *len, *seed]);
             }
         }
     }
@@ -144,6 +167,7 @@ impl Encode for FileCase {
         self.sources.encode(out);
         self.replacement.encode(out);
         self.min_len.encode(out);
+        self.rules.encode(out);
     }
 }
 
