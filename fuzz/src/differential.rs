@@ -166,41 +166,7 @@ impl Case {
         };
         let mut input = Vec::new();
         for piece in &self.input {
-            match piece {
-                Piece::Text(text) => input.extend(text.iter().map(|s| s.0)),
-                Piece::Secret { .. } if secrets.is_empty() => {}
-                &Piece::Secret {
-                    secret,
-                    front,
-                    back,
-                } => {
-                    let s = &secrets[usize::from(secret) % secrets.len()];
-                    input.extend_from_slice(cut(s, front, back));
-                }
-                Piece::Variant { .. } if secrets.is_empty() => {}
-                &Piece::Variant {
-                    secret,
-                    which,
-                    front,
-                    back,
-                } => {
-                    let s = &secrets[usize::from(secret) % secrets.len()];
-                    let variants = naive::variants(s, 1, Rules::ALL);
-                    if !variants.is_empty() {
-                        let v = &variants[usize::from(which) % variants.len()];
-                        input.extend_from_slice(cut(v, front, back));
-                    }
-                }
-                &Piece::Token { shape, len, seed } => {
-                    let (prefix, class, min) =
-                        naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
-                    let class = class.as_bytes();
-                    input.extend_from_slice(prefix.as_bytes());
-                    let len = min.saturating_sub(3) + usize::from(len % 7);
-                    input
-                        .extend((0..len).map(|i| class[(usize::from(seed) + i * 7) % class.len()]));
-                }
-            }
+            piece.append(&secrets, &mut input);
         }
         input.truncate(MAX_INPUT);
 
@@ -236,6 +202,45 @@ impl Case {
             reference,
             expected,
         })
+    }
+}
+
+impl Piece {
+    /// Appends the piece's bytes to `input`; its secrets are picked from `secrets`.
+    pub fn append(&self, secrets: &[Vec<u8>], input: &mut Vec<u8>) {
+        match self {
+            Piece::Text(text) => input.extend(text.iter().map(|s| s.0)),
+            Piece::Secret { .. } if secrets.is_empty() => {}
+            &Piece::Secret {
+                secret,
+                front,
+                back,
+            } => {
+                let s = &secrets[usize::from(secret) % secrets.len()];
+                input.extend_from_slice(cut(s, front, back));
+            }
+            Piece::Variant { .. } if secrets.is_empty() => {}
+            &Piece::Variant {
+                secret,
+                which,
+                front,
+                back,
+            } => {
+                let s = &secrets[usize::from(secret) % secrets.len()];
+                let variants = naive::variants(s, 1, Rules::ALL);
+                if !variants.is_empty() {
+                    let v = &variants[usize::from(which) % variants.len()];
+                    input.extend_from_slice(cut(v, front, back));
+                }
+            }
+            &Piece::Token { shape, len, seed } => {
+                let (prefix, class, min) = naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
+                let class = class.as_bytes();
+                input.extend_from_slice(prefix.as_bytes());
+                let len = min.saturating_sub(3) + usize::from(len % 7);
+                input.extend((0..len).map(|i| class[(usize::from(seed) + i * 7) % class.len()]));
+            }
+        }
     }
 }
 
@@ -276,20 +281,22 @@ impl Case {
 /// On any disagreement with the reference.
 pub fn check(case: &Case) {
     let Some(p) = case.prepare() else { return };
-    let mut oracle = Oracle::new(&p);
+    let oracle = Oracle::new(&p.reference.ranges(&p.input), &p.input, &p.replacement);
+    assert_same(&oracle.expected, &p.expected, "the oracle's output");
+    let mut held = Held::default();
     let mut masker = Masker::new(Arc::clone(&p.compiled));
+    let bound = p.compiled.max_len().max(1);
     let mut out = Vec::new();
     let mut consumed = 0;
+    let mut checked = 0;
     for chunk in chunks(&p.input, &case.chunks) {
         masker.mask(chunk, |piece| out.extend_from_slice(piece));
         consumed += chunk.len();
-        oracle.after_chunk(consumed, &masker, &out);
+        let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);
+        oracle.check_emitted(consumed, start, masker.is_mask_pending(), &out, checked);
+        checked = out.len();
     }
-    assert_eq!(
-        oracle.start,
-        p.input.len() - p.reference.held(&p.input),
-        "the hold-back found incrementally differs from the whole input's"
-    );
+    held.check_whole(&p.reference, &p.input);
     masker.finish(|piece| out.extend_from_slice(piece));
     assert_same(&out, &p.expected, "streamed output");
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
@@ -312,22 +319,73 @@ pub fn assert_same(got: &[u8], want: &[u8], what: &str) {
     );
 }
 
-/// What SPEC §3 says a masker must have emitted and held back after each prefix of the input.
+/// The minimal hold-back of SPEC §3 after each chunk: the start `p` of the longest suffix of
+/// the input so far that a later byte could complete into a pattern or a shortest token
+/// ([`Reference::held`]).
 ///
-/// Let `p` be the start of the longest suffix of the input so far that a later byte could
-/// complete into a pattern or a shortest token ([`Reference::held`]). An occurrence starting
-/// before `p` has ended, and a token starting before `p` is complete or ended (otherwise a
-/// longer such suffix would exist), so the masked ranges before `p` are those of the whole
-/// input. The masker holds `input[p..]`, and it has emitted exactly the whole input's output
-/// for the bytes before `q`, where `q` is the start of the masked run that covers
-/// `input[p - 1]` (a later occurrence starting at `p`, or more token body, would touch it, so
-/// its replacement waits), or `p` if none does.
-struct Oracle<'a> {
-    reference: &'a Reference,
-    input: &'a [u8],
-    expected: &'a [u8],
-    /// The set's `max_len`: the hold-back is always shorter.
-    bound: usize,
+/// `p` never decreases: a suffix that could still grow stays one when its last byte is
+/// removed, so the longest one after more input starts no earlier; and bytes emitted are
+/// never held again, so with a set that changes between chunks (a registry) the new set can
+/// only hold part of what the old one held. [`Reference::held`] is therefore asked about the
+/// input from the last `p` on only, which keeps a stream of one-byte chunks linear;
+/// [`Held::check_whole`] compares with the whole input once.
+#[derive(Default)]
+pub struct Held {
+    /// `p` after the last chunk.
+    pub start: usize,
+}
+
+impl Held {
+    /// Checks the masker's hold-back after it accepted `text` (the input so far) and applied
+    /// `reference`'s set to the last chunk; returns `p`.
+    ///
+    /// # Panics
+    ///
+    /// If the masker holds back more or less than the reference, or `bound` bytes or more.
+    pub fn after_chunk(
+        &mut self,
+        reference: &Reference,
+        text: &[u8],
+        masker: &Masker,
+        bound: usize,
+    ) -> usize {
+        let len = text.len();
+        self.start = len - reference.held(&text[self.start..]);
+        assert!(
+            masker.held_back() < bound,
+            "holds back {} bytes, the set's max_len is {bound}",
+            masker.held_back(),
+        );
+        assert_eq!(
+            masker.held_back(),
+            len - self.start,
+            "after {len} bytes: held back {}, the longest suffix that could grow is {}",
+            masker.held_back(),
+            len - self.start
+        );
+        self.start
+    }
+
+    /// Checks that the last `p` is also what the reference finds in the whole `input`.
+    pub fn check_whole(&self, reference: &Reference, input: &[u8]) {
+        assert_eq!(
+            self.start,
+            input.len() - reference.held(input),
+            "the hold-back found incrementally differs from the whole input's"
+        );
+    }
+}
+
+/// What SPEC §3 says a masker must have emitted after each prefix of the input, given the
+/// masked ranges of the whole input and `p` ([`Held`]).
+///
+/// An occurrence starting before `p` has ended, and a token starting before `p` is complete
+/// or ended (otherwise a longer suffix could grow), so the masked ranges before `p` are those
+/// of the whole input. The masker has emitted exactly the whole input's output for the bytes
+/// before `q`, where `q` is the start of the masked run that covers `input[p - 1]` (a later
+/// occurrence starting at `p`, or more token body, would touch it, so its replacement waits
+/// and the mask is pending), or `p` if none does.
+pub struct Oracle {
     /// `covered[i]`: `input[i]` lies in a masked range.
     covered: Vec<bool>,
     /// For a covered byte, where its masked run begins.
@@ -335,20 +393,16 @@ struct Oracle<'a> {
     /// `before[i]`, for `i` at the start of a run, an uncovered byte or the end: the length of
     /// the output for `input[..i]`.
     before: Vec<usize>,
-    /// The output checked against the reference so far.
-    checked: usize,
-    /// `p` after the last chunk. It never decreases: a suffix that could still grow stays
-    /// one when its last byte is removed, so the longest one after more input starts no
-    /// earlier. [`Reference::held`] is therefore asked about `input[start..]` only, which
-    /// keeps a stream of one-byte chunks linear; `check` compares with the whole input once.
-    start: usize,
+    /// The whole output.
+    pub expected: Vec<u8>,
 }
 
-impl<'a> Oracle<'a> {
-    fn new(p: &'a Prepared) -> Self {
-        let n = p.input.len();
+impl Oracle {
+    /// The oracle for `input` with these masked ranges.
+    pub fn new(ranges: &[(usize, usize)], input: &[u8], replacement: &[u8]) -> Self {
+        let n = input.len();
         let mut covered = vec![false; n];
-        for (s, e) in p.reference.ranges(&p.input) {
+        for &(s, e) in ranges {
             covered[s..e].iter_mut().for_each(|c| *c = true);
         }
         let mut run_start = vec![0; n];
@@ -359,68 +413,43 @@ impl<'a> Oracle<'a> {
             if !covered[i] {
                 len += 1;
             } else if i == 0 || !covered[i - 1] {
-                len += p.replacement.len();
+                len += replacement.len();
                 run_start[i] = i;
             } else {
                 run_start[i] = run_start[i - 1];
             }
         }
         before[n] = len;
-        assert_eq!(
-            len,
-            p.expected.len(),
-            "the oracle disagrees with Reference::mask"
-        );
+        let expected = naive::mask_ranges(ranges, input, replacement);
+        assert_eq!(len, expected.len(), "the oracle disagrees with mask_ranges");
         Oracle {
-            reference: &p.reference,
-            input: &p.input,
-            expected: &p.expected,
-            bound: p.compiled.max_len().max(1),
             covered,
             run_start,
             before,
-            checked: 0,
-            start: 0,
+            expected,
         }
     }
 
-    /// The start of the longest suffix of `input[..len]` that could still grow into a masked
-    /// range; `len` is at least the `len` of the previous call.
-    fn held_start(&mut self, len: usize) -> usize {
-        self.start = len - self.reference.held(&self.input[self.start..len]);
-        self.start
-    }
-
-    /// Checks the masker and its output after it accepted `input[..len]`.
-    fn after_chunk(&mut self, len: usize, masker: &Masker, out: &[u8]) {
-        let p = self.held_start(len);
-        assert!(
-            masker.held_back() < self.bound,
-            "holds back {} bytes, the set's max_len is {}",
-            masker.held_back(),
-            self.bound
-        );
-        assert_eq!(
-            masker.held_back(),
-            len - p,
-            "after {len} bytes: held back {}, the longest suffix that could grow is {}",
-            masker.held_back(),
-            len - p
-        );
-        let pending = p > 0 && self.covered[p - 1];
-        assert_eq!(
-            masker.is_mask_pending(),
-            pending,
-            "after {len} bytes: is_mask_pending"
-        );
-        let q = if pending { self.run_start[p - 1] } else { p };
+    /// Checks the masker's output `out` and `is_mask_pending` after it accepted `len` bytes
+    /// and held back from `p` on; `out[..checked]` was checked before.
+    ///
+    /// # Panics
+    ///
+    /// On a difference.
+    pub fn check_emitted(&self, len: usize, p: usize, pending: bool, out: &[u8], checked: usize) {
+        let want_pending = p > 0 && self.covered[p - 1];
+        assert_eq!(pending, want_pending, "after {len} bytes: is_mask_pending");
+        let q = if want_pending {
+            self.run_start[p - 1]
+        } else {
+            p
+        };
         let want = &self.expected[..self.before[q]];
         assert!(
-            out.len() == want.len() && out[self.checked..] == want[self.checked..],
+            out.len() == want.len() && out[checked..] == want[checked..],
             "after {len} bytes: emitted \"{}\", want \"{}\"",
             out.escape_ascii(),
             want.escape_ascii()
         );
-        self.checked = out.len();
     }
 }

@@ -7,6 +7,7 @@
 
 use crate::adapters::{AdapterCase, Step};
 use crate::differential::{Case, Piece, Replacement, RuleSet};
+use crate::registry::{RegistryCase, Step as RegistryStep};
 use crate::secrets_file::{Byte, FileCase, Source, LOW_BYTES};
 use crate::{Sym, ALPHABET};
 
@@ -179,5 +180,35 @@ impl Encode for Source {
         };
         variant(out, index, 2);
         bytes.encode(out);
+    }
+}
+
+impl Encode for RegistryCase {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.base.encode(out);
+        self.steps.encode(out);
+        self.replacement.encode(out);
+        self.min_len.encode(out);
+        self.rules.encode(out);
+    }
+}
+
+impl Encode for RegistryStep {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            RegistryStep::Add { job, secrets } => {
+                variant(out, 0, 3);
+                out.push(*job);
+                secrets.encode(out);
+            }
+            RegistryStep::Remove { job } => {
+                variant(out, 1, 3);
+                out.push(*job);
+            }
+            RegistryStep::Chunk(pieces) => {
+                variant(out, 2, 3);
+                pieces.encode(out);
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@
 
 use crate::adapters::{AdapterCase, Step};
 use crate::differential::{Case, Piece, Replacement, RuleSet};
+use crate::registry::{RegistryCase, Step as RegistryStep};
 use crate::secrets_file::{Byte, FileCase, Source};
 use crate::Sym;
 
@@ -230,6 +231,85 @@ pub fn adapters() -> Vec<(&'static str, AdapterCase)> {
     ]
 }
 
+/// Jobs come and go while the stream holds back part of a secret: `job0`'s `aaabbbcc` is
+/// held when `job1` adds `bbccbbaa`, which overlaps it; `job0` ends while `aaab` is held (the
+/// new set judges it again), then `job1` ends and its secret passes; a job whose secret is in
+/// the replacement is refused.
+fn jobs_while_held(rules: RuleSet) -> RegistryCase {
+    use RegistryStep::*;
+    let chunk = |pieces: Vec<Piece>| Chunk(pieces);
+    RegistryCase {
+        base: vec![syms("cccc\nab")],
+        steps: vec![
+            Add {
+                job: 0,
+                secrets: vec![syms("aaabbbcc")],
+            },
+            chunk(vec![
+                Piece::Text(syms("cc")),
+                Piece::Secret {
+                    secret: 1,
+                    front: 0,
+                    back: 2,
+                },
+            ]),
+            Add {
+                job: 1,
+                secrets: vec![syms("bbccbbaa")],
+            },
+            chunk(vec![
+                Piece::Text(syms("cc")),
+                Piece::Secret {
+                    secret: 2,
+                    front: 4,
+                    back: 0,
+                },
+                Piece::Text(syms("aaab")),
+            ]),
+            Remove { job: 0 },
+            chunk(vec![Piece::Text(syms("bbcc")), whole(1)]),
+            Remove { job: 1 },
+            Remove { job: 1 },
+            chunk(vec![]),
+            chunk(vec![
+                whole(2),
+                Piece::Variant {
+                    secret: 1,
+                    which: 0,
+                    front: 0,
+                    back: 0,
+                },
+                Piece::Token {
+                    shape: 0,
+                    len: 3,
+                    seed: 1,
+                },
+                whole(0),
+            ]),
+            Add {
+                job: 5,
+                secrets: vec![syms("ccab")],
+            },
+            Add {
+                job: 2,
+                secrets: vec![syms("abca")],
+            },
+            chunk(vec![Piece::Text(syms("cab")), whole(3)]),
+        ],
+        replacement: Replacement::Bytes(b"<<ccab>>".to_vec()),
+        min_len: 4,
+        rules,
+    }
+}
+
+/// The seeds of the `registry` target.
+pub fn registry() -> Vec<(&'static str, RegistryCase)> {
+    vec![
+        ("jobs-while-held", jobs_while_held(RuleSet::Exact)),
+        ("jobs-while-held-all-rules", jobs_while_held(RuleSet::All)),
+    ]
+}
+
 /// The seeds of the `secrets_file` target.
 pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
     vec![
@@ -379,6 +459,11 @@ mod tests {
             assert_overlap(&case.case);
             crate::adapters::check(case);
         });
+    }
+
+    #[test]
+    fn registry_seeds() {
+        seeds("registry", registry(), crate::registry::check);
     }
 
     #[test]
