@@ -8,6 +8,6 @@ mod cli;
 mod encodings;
 mod props;
 mod registry;
+mod regressions;
 #[cfg(feature = "cli")]
 mod wrapper;
-mod regressions;
