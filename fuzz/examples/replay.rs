@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use arbitrary::{Arbitrary, Unstructured};
 use logmask_fuzz::adapters::AdapterCase;
 use logmask_fuzz::differential::Case;
+use logmask_fuzz::registry::RegistryCase;
 use logmask_fuzz::secrets_file::FileCase;
 
 fn decode<T: for<'a> Arbitrary<'a>>(bytes: &[u8]) -> T {
@@ -48,8 +49,15 @@ fn main() -> ExitCode {
                 println!("{case:#?}");
                 logmask_fuzz::secrets_file::check(&case);
             }
+            "registry" => {
+                let case: RegistryCase = decode(&bytes);
+                println!("{case:#?}");
+                logmask_fuzz::registry::check(&case);
+            }
             _ => {
-                eprintln!("unknown target {target}: differential, adapters or secrets_file");
+                eprintln!(
+                    "unknown target {target}: differential, adapters, secrets_file or registry"
+                );
                 return ExitCode::from(2);
             }
         }

@@ -2,9 +2,12 @@
 //!
 //! Secrets and input come from the small [`ALPHABET`](crate::ALPHABET), so secrets overlap
 //! each other and the input; the input is streamed in an arbitrary chunking (1-byte and empty
-//! chunks included). The final output must equal the reference (SPEC §2), and after every chunk
-//! the masker must hold back exactly what SPEC §3 allows: the longest suffix that is a proper
-//! prefix of a secret (so always less than the longest secret), with everything before it
+//! chunks included). Each case masks under one [`RuleSet`]: the exact secrets only, or every
+//! rule of SPEC §4 (encoded variants, token shapes); the input then also has pieces that are
+//! encoded variants of a secret and tokens near their shortest length. The final output must
+//! equal the reference (SPEC §2, §4), and after every chunk the masker must hold back exactly
+//! what SPEC §3 allows: the longest suffix that a later byte could complete into a pattern or
+//! a shortest token (so always less than [`Secrets::max_len`]), with everything before it
 //! emitted except the replacement of a masked range that the suffix could still extend.
 
 use std::sync::Arc;
@@ -12,7 +15,8 @@ use std::sync::Arc;
 use arbitrary::Arbitrary;
 use logmask::{Masker, Secrets};
 
-use crate::{bytes, chunks, naive, Sym};
+use crate::naive::{self, Reference, Rules};
+use crate::{bytes, chunks, Sym};
 
 /// At most this many secrets are used.
 const MAX_SECRETS: usize = 6;
@@ -37,6 +41,38 @@ pub struct Case {
     pub replacement: Replacement,
     /// The minimum length is `min_len % 6` (0 counts as 1).
     pub min_len: u8,
+    /// The rules the secrets are masked under.
+    pub rules: RuleSet,
+}
+
+/// Which rules of SPEC §4 a case's secrets are compiled with.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq)]
+pub enum RuleSet {
+    /// The exact secrets only: `Encodings::NONE`, no token shapes.
+    Exact,
+    /// Every encoding and the token shapes (the builder's defaults).
+    All,
+}
+
+impl RuleSet {
+    /// The reference's rules.
+    pub fn rules(self) -> Rules {
+        match self {
+            RuleSet::Exact => Rules::NONE,
+            RuleSet::All => Rules::ALL,
+        }
+    }
+
+    /// Sets the builder's encodings and token shapes to these rules.
+    pub fn apply(self, builder: &mut logmask::SecretsBuilder) {
+        let all = self == RuleSet::All;
+        let encodings = if all {
+            logmask::Encodings::ALL
+        } else {
+            logmask::Encodings::NONE
+        };
+        builder.encodings(encodings).token_shapes(all);
+    }
 }
 
 /// A piece of the input.
@@ -53,6 +89,28 @@ pub enum Piece {
         front: u8,
         /// Bytes cut from the back.
         back: u8,
+    },
+    /// Encoded variant number `which % n` of secret number `secret % n` (whatever the rules:
+    /// under exact rules it is plain text), cut as [`Piece::Secret`] is.
+    Variant {
+        /// Which secret.
+        secret: u8,
+        /// Which of its variants (`naive::variants` under every rule, minimum length 1).
+        which: u8,
+        /// Bytes cut from the front.
+        front: u8,
+        /// Bytes cut from the back.
+        back: u8,
+    },
+    /// A token of shape number `shape % 19` of `naive::TOKENS`: its prefix and a body of the
+    /// shortest length minus 3 plus `len % 7` bytes of its class, picked from `seed` on.
+    Token {
+        /// Which shape.
+        shape: u8,
+        /// The body's length, around the shortest one.
+        len: u8,
+        /// Where in the class the body's bytes start.
+        seed: u8,
     },
 }
 
@@ -79,6 +137,8 @@ pub struct Prepared {
     pub input: Vec<u8>,
     /// The compiled secrets.
     pub compiled: Arc<Secrets>,
+    /// The reference for the secrets under the case's rules.
+    pub reference: Reference,
     /// What the reference makes of the input.
     pub expected: Vec<u8>,
 }
@@ -106,30 +166,18 @@ impl Case {
         };
         let mut input = Vec::new();
         for piece in &self.input {
-            match piece {
-                Piece::Text(text) => input.extend(text.iter().map(|s| s.0)),
-                Piece::Secret { .. } if secrets.is_empty() => {}
-                &Piece::Secret {
-                    secret,
-                    front,
-                    back,
-                } => {
-                    let s = &secrets[usize::from(secret) % secrets.len()];
-                    let cut = |n: u8| Some(usize::from(n)).filter(|&n| n <= s.len());
-                    let a = cut(front).unwrap_or(0);
-                    let b = (s.len() - cut(back).unwrap_or(0)).max(a);
-                    input.extend_from_slice(&s[a..b]);
-                }
-            }
+            piece.append(&secrets, &mut input);
         }
         input.truncate(MAX_INPUT);
 
-        let patterns = naive::patterns(&secrets, min_len);
-        let refused = patterns
+        let reference = Reference::new(&secrets, min_len, self.rules.rules());
+        let refused = reference
+            .patterns
             .iter()
             .any(|p| replacement.windows(p.len()).any(|w| w == p.as_slice()));
         let mut builder = Secrets::builder();
         builder.min_len(min_len).replacement(&replacement);
+        self.rules.apply(&mut builder);
         for s in &secrets {
             builder.add(s);
         }
@@ -144,16 +192,64 @@ impl Case {
                 return None;
             }
         };
-        let expected = naive::mask(&patterns, &input, &replacement);
+        let expected = reference.mask(&input, &replacement);
         Some(Prepared {
             secrets,
             min_len,
             replacement,
             input,
             compiled: Arc::new(compiled),
+            reference,
             expected,
         })
     }
+}
+
+impl Piece {
+    /// Appends the piece's bytes to `input`; its secrets are picked from `secrets`.
+    pub fn append(&self, secrets: &[Vec<u8>], input: &mut Vec<u8>) {
+        match self {
+            Piece::Text(text) => input.extend(text.iter().map(|s| s.0)),
+            Piece::Secret { .. } if secrets.is_empty() => {}
+            &Piece::Secret {
+                secret,
+                front,
+                back,
+            } => {
+                let s = &secrets[usize::from(secret) % secrets.len()];
+                input.extend_from_slice(cut(s, front, back));
+            }
+            Piece::Variant { .. } if secrets.is_empty() => {}
+            &Piece::Variant {
+                secret,
+                which,
+                front,
+                back,
+            } => {
+                let s = &secrets[usize::from(secret) % secrets.len()];
+                let variants = naive::variants(s, 1, Rules::ALL);
+                if !variants.is_empty() {
+                    let v = &variants[usize::from(which) % variants.len()];
+                    input.extend_from_slice(cut(v, front, back));
+                }
+            }
+            &Piece::Token { shape, len, seed } => {
+                let (prefix, class, min) = naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
+                let class = class.as_bytes();
+                input.extend_from_slice(prefix.as_bytes());
+                let len = min.saturating_sub(3) + usize::from(len % 7);
+                input.extend((0..len).map(|i| class[(usize::from(seed) + i * 7) % class.len()]));
+            }
+        }
+    }
+}
+
+/// `s` without its first `front` and last `back` bytes; a cut longer than `s` cuts nothing.
+fn cut(s: &[u8], front: u8, back: u8) -> &[u8] {
+    let cut = |n: u8| Some(usize::from(n)).filter(|&n| n <= s.len());
+    let a = cut(front).unwrap_or(0);
+    let b = (s.len() - cut(back).unwrap_or(0)).max(a);
+    &s[a..b]
 }
 
 impl Case {
@@ -165,9 +261,10 @@ impl Case {
         };
         let secrets: Vec<String> = p.secrets.iter().map(|s| lit(s)).collect();
         format!(
-            "secrets:     [{}]\nmin_len:     {}\nreplacement: {}\ninput:       {}\nchunk sizes: {:?} (cycled, see chunks())\nexpected:    {}",
+            "secrets:     [{}]\nmin_len:     {}\nrules:       {:?}\nreplacement: {}\ninput:       {}\nchunk sizes: {:?} (cycled, see chunks())\nexpected:    {}",
             secrets.join(", "),
             p.min_len,
+            self.rules,
             lit(&p.replacement),
             lit(&p.input),
             self.chunks,
@@ -184,15 +281,22 @@ impl Case {
 /// On any disagreement with the reference.
 pub fn check(case: &Case) {
     let Some(p) = case.prepare() else { return };
-    let mut oracle = Oracle::new(&p);
+    let oracle = Oracle::new(&p.reference.ranges(&p.input), &p.input, &p.replacement);
+    assert_same(&oracle.expected, &p.expected, "the oracle's output");
+    let mut held = Held::default();
     let mut masker = Masker::new(Arc::clone(&p.compiled));
+    let bound = p.compiled.max_len().max(1);
     let mut out = Vec::new();
     let mut consumed = 0;
+    let mut checked = 0;
     for chunk in chunks(&p.input, &case.chunks) {
         masker.mask(chunk, |piece| out.extend_from_slice(piece));
         consumed += chunk.len();
-        oracle.after_chunk(consumed, &masker, &out);
+        let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);
+        oracle.check_emitted(consumed, start, masker.is_mask_pending(), &out, checked);
+        checked = out.len();
     }
+    held.check_whole(&p.reference, &p.input);
     masker.finish(|piece| out.extend_from_slice(piece));
     assert_same(&out, &p.expected, "streamed output");
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
@@ -215,36 +319,90 @@ pub fn assert_same(got: &[u8], want: &[u8], what: &str) {
     );
 }
 
-/// What SPEC §3 says a masker must have emitted and held back after each prefix of the input.
+/// The minimal hold-back of SPEC §3 after each chunk: the start `p` of the longest suffix of
+/// the input so far that a later byte could complete into a pattern or a shortest token
+/// ([`Reference::held`]).
 ///
-/// Let `p` be the start of the longest suffix of the input so far that is a proper prefix of
-/// some pattern. An occurrence starting before `p` has ended (otherwise a longer such suffix
-/// would exist), so the masked ranges before `p` are those of the whole input. The masker holds
-/// `input[p..]`, and it has emitted exactly the whole input's output for the bytes before `q`,
-/// where `q` is the start of the masked run that covers `input[p - 1]` (a later occurrence
-/// starting at `p` would touch it, so its replacement waits), or `p` if none does.
-struct Oracle<'a> {
-    patterns: Vec<Vec<u8>>,
-    input: &'a [u8],
-    expected: &'a [u8],
-    max_len: usize,
-    /// `covered[i]`: `input[i]` lies in an occurrence.
+/// `p` never decreases: a suffix that could still grow stays one when its last byte is
+/// removed, so the longest one after more input starts no earlier; and bytes emitted are
+/// never held again, so with a set that changes between chunks (a registry) the new set can
+/// only hold part of what the old one held. [`Reference::held`] is therefore asked about the
+/// input from the last `p` on only, which keeps a stream of one-byte chunks linear;
+/// [`Held::check_whole`] compares with the whole input once.
+#[derive(Default)]
+pub struct Held {
+    /// `p` after the last chunk.
+    pub start: usize,
+}
+
+impl Held {
+    /// Checks the masker's hold-back after it accepted `text` (the input so far) and applied
+    /// `reference`'s set to the last chunk; returns `p`.
+    ///
+    /// # Panics
+    ///
+    /// If the masker holds back more or less than the reference, or `bound` bytes or more.
+    pub fn after_chunk(
+        &mut self,
+        reference: &Reference,
+        text: &[u8],
+        masker: &Masker,
+        bound: usize,
+    ) -> usize {
+        let len = text.len();
+        self.start = len - reference.held(&text[self.start..]);
+        assert!(
+            masker.held_back() < bound,
+            "holds back {} bytes, the set's max_len is {bound}",
+            masker.held_back(),
+        );
+        assert_eq!(
+            masker.held_back(),
+            len - self.start,
+            "after {len} bytes: held back {}, the longest suffix that could grow is {}",
+            masker.held_back(),
+            len - self.start
+        );
+        self.start
+    }
+
+    /// Checks that the last `p` is also what the reference finds in the whole `input`.
+    pub fn check_whole(&self, reference: &Reference, input: &[u8]) {
+        assert_eq!(
+            self.start,
+            input.len() - reference.held(input),
+            "the hold-back found incrementally differs from the whole input's"
+        );
+    }
+}
+
+/// What SPEC §3 says a masker must have emitted after each prefix of the input, given the
+/// masked ranges of the whole input and `p` ([`Held`]).
+///
+/// An occurrence starting before `p` has ended, and a token starting before `p` is complete
+/// or ended (otherwise a longer suffix could grow), so the masked ranges before `p` are those
+/// of the whole input. The masker has emitted exactly the whole input's output for the bytes
+/// before `q`, where `q` is the start of the masked run that covers `input[p - 1]` (a later
+/// occurrence starting at `p`, or more token body, would touch it, so its replacement waits
+/// and the mask is pending), or `p` if none does.
+pub struct Oracle {
+    /// `covered[i]`: `input[i]` lies in a masked range.
     covered: Vec<bool>,
     /// For a covered byte, where its masked run begins.
     run_start: Vec<usize>,
     /// `before[i]`, for `i` at the start of a run, an uncovered byte or the end: the length of
     /// the output for `input[..i]`.
     before: Vec<usize>,
-    /// The output checked against the reference so far.
-    checked: usize,
+    /// The whole output.
+    pub expected: Vec<u8>,
 }
 
-impl<'a> Oracle<'a> {
-    fn new(p: &'a Prepared) -> Self {
-        let patterns = naive::patterns(&p.secrets, p.min_len);
-        let n = p.input.len();
+impl Oracle {
+    /// The oracle for `input` with these masked ranges.
+    pub fn new(ranges: &[(usize, usize)], input: &[u8], replacement: &[u8]) -> Self {
+        let n = input.len();
         let mut covered = vec![false; n];
-        for (s, e) in naive::occurrences(&patterns, &p.input) {
+        for &(s, e) in ranges {
             covered[s..e].iter_mut().for_each(|c| *c = true);
         }
         let mut run_start = vec![0; n];
@@ -255,74 +413,43 @@ impl<'a> Oracle<'a> {
             if !covered[i] {
                 len += 1;
             } else if i == 0 || !covered[i - 1] {
-                len += p.replacement.len();
+                len += replacement.len();
                 run_start[i] = i;
             } else {
                 run_start[i] = run_start[i - 1];
             }
         }
         before[n] = len;
-        assert_eq!(
-            len,
-            p.expected.len(),
-            "the oracle disagrees with naive::mask"
-        );
-        let max_len = patterns.iter().map(Vec::len).max().unwrap_or(0);
+        let expected = naive::mask_ranges(ranges, input, replacement);
+        assert_eq!(len, expected.len(), "the oracle disagrees with mask_ranges");
         Oracle {
-            patterns,
-            input: &p.input,
-            expected: &p.expected,
-            max_len,
             covered,
             run_start,
             before,
-            checked: 0,
+            expected,
         }
     }
 
-    /// The start of the longest suffix of `input[..len]` that is a proper prefix of a pattern.
-    fn held_start(&self, len: usize) -> usize {
-        let text = &self.input[..len];
-        (len.saturating_sub(self.max_len.saturating_sub(1))..len)
-            .find(|&i| {
-                let tail = &text[i..];
-                self.patterns
-                    .iter()
-                    .any(|p| p.len() > tail.len() && p.starts_with(tail))
-            })
-            .unwrap_or(len)
-    }
-
-    /// Checks the masker and its output after it accepted `input[..len]`.
-    fn after_chunk(&mut self, len: usize, masker: &Masker, out: &[u8]) {
-        let p = self.held_start(len);
-        assert!(
-            masker.held_back() < self.max_len.max(1),
-            "holds back {} bytes, the longest secret is {}",
-            masker.held_back(),
-            self.max_len
-        );
-        assert_eq!(
-            masker.held_back(),
-            len - p,
-            "after {len} bytes: held back {}, the longest suffix that begins a secret is {}",
-            masker.held_back(),
-            len - p
-        );
-        let pending = p > 0 && self.covered[p - 1];
-        assert_eq!(
-            masker.is_mask_pending(),
-            pending,
-            "after {len} bytes: is_mask_pending"
-        );
-        let q = if pending { self.run_start[p - 1] } else { p };
+    /// Checks the masker's output `out` and `is_mask_pending` after it accepted `len` bytes
+    /// and held back from `p` on; `out[..checked]` was checked before.
+    ///
+    /// # Panics
+    ///
+    /// On a difference.
+    pub fn check_emitted(&self, len: usize, p: usize, pending: bool, out: &[u8], checked: usize) {
+        let want_pending = p > 0 && self.covered[p - 1];
+        assert_eq!(pending, want_pending, "after {len} bytes: is_mask_pending");
+        let q = if want_pending {
+            self.run_start[p - 1]
+        } else {
+            p
+        };
         let want = &self.expected[..self.before[q]];
         assert!(
-            out.len() == want.len() && out[self.checked..] == want[self.checked..],
+            out.len() == want.len() && out[checked..] == want[checked..],
             "after {len} bytes: emitted \"{}\", want \"{}\"",
             out.escape_ascii(),
             want.escape_ascii()
         );
-        self.checked = out.len();
     }
 }

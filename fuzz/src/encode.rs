@@ -6,7 +6,8 @@
 //! seed tests decode every encoded seed back, so a change of format fails them.
 
 use crate::adapters::{AdapterCase, Step};
-use crate::differential::{Case, Piece, Replacement};
+use crate::differential::{Case, Piece, Replacement, RuleSet};
+use crate::registry::{RegistryCase, Step as RegistryStep};
 use crate::secrets_file::{Byte, FileCase, Source, LOW_BYTES};
 use crate::{Sym, ALPHABET};
 
@@ -82,6 +83,16 @@ impl Encode for Case {
         self.chunks.encode(out);
         self.replacement.encode(out);
         self.min_len.encode(out);
+        self.rules.encode(out);
+    }
+}
+
+impl Encode for RuleSet {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            RuleSet::Exact => variant(out, 0, 2),
+            RuleSet::All => variant(out, 1, 2),
+        }
     }
 }
 
@@ -89,7 +100,7 @@ impl Encode for Piece {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Piece::Text(text) => {
-                variant(out, 0, 2);
+                variant(out, 0, 4);
                 text.encode(out);
             }
             Piece::Secret {
@@ -97,8 +108,21 @@ impl Encode for Piece {
                 front,
                 back,
             } => {
-                variant(out, 1, 2);
+                variant(out, 1, 4);
                 out.extend_from_slice(&[*secret, *front, *back]);
+            }
+            Piece::Variant {
+                secret,
+                which,
+                front,
+                back,
+            } => {
+                variant(out, 2, 4);
+                out.extend_from_slice(&[*secret, *which, *front, *back]);
+            }
+            Piece::Token { shape, len, seed } => {
+                variant(out, 3, 4);
+                out.extend_from_slice(&[*shape, *len, *seed]);
             }
         }
     }
@@ -144,6 +168,7 @@ impl Encode for FileCase {
         self.sources.encode(out);
         self.replacement.encode(out);
         self.min_len.encode(out);
+        self.rules.encode(out);
     }
 }
 
@@ -155,5 +180,35 @@ impl Encode for Source {
         };
         variant(out, index, 2);
         bytes.encode(out);
+    }
+}
+
+impl Encode for RegistryCase {
+    fn encode(&self, out: &mut Vec<u8>) {
+        self.base.encode(out);
+        self.steps.encode(out);
+        self.replacement.encode(out);
+        self.min_len.encode(out);
+        self.rules.encode(out);
+    }
+}
+
+impl Encode for RegistryStep {
+    fn encode(&self, out: &mut Vec<u8>) {
+        match self {
+            RegistryStep::Add { job, secrets } => {
+                variant(out, 0, 3);
+                out.push(*job);
+                secrets.encode(out);
+            }
+            RegistryStep::Remove { job } => {
+                variant(out, 1, 3);
+                out.push(*job);
+            }
+            RegistryStep::Chunk(pieces) => {
+                variant(out, 2, 3);
+                pieces.encode(out);
+            }
+        }
     }
 }

@@ -10,6 +10,8 @@
 //! - [`adapters`]: `MaskingWriter` and `MaskingReader` over inner I/O that trickles and
 //!   fails, against `Masker`.
 //! - [`secrets_file`]: secrets files, names and options through `SecretsBuilder`.
+//! - [`registry`]: a stream from `Registry::masker` while jobs' secrets are added and
+//!   removed between its chunks.
 //!
 //! [`seeds`] holds the checked-in seed inputs as Rust values and writes them in the byte
 //! format `arbitrary` decodes ([`encode`]).
@@ -20,6 +22,7 @@ pub mod naive;
 pub mod adapters;
 pub mod differential;
 pub mod encode;
+pub mod registry;
 pub mod secrets_file;
 pub mod seeds;
 

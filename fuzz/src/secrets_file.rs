@@ -18,8 +18,8 @@ use std::sync::OnceLock;
 use arbitrary::{Arbitrary, Unstructured};
 use logmask::{Masker, Secrets};
 
-use crate::differential::assert_same;
-use crate::naive;
+use crate::differential::{assert_same, RuleSet};
+use crate::naive::Reference;
 
 /// At most this many files and named secrets are added.
 const MAX_SOURCES: usize = 8;
@@ -35,6 +35,9 @@ pub struct FileCase {
     pub replacement: Option<Vec<Byte>>,
     /// The minimum length is `min_len % 12` (0 counts as 1).
     pub min_len: u8,
+    /// The rules the secrets are masked under: under every rule, a secret whose encoded
+    /// variant occurs in the replacement is refused too.
+    pub rules: RuleSet,
 }
 
 /// Something added to the builder.
@@ -192,7 +195,8 @@ pub fn check(case: &FileCase) {
     let refusal = secrets.iter().find_map(|(origin, s)| {
         let refusal = if s.len() < min_len {
             Refusal::TooShort
-        } else if naive::patterns(&[s.to_vec()], min_len)
+        } else if Reference::new(&[s.to_vec()], min_len, case.rules.rules())
+            .patterns
             .iter()
             .any(|p| replacement.windows(p.len()).any(|w| w == p.as_slice()))
         {
@@ -207,6 +211,7 @@ pub fn check(case: &FileCase) {
         let mut builder = Secrets::builder();
         builder.min_len(usize::from(case.min_len % 12));
         builder.replacement(replacement);
+        case.rules.apply(&mut builder);
         for (i, (is_file, bytes)) in sources.iter().enumerate() {
             if *is_file {
                 builder.add_lines_named(format!("file{i}.txt"), bytes);
@@ -245,7 +250,8 @@ pub fn check(case: &FileCase) {
         (Ok(_), Some((origin, refusal))) => panic!("accepted {origin}, which is {refusal:?}"),
         (Ok(compiled), None) => {
             let values: Vec<Vec<u8>> = secrets.iter().map(|(_, s)| s.to_vec()).collect();
-            let mut patterns = naive::patterns(&values, min_len);
+            let reference = Reference::new(&values, min_len, case.rules.rules());
+            let mut patterns = reference.patterns.clone();
             assert_eq!(compiled.min_len(), min_len);
             assert_eq!(compiled.replacement(), replacement.as_slice());
             patterns.sort();
@@ -264,7 +270,7 @@ pub fn check(case: &FileCase) {
                 let mut out = Vec::new();
                 masker.mask(bytes, |piece| out.extend_from_slice(piece));
                 masker.finish(|piece| out.extend_from_slice(piece));
-                let want = naive::mask(&patterns, bytes, &replacement);
+                let want = reference.mask(bytes, &replacement);
                 assert_same(&out, &want, "masked secrets file");
 
                 out.clear();

@@ -9,7 +9,8 @@
 //! [`Encode`]: crate::encode::Encode
 
 use crate::adapters::{AdapterCase, Step};
-use crate::differential::{Case, Piece, Replacement};
+use crate::differential::{Case, Piece, Replacement, RuleSet};
+use crate::registry::{RegistryCase, Step as RegistryStep};
 use crate::secrets_file::{Byte, FileCase, Source};
 use crate::Sym;
 
@@ -47,6 +48,7 @@ fn overlap(chunks: &[u8], replacement: Replacement) -> Case {
         chunks: chunks.to_vec(),
         replacement,
         min_len: 4,
+        rules: RuleSet::Exact,
     }
 }
 
@@ -58,6 +60,7 @@ fn touching_twice() -> Case {
         chunks: vec![6],
         replacement: Replacement::Default,
         min_len: 5,
+        rules: RuleSet::Exact,
     }
 }
 
@@ -79,6 +82,7 @@ fn touching_held() -> Case {
         chunks: vec![9],
         replacement: Replacement::Default,
         min_len: 5,
+        rules: RuleSet::Exact,
     }
 }
 
@@ -94,6 +98,53 @@ fn multi_line() -> Case {
         chunks: vec![2, 1, 0],
         replacement: Replacement::Bytes(b"***".to_vec()),
         min_len: 4,
+        rules: RuleSet::Exact,
+    }
+}
+
+/// Under every rule: `aaabbbcc` and `bbccbbaa` overlapping, then a token of exactly the
+/// shortest length whose body the next text extends, encoded variants (base64, and a cut
+/// percent-encoding) next to each other, and a token one byte too short.
+fn variants_and_tokens(chunks: &[u8]) -> Case {
+    Case {
+        secrets: vec![syms("aaabbbcc"), syms("bbccbbaa")],
+        input: vec![
+            Piece::Text(syms("cc")),
+            whole(0),
+            Piece::Secret {
+                secret: 1,
+                front: 4,
+                back: 0,
+            },
+            Piece::Token {
+                shape: 10,
+                len: 3,
+                seed: 5,
+            },
+            Piece::Text(syms("ab\n")),
+            Piece::Variant {
+                secret: 0,
+                which: 0,
+                front: 0,
+                back: 0,
+            },
+            Piece::Variant {
+                secret: 1,
+                which: 6,
+                front: 1,
+                back: 0,
+            },
+            Piece::Token {
+                shape: 16,
+                len: 2,
+                seed: 0,
+            },
+            Piece::Text(syms("c\n")),
+        ],
+        chunks: chunks.to_vec(),
+        replacement: Replacement::Default,
+        min_len: 4,
+        rules: RuleSet::All,
     }
 }
 
@@ -108,6 +159,14 @@ pub fn differential() -> Vec<(&'static str, Case)> {
         ("touching-twice", touching_twice()),
         ("touching-at-held-start", touching_held()),
         ("multi-line-secret", multi_line()),
+        (
+            "multi-line-secret-all-rules",
+            Case {
+                rules: RuleSet::All,
+                ..multi_line()
+            },
+        ),
+        ("variants-and-tokens", variants_and_tokens(&[3, 1, 0, 7])),
     ]
 }
 
@@ -144,10 +203,20 @@ pub fn adapters() -> Vec<(&'static str, AdapterCase)> {
                     chunks: vec![0, 0, 1, 0],
                     replacement: Replacement::Default,
                     min_len: 2,
+                    rules: RuleSet::Exact,
                 },
                 writer: vec![],
                 reader: vec![],
                 flush_every: 3,
+            },
+        ),
+        (
+            "variants-and-tokens-short-io",
+            AdapterCase {
+                case: variants_and_tokens(&[9, 2]),
+                writer: vec![Take(2), Fail, Take(7), Interrupted, Take(1)],
+                reader: vec![Take(3), Fail, Take(1), Interrupted, Take(5)],
+                flush_every: 1,
             },
         ),
         (
@@ -162,9 +231,115 @@ pub fn adapters() -> Vec<(&'static str, AdapterCase)> {
     ]
 }
 
+/// Jobs come and go while the stream holds back part of a secret: `job0`'s `aaabbbcc` is
+/// held when `job1` adds `bbccbbaa`, which overlaps it; `job0` ends while `aaab` is held (the
+/// new set judges it again), then `job1` ends and its secret passes; a job whose secret is in
+/// the replacement is refused.
+fn jobs_while_held(rules: RuleSet) -> RegistryCase {
+    use RegistryStep::*;
+    let chunk = |pieces: Vec<Piece>| Chunk(pieces);
+    RegistryCase {
+        base: vec![syms("cccc\nab")],
+        steps: vec![
+            Add {
+                job: 0,
+                secrets: vec![syms("aaabbbcc")],
+            },
+            chunk(vec![
+                Piece::Text(syms("cc")),
+                Piece::Secret {
+                    secret: 1,
+                    front: 0,
+                    back: 2,
+                },
+            ]),
+            Add {
+                job: 1,
+                secrets: vec![syms("bbccbbaa")],
+            },
+            chunk(vec![
+                Piece::Text(syms("cc")),
+                Piece::Secret {
+                    secret: 2,
+                    front: 4,
+                    back: 0,
+                },
+                Piece::Text(syms("aaab")),
+            ]),
+            Remove { job: 0 },
+            chunk(vec![Piece::Text(syms("bbcc")), whole(1)]),
+            Remove { job: 1 },
+            Remove { job: 1 },
+            chunk(vec![]),
+            chunk(vec![
+                whole(2),
+                Piece::Variant {
+                    secret: 1,
+                    which: 0,
+                    front: 0,
+                    back: 0,
+                },
+                Piece::Token {
+                    shape: 0,
+                    len: 3,
+                    seed: 1,
+                },
+                whole(0),
+            ]),
+            Add {
+                job: 5,
+                secrets: vec![syms("ccab")],
+            },
+            Add {
+                job: 2,
+                secrets: vec![syms("abca")],
+            },
+            chunk(vec![Piece::Text(syms("cab")), whole(3)]),
+        ],
+        replacement: Replacement::Bytes(b"<<ccab>>".to_vec()),
+        min_len: 4,
+        rules,
+    }
+}
+
+/// The seeds of the `registry` target.
+pub fn registry() -> Vec<(&'static str, RegistryCase)> {
+    vec![
+        ("jobs-while-held", jobs_while_held(RuleSet::Exact)),
+        ("jobs-while-held-all-rules", jobs_while_held(RuleSet::All)),
+    ]
+}
+
 /// The seeds of the `secrets_file` target.
 pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
     vec![
+        (
+            "all-rules-tokens-in-file",
+            FileCase {
+                sources: vec![
+                    Source::File(text(
+                        b"abcdefgh\r\nghp_0123456789abcdefghijABCDEFGHIJ0123456789\n",
+                    )),
+                    Source::Named(text(b"x\"y\\z/\nefghijkl")),
+                ],
+                replacement: None,
+                min_len: 8,
+                rules: RuleSet::All,
+            },
+        ),
+        (
+            // The base64 encoding of `abcdefgh` is `YWJjZGVmZ2g`.
+            "encoded-in-replacement",
+            FileCase {
+                sources: vec![
+                    Source::File(text(b"efghijkl\n")),
+                    Source::Named(text(b"abcdefgh")),
+                ],
+                replacement: Some(text(b"<YWJjZGVmZ2g>")),
+                min_len: 8,
+                rules: RuleSet::All,
+            },
+        ),
         (
             "overlapping-lines",
             FileCase {
@@ -174,6 +349,7 @@ pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
                 ],
                 replacement: None,
                 min_len: 8,
+                rules: RuleSet::Exact,
             },
         ),
         (
@@ -185,6 +361,7 @@ pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
                 ],
                 replacement: Some(text(b"<hidden>")),
                 min_len: 4,
+                rules: RuleSet::Exact,
             },
         ),
         (
@@ -196,6 +373,7 @@ pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
                 ],
                 replacement: None,
                 min_len: 8,
+                rules: RuleSet::Exact,
             },
         ),
         (
@@ -207,6 +385,7 @@ pub fn secrets_file() -> Vec<(&'static str, FileCase)> {
                 ],
                 replacement: Some(text(b"<efghijkl>")),
                 min_len: 5,
+                rules: RuleSet::Exact,
             },
         ),
     ]
@@ -280,6 +459,11 @@ mod tests {
             assert_overlap(&case.case);
             crate::adapters::check(case);
         });
+    }
+
+    #[test]
+    fn registry_seeds() {
+        seeds("registry", registry(), crate::registry::check);
     }
 
     #[test]

@@ -2,8 +2,9 @@
 //! fuzzer found and whether the bug was in logmask or in the fuzz check.
 
 use std::io::{BufRead, Read};
+use std::sync::Arc;
 
-use logmask::{MaskingReader, Secrets};
+use logmask::{Masker, MaskingReader, Secrets};
 
 use crate::util::{compile, expected};
 
@@ -74,4 +75,34 @@ fn too_short_punctuation_line_is_named_by_origin() {
     assert!(err.is_too_short());
     let message = err.to_string();
     assert!(message.contains("file0.txt line 1"), "{message}");
+}
+
+/// `registry`, crash-2e05e541: a set change while a mask is pending. Secrets `cc`, `ab` and
+/// `abc`; after `ccab` the masker holds `ab` (it could become `abc`) and the replacement of
+/// `cc` waits, since `ab` touches it. The Emitter merges the complete `ab` into the pending
+/// range, so when the next chunk applies a set without `ab`, the held `ab` is not judged
+/// again (as `Masker::set_secrets` and `Registry` document) but stays masked: the output is
+/// `[MASKED]`, not `[MASKED]ab`. It over-masks, never leaks. A bug in `src/masker.rs`,
+/// reported, not fixed here; the `registry` fuzz target skips changes while a mask is
+/// pending until it is.
+#[test]
+#[ignore = "known bug: a pending mask keeps old-set occurrences in the held bytes"]
+fn registry_change_while_mask_pending_rejudges_held_bytes() {
+    let set = |secrets: &[&str]| {
+        let mut b = Secrets::builder();
+        b.min_len(1)
+            .encodings(logmask::Encodings::NONE)
+            .token_shapes(false);
+        for s in secrets {
+            b.add(s);
+        }
+        Arc::new(b.build().unwrap())
+    };
+    let mut masker = Masker::new(set(&["cc", "ab", "abc"]));
+    let mut out = Vec::new();
+    masker.mask(b"ccab", |p| out.extend_from_slice(p));
+    assert_eq!((masker.held_back(), masker.is_mask_pending()), (2, true));
+    masker.set_secrets(set(&["cc"]));
+    masker.finish(|p| out.extend_from_slice(p));
+    assert_eq!(String::from_utf8_lossy(&out), "[MASKED]ab");
 }
