@@ -192,7 +192,9 @@ impl Masker {
         // Token ranges join in order of start, before the secrets' ranges that start later.
         let mut tokens = token_shapes
             .then(|| shapes::Ranges::new(&self.carry, input, self.runs, eof, &mut self.scratch));
-        for &(s, e) in &self.edge {
+        // An occurrence that starts in the held bytes is left to the next chunk, which finds
+        // it again if the set it applies still has it: held bytes are judged by that set.
+        for &(s, e) in self.edge.iter().filter(|&&(s, _)| s < held) {
             feed_tokens(&mut tokens, &mut emit, s);
             emit.range(s, e);
         }
@@ -203,17 +205,18 @@ impl Masker {
             if emit.stopped {
                 return;
             }
-            let (mut lo, mut hi) = (s, e);
+            let mut union: Option<(usize, usize)> = None;
             let from = s.saturating_sub(keep);
             let to = (e + keep).min(input.len());
             engine.for_each_occurrence(input, from, to, |a, b| {
-                if a < e && b > s {
-                    lo = lo.min(a);
-                    hi = hi.max(b);
+                if a < e && b > s && c + a < held {
+                    union = Some(union.map_or((a, b), |(lo, hi)| (lo.min(a), hi.max(b))));
                 }
             });
-            feed_tokens(&mut tokens, &mut emit, c + lo);
-            emit.range(c + lo, c + hi);
+            if let Some((lo, hi)) = union {
+                feed_tokens(&mut tokens, &mut emit, c + lo);
+                emit.range(c + lo, c + hi);
+            }
         });
         feed_tokens(&mut tokens, &mut emit, usize::MAX);
         let ongoing = tokens.map_or(ClassSet::EMPTY, |t| t.ongoing());
