@@ -96,16 +96,24 @@ impl<W: Write> MaskingWriter<W> {
 
     fn finish_inner(&mut self) -> io::Result<()> {
         self.write_pending()?;
+        self.push(None);
+        self.write_pending()?;
+        self.get_mut().flush()
+    }
+
+    /// Masks `input` (`None`: ends the stream) onto the inner writer, keeping what it does
+    /// not take.
+    fn push(&mut self, input: Option<&[u8]>) {
         let inner = self
             .inner
             .as_mut()
             .expect("inner writer present until finish");
-        let pending = &mut self.pending;
-        let error = &mut self.error;
-        self.masker
-            .finish(|piece| write_or_keep(inner, piece, pending, error));
-        self.write_pending()?;
-        self.get_mut().flush()
+        let (pending, error) = (&mut self.pending, &mut self.error);
+        let out = |piece: &[u8]| write_or_keep(inner, piece, pending, error);
+        match input {
+            Some(buf) => self.masker.mask(buf, out),
+            None => self.masker.finish(out),
+        }
     }
 
     /// Returns a kept error, then writes the kept output.
@@ -164,14 +172,7 @@ fn write_all_counted<W: Write>(inner: &mut W, mut buf: &[u8], done: &mut usize) 
 impl<W: Write> Write for MaskingWriter<W> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         self.write_pending()?;
-        let inner = self
-            .inner
-            .as_mut()
-            .expect("inner writer present until finish");
-        let pending = &mut self.pending;
-        let error = &mut self.error;
-        self.masker
-            .mask(buf, |piece| write_or_keep(inner, piece, pending, error));
+        self.push(Some(buf));
         Ok(buf.len())
     }
 
