@@ -1,4 +1,4 @@
-//! Target `adapters`: the `std::io` adapters give what [`Masker`] gives, over inner I/O that
+//! Target `adapters`: the `std::io` and async adapters give what [`Masker`] gives, over inner I/O that
 //! trickles, is interrupted and fails.
 //!
 //! - [`MaskingWriter`] writes the case's chunks (retrying a write that failed, as a caller
@@ -11,17 +11,18 @@
 //!   errors, through `read` and `fill_buf`/`consume` with the case's sizes; it must never
 //!   return `Interrupted` nor end early, and must give the expected output.
 //!
-//! The async adapters get their section here once they exist: a `tokio` feature of this crate
-//! (forwarding to `logmask/tokio`), and `check_async_writer`/`check_async_reader` behind
-//! `#[cfg(feature = "tokio")]`, called from [`check`] with the same expected output and driven
-//! by the same [`Step`] scripts plus a `Pending` step. A new variant changes how existing
-//! inputs decode: regenerate the seeds (`LOGMASK_WRITE_SEEDS=1 cargo test`).
+//! - The async adapters get the same chunks and must give the same output:
+//!   `MaskingAsyncWriter` into, and `MaskingAsyncReader` out of, a tokio duplex pipe with a
+//!   buffer of a few bytes (so both sides meet `Pending`), and `MaskedStream` over the chunks
+//!   as `Bytes`.
 
 use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
 
 use arbitrary::Arbitrary;
-use logmask::{Masker, MaskingReader, MaskingWriter};
+use bytes::Bytes;
+use logmask::tokio::{MaskedStream, MaskingAsyncReader, MaskingAsyncWriter};
+use logmask::{Masker, MaskingReader, MaskingWriter, Secrets};
 
 use crate::chunks;
 use crate::differential::{assert_same, Case};
@@ -59,7 +60,62 @@ pub fn check(c: &AdapterCase) {
     let Some(p) = c.case.prepare() else { return };
     check_writer(c, &p.input, &p.compiled, &p.expected);
     check_reader(c, &p.input, &p.compiled, &p.expected);
-    // Here: the async adapters, behind `#[cfg(feature = "tokio")]`.
+    check_async(c, &p.input, &p.compiled, &p.expected);
+}
+
+/// The async adapters over the same chunks: `MaskingAsyncWriter` into a duplex pipe with a
+/// tiny buffer (so both ends return `Pending`), `MaskingAsyncReader` out of one, and
+/// `MaskedStream` over the chunks as `Bytes`; each must give the expected output.
+fn check_async(c: &AdapterCase, input: &[u8], compiled: &Arc<Secrets>, expected: &[u8]) {
+    use futures_util::StreamExt;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime");
+    runtime.block_on(async {
+        let (near, mut far) = tokio::io::duplex(7);
+        let write = async {
+            let mut w = MaskingAsyncWriter::new(near, Arc::clone(compiled));
+            for chunk in chunks(input, &c.case.chunks) {
+                w.write_all(chunk).await.expect("a duplex pipe takes all");
+            }
+            w.shutdown().await.expect("shutdown");
+        };
+        let read = async {
+            let mut out = Vec::new();
+            far.read_to_end(&mut out).await.expect("read the pipe");
+            out
+        };
+        let ((), out) = tokio::join!(write, read);
+        assert_same(&out, expected, "MaskingAsyncWriter");
+
+        let (mut near, far) = tokio::io::duplex(5);
+        let feed = async move {
+            for chunk in chunks(input, &c.case.chunks) {
+                near.write_all(chunk).await.expect("feed the pipe");
+            }
+        };
+        let read = async {
+            let mut r = MaskingAsyncReader::new(far, Arc::clone(compiled));
+            let mut out = Vec::new();
+            r.read_to_end(&mut out)
+                .await
+                .expect("read through the masker");
+            out
+        };
+        let ((), out) = tokio::join!(feed, read);
+        assert_same(&out, expected, "MaskingAsyncReader");
+
+        let items: Vec<io::Result<Bytes>> = chunks(input, &c.case.chunks)
+            .map(|chunk| Ok(Bytes::copy_from_slice(chunk)))
+            .collect();
+        let mut stream = MaskedStream::new(futures_util::stream::iter(items), Arc::clone(compiled));
+        let mut out = Vec::new();
+        while let Some(item) = stream.next().await {
+            out.extend_from_slice(&item.expect("no error in the input"));
+        }
+        assert_same(&out, expected, "MaskedStream");
+    });
 }
 
 /// The error a failing [`Step`] returns.
@@ -172,7 +228,7 @@ impl Read for ScriptedReader<'_> {
     }
 }
 
-fn check_reader(c: &AdapterCase, input: &[u8], secrets: &Arc<logmask::Secrets>, want: &[u8]) {
+fn check_reader(c: &AdapterCase, input: &[u8], secrets: &Arc<Secrets>, want: &[u8]) {
     let inner = ScriptedReader {
         script: c.reader.iter(),
         rest: input,
