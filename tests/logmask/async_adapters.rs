@@ -808,11 +808,15 @@ fn forwarder_masks_many_concurrent_streams_into_whole_lines_until_shutdown() {
         stop.send(()).unwrap();
         // Shutdown stops accepting at once...
         let mut refused = false;
+        // A probe that connects before the listener closes may still be accepted (and then
+        // counted as a connection) or sit in the backlog and be reset (not counted).
+        let mut probes = 0;
         for _ in 0..1000 {
             if tokio::net::TcpStream::connect(addr).await.is_err() {
                 refused = true;
                 break;
             }
+            probes += 1;
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
         assert!(refused, "still accepting after shutdown");
@@ -822,12 +826,9 @@ fn forwarder_masks_many_concurrent_streams_into_whole_lines_until_shutdown() {
         open.shutdown().await.unwrap();
         let (_, stats) = server.await.unwrap().unwrap();
         let connections = (TCP + UNIX + 1) as u64;
-        assert_eq!(
-            stats,
-            forward::Stats {
-                connections,
-                failed: 0
-            }
+        assert!(
+            (connections..=connections + probes).contains(&stats.connections) && stats.failed == 0,
+            "{stats:?}: {connections} clients and {probes} probes"
         );
     });
     let sink = std::fs::read_to_string(&sink_path).unwrap();
