@@ -20,6 +20,11 @@ pub(crate) struct Engine {
     sorted: Vec<Box<[u8]>>,
     /// `first[b]`: some pattern starts with byte `b`.
     first: [bool; 256],
+    /// The first 8 bytes of each of `sorted`, zero-padded, as big-endian numbers: sorted too.
+    heads: Box<[u64]>,
+    /// A bit set of the hashes of the first 4 bytes of the patterns longer than 4: most
+    /// 4-byte strings begin no pattern.
+    starts: Box<[u64]>,
     /// Length of the longest pattern; 0 for an empty set.
     max_len: usize,
 }
@@ -43,6 +48,16 @@ impl Engine {
             first[p[0] as usize] = true;
         }
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+        let heads = patterns.iter().map(|p| head(p)).collect();
+        let long = patterns.iter().filter(|p| p.len() > 4);
+        let nbits = (long.clone().count() * 8)
+            .next_power_of_two()
+            .clamp(1 << 12, 1 << 20);
+        let mut starts = vec![0u64; nbits / 64].into_boxed_slice();
+        for p in long {
+            let h = start_hash(p, nbits);
+            starts[h / 64] |= 1 << (h % 64);
+        }
         let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
         let sampler = (patterns.len() > PREFILTER_LIMIT)
             .then(|| Sampler::new(&patterns, min_len))
@@ -61,6 +76,8 @@ impl Engine {
             matcher,
             sorted: patterns,
             first,
+            heads,
+            starts,
             max_len,
         }
     }
@@ -136,10 +153,38 @@ impl Engine {
 
     /// Whether some pattern is longer than `probe` and starts with it.
     fn is_proper_prefix(&self, probe: &[u8]) -> bool {
+        let nbits = self.starts.len() * 64;
+        if probe.len() >= 4 {
+            let h = start_hash(probe, nbits);
+            if self.starts[h / 64] >> (h % 64) & 1 == 0 {
+                return false;
+            }
+        }
+        // The patterns starting with `probe` have heads in `lo..=hi`.
+        let lo = head(probe);
+        let hi = lo | u64::MAX.checked_shr(8 * probe.len() as u32).unwrap_or(0);
+        let i = self.heads.partition_point(|&h| h < lo);
+        if !self.heads.get(i).is_some_and(|&h| h <= hi) {
+            return false;
+        }
         // Patterns extending `probe` sort right after it and before anything else greater.
-        let i = self.sorted.partition_point(|p| &**p <= probe);
+        let i = i + self.sorted[i..].partition_point(|p| &**p <= probe);
         self.sorted.get(i).is_some_and(|p| p.starts_with(probe))
     }
+}
+
+/// The first 8 bytes of `p`, zero-padded, as a big-endian number: ordered as the byte strings.
+fn head(p: &[u8]) -> u64 {
+    let mut word = [0; 8];
+    let n = p.len().min(8);
+    word[..n].copy_from_slice(&p[..n]);
+    u64::from_be_bytes(word)
+}
+
+/// A hash of the first 4 bytes of `p`, below `nbits` (a power of two).
+fn start_hash(p: &[u8], nbits: usize) -> usize {
+    let word = u32::from_le_bytes(p[..4].try_into().expect("4 bytes"));
+    (u64::from(word).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - nbits.trailing_zeros())) as usize
 }
 
 /// A sampled q-gram index over the patterns, for sets too large for the automaton's
@@ -157,10 +202,9 @@ struct Sampler {
     /// Keeps the low `q` bytes of a little-endian `u64`.
     gram_mask: u64,
     stride: usize,
-    /// One bit per hash of a q-gram: a quick "no" for almost every probe.
+    /// A Bloom filter of the q-grams, with both bits of a q-gram in one word: a quick "no"
+    /// for almost every probe. Its length is a power of two.
     bits: Box<[u64]>,
-    /// `64 - log2(bits.len() * 64)`: the bit index is the top of a multiplicative hash.
-    bits_shift: u32,
     /// Open-addressed table of the distinct q-grams; an empty slot has `len == 0`.
     slots: Box<[Slot]>,
     /// `64 - log2(slots.len())`.
@@ -172,19 +216,48 @@ struct Sampler {
     horizon: usize,
 }
 
-/// A q-gram and where its entries are.
+/// A q-gram, as its [`mix`], and where its entries are.
 #[derive(Clone, Copy, Default)]
 struct Slot {
-    gram: u64,
+    key: u64,
     first: u32,
     len: u32,
 }
+
+/// Whether some key is in more than [`CROWDED`] of `entries`, or, rarely, some keys with the
+/// same hash are.
+fn crowded(entries: &[(u64, u32, u32)]) -> bool {
+    let size = (entries.len() * 2).next_power_of_two();
+    let shift = 64 - size.trailing_zeros();
+    let mut counts = vec![0u8; size];
+    entries.iter().any(|&(key, _, _)| {
+        let c = &mut counts[(key >> shift) as usize];
+        *c += 1;
+        usize::from(*c) > CROWDED
+    })
+}
+
+/// Saturating counts of q-grams by hash.
+struct Sketch {
+    counts: Vec<u8>,
+    shift: u32,
+}
+
+impl Sketch {
+    fn count(&self, gram: u64) -> usize {
+        usize::from(self.counts[hash(gram, self.shift)])
+    }
+}
+
+/// A q-gram listed for more patterns than this makes the index choose offsets by how
+/// widely their q-grams are shared.
+const CROWDED: usize = 8;
 
 /// Patterns shorter than this are not sampled.
 const MIN_SAMPLED: usize = 4;
 
 /// The size of the bit filter, in bits per distinct q-gram.
-const BITS_PER_GRAM: usize = 32;
+const BITS_PER_GRAM: usize = 16;
 
 /// The longest stride: more offsets per pattern fill the index faster than longer strides
 /// save probes.
@@ -194,9 +267,39 @@ const MAX_STRIDE: usize = 16;
 /// it, 6-byte ones keep chance hits rare.
 const FEW_PATTERNS: usize = 4096;
 
+/// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
+/// strides are at most [`MAX_STRIDE`].
+const PROBES: usize = 1024;
+
+/// Where in a q-gram's [`mix`] its filter word index begins (up to 24 bits are used).
+const WORD_BITS: u32 = 40;
+
+/// The filter word index (before masking to the filter's size) of a q-gram's `key`, and the
+/// two bits it sets in that word.
+#[inline(always)]
+fn filter_bits(key: u64) -> (usize, u32, u32) {
+    let (b1, b2) = ((key >> 34) as u32 & 63, (key >> 28) as u32 & 63);
+    ((key >> WORD_BITS) as usize, b1, b2)
+}
+
+/// Whether `gram` passes the filter `bits`.
+#[inline(always)]
+fn in_filter(bits: &[u64], gram: u64) -> bool {
+    let (w, b1, b2) = filter_bits(mix(gram));
+    // The filter's length is a power of two, so the index is in bounds.
+    let word = bits[w & (bits.len() - 1)];
+    (word >> b1) & (word >> b2) & 1 != 0
+}
+
+/// A bijective mix of a q-gram whose top bits are its hash.
+#[inline(always)]
+fn mix(gram: u64) -> u64 {
+    gram.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
 #[inline(always)]
 fn hash(gram: u64, shift: u32) -> usize {
-    (gram.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift) as usize
+    (mix(gram) >> shift) as usize
 }
 
 impl Sampler {
@@ -217,71 +320,95 @@ impl Sampler {
             gram_mask: u64::MAX >> (64 - 8 * q),
             stride,
             bits: Box::default(),
-            bits_shift: 0,
             slots: Box::default(),
             slots_shift: 0,
             entries: Box::default(),
             horizon: 0,
         };
-        // Any `stride` consecutive offsets of a pattern will do. Tokens often share a
-        // prefix (`glcbt-64_`): index each pattern at the run of offsets whose q-grams the
-        // other patterns share least, so one q-gram does not list thousands of patterns.
-        // How many patterns share a q-gram, roughly: counts by hash, saturating.
-        let total: usize = patterns.iter().map(|p| p.len() + 1 - q).sum();
-        let size = total.next_power_of_two().clamp(1 << 10, 1 << 20);
-        let shift = 64 - size.trailing_zeros();
-        let mut shared = vec![0u8; size];
-        for p in patterns {
-            for o in 0..=p.len() - q {
-                let c = &mut shared[hash(sampler.gram_at(p, o), shift)];
-                *c = c.saturating_add(1);
-            }
+        // Any `stride` consecutive offsets of a pattern will do; first the last ones, as
+        // tokens share prefixes (`glcbt-64_`) far more often than suffixes. Where that lists
+        // many patterns under one q-gram, each pattern is indexed instead at the offsets
+        // whose q-grams the other patterns share least.
+        let mut entries = sampler.entries(patterns, |p| p.len() + 1 - q - stride);
+        if crowded(&entries) {
+            let shared = sampler.sketch(patterns);
+            let mut counts = Vec::new();
+            entries = sampler.entries(patterns, |p| {
+                counts.clear();
+                counts.extend((0..=p.len() - q).map(|o| shared.count(sampler.gram_at(p, o))));
+                (0..=counts.len() - stride)
+                    .min_by_key(|&k| counts[k..k + stride].iter().sum::<usize>())
+                    .expect("stride <= len - q + 1")
+            });
         }
-        let popularity = |gram: u64| usize::from(shared[hash(gram, shift)]);
-        let mut entries: Vec<(u64, u32, u32)> = Vec::with_capacity(patterns.len() * stride);
-        let mut counts = Vec::new();
-        for (i, p) in patterns.iter().enumerate() {
-            counts.clear();
-            counts.extend((0..=p.len() - q).map(|o| popularity(sampler.gram_at(p, o))));
-            let best = (0..=counts.len() - stride)
-                .min_by_key(|&k| counts[k..k + stride].iter().sum::<usize>())
-                .expect("stride <= len - q + 1");
-            for offset in best..best + stride {
-                entries.push((sampler.gram_at(p, offset), i as u32, offset as u32));
-            }
-            sampler.horizon = sampler.horizon.max(best + stride - 1);
-        }
-        entries.sort_unstable();
-        entries.dedup();
+        entries.sort_unstable_by_key(|e| e.0);
+        sampler.horizon = entries.iter().map(|e| e.2 as usize).max().unwrap_or(0);
         let grams = entries.chunk_by(|a, b| a.0 == b.0).count();
-        // 32 to 64 bits per q-gram: chance hits of the filter near 2%, and the filter stays
-        // small enough for the cache.
+        // 16 to 32 bits per q-gram, two of them set: chance hits of the filter near 1%, and
+        // the filter a quarter of the size one bit per q-gram would need for that.
         let nbits = (grams * BITS_PER_GRAM)
             .next_power_of_two()
             .clamp(1 << 12, 1 << 28);
-        let nslots = (grams * 2).next_power_of_two().max(16);
+        let nslots = (grams * 3 / 2).next_power_of_two().max(16);
         sampler.bits = vec![0; nbits / 64].into_boxed_slice();
-        sampler.bits_shift = 64 - nbits.trailing_zeros();
         sampler.slots = vec![Slot::default(); nslots].into_boxed_slice();
         sampler.slots_shift = 64 - nslots.trailing_zeros();
         sampler.entries = entries.iter().map(|&(_, i, o)| (i, o)).collect();
         let mut first = 0;
+        // Slots are taken in increasing order of home slot, so a q-gram's slot is its home
+        // slot or the one after the previous q-gram's (wrapping round at the end).
+        let mut next = 0;
         for group in entries.chunk_by(|a, b| a.0 == b.0) {
-            let gram = group[0].0;
-            let h = (gram.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> sampler.bits_shift) as usize;
-            sampler.bits[h / 64] |= 1 << (h % 64);
-            let mut slot = hash(gram, sampler.slots_shift);
+            let key = group[0].0;
+            let (word, b1, b2) = filter_bits(key);
+            sampler.bits[word & (nbits / 64 - 1)] |= 1 << b1 | 1 << b2;
+            let mut slot = ((key >> sampler.slots_shift) as usize).max(next) & (nslots - 1);
             while sampler.slots[slot].len != 0 {
                 slot = (slot + 1) & (nslots - 1);
             }
+            next = slot + 1;
             sampler.slots[slot] = Slot {
-                gram,
+                key,
                 first,
                 len: group.len() as u32,
             };
             first += group.len() as u32;
         }
         Some(sampler)
+    }
+
+    /// The index entries `(mix(gram), pattern, offset)` of each pattern `p` at the `stride`
+    /// offsets from `start(p)`.
+    fn entries(
+        &self,
+        patterns: &[Box<[u8]>],
+        mut start: impl FnMut(&[u8]) -> usize,
+    ) -> Vec<(u64, u32, u32)> {
+        let mut entries = Vec::with_capacity(patterns.len() * self.stride);
+        for (i, p) in patterns.iter().enumerate() {
+            let from = start(p);
+            for offset in from..from + self.stride {
+                entries.push((mix(self.gram_at(p, offset)), i as u32, offset as u32));
+            }
+        }
+        entries
+    }
+
+    /// How many of the patterns' q-grams hash like each q-gram, roughly.
+    fn sketch(&self, patterns: &[Box<[u8]>]) -> Sketch {
+        let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
+        let size = total.next_power_of_two().clamp(1 << 10, 1 << 18);
+        let mut sketch = Sketch {
+            counts: vec![0; size],
+            shift: 64 - size.trailing_zeros(),
+        };
+        for p in patterns {
+            for o in 0..=p.len() - self.q {
+                let c = &mut sketch.counts[hash(self.gram_at(p, o), sketch.shift)];
+                *c = c.saturating_add(1);
+            }
+        }
+        sketch
     }
 
     fn memory_usage(&self) -> usize {
@@ -307,13 +434,14 @@ impl Sampler {
     #[inline]
     fn lookup(&self, gram: u64) -> &[(u32, u32)] {
         let mask = self.slots.len() - 1;
-        let mut slot = hash(gram, self.slots_shift);
+        let key = mix(gram);
+        let mut slot = (key >> self.slots_shift) as usize;
         loop {
             let s = self.slots[slot];
             if s.len == 0 {
                 return &[];
             }
-            if s.gram == gram {
+            if s.key == key {
                 return &self.entries[s.first as usize..(s.first + s.len) as usize];
             }
             slot = (slot + 1) & mask;
@@ -321,47 +449,50 @@ impl Sampler {
     }
 
     /// Calls `f(at, gram)` for each probe position `at` (every `stride` bytes) whose q-gram
-    /// passes the bit filter.
+    /// passes the filter.
     #[inline(always)]
     fn for_each_hit(&self, hay: &[u8], mut f: impl FnMut(usize, u64)) {
-        let (bits, stride, gram_mask, shift) =
-            (&*self.bits, self.stride, self.gram_mask, self.bits_shift);
-        let gram = |at: usize| {
-            let word: &[u8; 8] = hay[at..at + 8].try_into().expect("8 bytes");
-            u64::from_le_bytes(*word) & gram_mask
-        };
-        let words = bits.len() - 1;
-        let bit = |gram: u64| {
-            let h = gram.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> shift;
-            // `& words` is a no-op (the hash has as many bits as the filter) that spares a
-            // bounds check.
-            (bits[(h / 64) as usize & words] >> (h % 64)) & 1
-        };
+        // Probes read 8 bytes: those at `at < end` need no care at the end of `hay`.
+        let end = hay.len().saturating_sub(7);
+        // The probes of a block go without branches, noting where the filter passed; then
+        // the hits are handed out.
+        let mut hits = [0u16; PROBES];
         let mut at = 0;
-        // Four probes a round, with one branch for all four in the common case.
-        while at + 3 * stride + 8 <= hay.len() {
-            let (g0, g1) = (gram(at), gram(at + stride));
-            let (g2, g3) = (gram(at + 2 * stride), gram(at + 3 * stride));
-            let (b0, b1, b2, b3) = (bit(g0), bit(g1), bit(g2), bit(g3));
-            if b0 | b1 | b2 | b3 != 0 {
-                for (k, (g, b)) in [(g0, b0), (g1, b1), (g2, b2), (g3, b3)]
-                    .into_iter()
-                    .enumerate()
-                {
-                    if b != 0 {
-                        f(at + k * stride, g);
-                    }
-                }
+        while at < end {
+            let block_end = end.min(at + PROBES * self.stride);
+            let n = self.probe(hay, at, block_end, &mut hits);
+            for &hit in &hits[..n] {
+                let p = at + usize::from(hit);
+                f(p, self.gram_at(hay, p));
             }
-            at += 4 * stride;
+            at += (block_end - at).div_ceil(self.stride) * self.stride;
         }
         while at + self.q <= hay.len() {
             let g = self.gram_at(hay, at);
-            if bit(g) != 0 {
+            if in_filter(&self.bits, g) {
                 f(at, g);
             }
-            at += stride;
+            at += self.stride;
         }
+    }
+
+    /// Probes `hay` at `from`, `from + stride`, ... below `to` (`to + 7 <= hay.len()`, at most
+    /// [`PROBES`] probes); notes in `hits` the offsets from `from` of those that pass the
+    /// filter, and returns how many did. Kept apart so that the loop has the registers to
+    /// itself.
+    #[inline(never)]
+    fn probe(&self, hay: &[u8], from: usize, to: usize, hits: &mut [u16; PROBES]) -> usize {
+        let (bits, gram_mask) = (&*self.bits, self.gram_mask);
+        let block = &hay[from..to + 7];
+        let mut n = 0;
+        for at in (0..to - from).step_by(self.stride) {
+            // SAFETY: `at + 8 <= to - from + 7 == block.len()`.
+            let word = unsafe { block.as_ptr().add(at).cast::<u64>().read_unaligned() };
+            // `% PROBES` is a no-op (a block has that many probes) that spares a bounds check.
+            hits[n % PROBES] = at as u16;
+            n += usize::from(in_filter(bits, u64::from_le(word) & gram_mask));
+        }
+        n
     }
 
     /// Pushes onto `found` each occurrence whose q-gram at `at` is `gram`.
