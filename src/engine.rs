@@ -18,13 +18,15 @@ pub(crate) struct Engine {
     matcher: Matcher,
     /// The distinct patterns, sorted, for prefix look-ups.
     sorted: Vec<Box<[u8]>>,
-    /// `first[b]`: some pattern starts with byte `b`.
+    /// `first[b]`: some pattern longer than 1 starts with byte `b`.
     first: [bool; 256],
+    /// Bit `a + 256 * b`: some pattern longer than 2 starts with bytes `a`, `b`.
+    pairs: Box<[u64]>,
+    /// A bit set of the hashes of the first 3 bytes of the patterns longer than 3 and of the
+    /// first 4 bytes of those longer than 4: most such strings begin no pattern.
+    starts: Box<[u64]>,
     /// The first 8 bytes of each of `sorted`, zero-padded, as big-endian numbers: sorted too.
     heads: Box<[u64]>,
-    /// A bit set of the hashes of the first 4 bytes of the patterns longer than 4: most
-    /// 4-byte strings begin no pattern.
-    starts: Box<[u64]>,
     /// Length of the longest pattern; 0 for an empty set.
     max_len: usize,
 }
@@ -40,23 +42,34 @@ enum Matcher {
 
 impl Engine {
     /// Compiles `patterns` (non-empty byte strings; duplicates are dropped).
-    pub(crate) fn new(mut patterns: Vec<Box<[u8]>>) -> Engine {
-        patterns.sort_unstable();
+    pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Engine {
+        // In byte order; comparing the first 16 bytes as a number first spares most calls
+        // to `memcmp`.
+        let mut keyed: Vec<(u128, Box<[u8]>)> =
+            patterns.into_iter().map(|p| (key16(&p), p)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|(_, p)| p).collect();
         patterns.dedup();
         let mut first = [false; 256];
-        for p in &patterns {
-            first[p[0] as usize] = true;
+        let mut pairs = vec![0u64; 1024].into_boxed_slice();
+        for p in patterns.iter().filter(|p| p.len() > 1) {
+            first[usize::from(p[0])] = true;
+            if p.len() > 2 {
+                let pair = usize::from(p[0]) | usize::from(p[1]) << 8;
+                pairs[pair / 64] |= 1 << (pair % 64);
+            }
         }
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         let heads = patterns.iter().map(|p| head(p)).collect();
-        let long = patterns.iter().filter(|p| p.len() > 4);
-        let nbits = (long.clone().count() * 8)
+        let nbits = (patterns.len() * 16)
             .next_power_of_two()
-            .clamp(1 << 12, 1 << 20);
+            .clamp(1 << 12, 1 << 21);
         let mut starts = vec![0u64; nbits / 64].into_boxed_slice();
-        for p in long {
-            let h = start_hash(p, nbits);
-            starts[h / 64] |= 1 << (h % 64);
+        for p in &patterns {
+            for n in (3..p.len()).take(2) {
+                let h = start_hash(&p[..n], nbits);
+                starts[h / 64] |= 1 << (h % 64);
+            }
         }
         let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
         let sampler = (patterns.len() > PREFILTER_LIMIT)
@@ -76,8 +89,9 @@ impl Engine {
             matcher,
             sorted: patterns,
             first,
-            heads,
+            pairs,
             starts,
+            heads,
             max_len,
         }
     }
@@ -151,26 +165,40 @@ impl Engine {
             .unwrap_or(tail.len())
     }
 
-    /// Whether some pattern is longer than `probe` and starts with it.
+    /// Whether some pattern is longer than `probe` (not empty) and starts with it.
     fn is_proper_prefix(&self, probe: &[u8]) -> bool {
-        let nbits = self.starts.len() * 64;
-        if probe.len() >= 4 {
-            let h = start_hash(probe, nbits);
-            if self.starts[h / 64] >> (h % 64) & 1 == 0 {
-                return false;
+        match probe.len() {
+            1 => return self.first[usize::from(probe[0])],
+            2 => {
+                let pair = usize::from(probe[0]) | usize::from(probe[1]) << 8;
+                return self.pairs[pair / 64] >> (pair % 64) & 1 != 0;
+            }
+            _ => {
+                let h = start_hash(&probe[..probe.len().min(4)], self.starts.len() * 64);
+                if self.starts[h / 64] >> (h % 64) & 1 == 0 {
+                    return false;
+                }
             }
         }
-        // The patterns starting with `probe` have heads in `lo..=hi`.
+        // The patterns starting with `probe` have heads in `lo..=hi`, at `from..to`.
         let lo = head(probe);
         let hi = lo | u64::MAX.checked_shr(8 * probe.len() as u32).unwrap_or(0);
-        let i = self.heads.partition_point(|&h| h < lo);
-        if !self.heads.get(i).is_some_and(|&h| h <= hi) {
-            return false;
-        }
+        let from = self.heads.partition_point(|&h| h < lo);
+        let to = from + self.heads[from..].partition_point(|&h| h <= hi);
         // Patterns extending `probe` sort right after it and before anything else greater.
-        let i = i + self.sorted[i..].partition_point(|p| &**p <= probe);
-        self.sorted.get(i).is_some_and(|p| p.starts_with(probe))
+        let i = from + self.sorted[from..to].partition_point(|p| &**p <= probe);
+        i < to && self.sorted[i].starts_with(probe)
     }
+}
+
+/// The first 16 bytes of `p`, zero-padded, as a big-endian number: where two differ, the
+/// byte strings compare the same way.
+#[inline]
+fn key16(p: &[u8]) -> u128 {
+    let mut word = [0; 16];
+    let n = p.len().min(16);
+    word[..n].copy_from_slice(&p[..n]);
+    u128::from_be_bytes(word)
 }
 
 /// The first 8 bytes of `p`, zero-padded, as a big-endian number: ordered as the byte strings.
@@ -181,10 +209,11 @@ fn head(p: &[u8]) -> u64 {
     u64::from_be_bytes(word)
 }
 
-/// A hash of the first 4 bytes of `p`, below `nbits` (a power of two).
-fn start_hash(p: &[u8], nbits: usize) -> usize {
-    let word = u32::from_le_bytes(p[..4].try_into().expect("4 bytes"));
-    (u64::from(word).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - nbits.trailing_zeros())) as usize
+/// A hash of `start` (3 or 4 bytes), below `nbits` (a power of two).
+fn start_hash(start: &[u8], nbits: usize) -> usize {
+    let mut word = [0xff; 8];
+    word[..start.len()].copy_from_slice(start);
+    (mix(u64::from_le_bytes(word)) >> (64 - nbits.trailing_zeros())) as usize
 }
 
 /// A sampled q-gram index over the patterns, for sets too large for the automaton's
@@ -205,36 +234,55 @@ struct Sampler {
     /// A Bloom filter of the q-grams, with both bits of a q-gram in one word: a quick "no"
     /// for almost every probe. Its length is a power of two.
     bits: Box<[u64]>,
-    /// Open-addressed table of the distinct q-grams; an empty slot has `len == 0`.
-    slots: Box<[Slot]>,
-    /// `64 - log2(slots.len())`.
-    slots_shift: u32,
-    /// `(pattern index, offset of the q-gram in it)`, grouped by q-gram.
-    entries: Box<[(u32, u32)]>,
+    /// Where each q-gram is in the patterns, sorted by key.
+    entries: Box<[Entry]>,
+    /// `buckets[b]..buckets[b + 1]`: the entries whose key's top bits are `b`.
+    buckets: Box<[u32]>,
+    /// `64 - log2(buckets.len() - 1)`.
+    buckets_shift: u32,
     /// The largest offset in `entries`: an occurrence found by a probe at `at` starts at
     /// `at - horizon` or later.
     horizon: usize,
 }
 
-/// A q-gram, as its [`mix`], and where its entries are.
-#[derive(Clone, Copy, Default)]
-struct Slot {
+/// A q-gram of a pattern: its [`mix`], the pattern's index and the q-gram's offset in it.
+#[derive(Clone, Copy)]
+struct Entry {
     key: u64,
-    first: u32,
-    len: u32,
+    pattern: u32,
+    offset: u32,
 }
 
-/// Whether some key is in more than [`CROWDED`] of `entries`, or, rarely, some keys with the
-/// same hash are.
-fn crowded(entries: &[(u64, u32, u32)]) -> bool {
+/// For each of `n` patterns, whether one of its `entries` has a key that more than
+/// [`CROWDED`] entries have (or, rarely, a hash that more keys have).
+fn crowded(entries: &[Entry], n: usize) -> Vec<bool> {
     let size = (entries.len() * 2).next_power_of_two();
     let shift = 64 - size.trailing_zeros();
     let mut counts = vec![0u8; size];
-    entries.iter().any(|&(key, _, _)| {
-        let c = &mut counts[(key >> shift) as usize];
-        *c += 1;
-        usize::from(*c) > CROWDED
-    })
+    for e in entries {
+        let c = &mut counts[(e.key >> shift) as usize];
+        *c = c.saturating_add(1);
+    }
+    let mut crowded = vec![false; n];
+    for e in entries {
+        if usize::from(counts[(e.key >> shift) as usize]) > CROWDED {
+            crowded[e.pattern as usize] = true;
+        }
+    }
+    crowded
+}
+
+/// The start of the first run of `len` consecutive `counts` with the least sum.
+fn least_run(counts: &[usize], len: usize) -> usize {
+    let mut sum: usize = counts[..len].iter().sum();
+    let mut best = (sum, 0);
+    for k in 1..=counts.len() - len {
+        sum = sum + counts[k + len - 1] - counts[k - 1];
+        if sum < best.0 {
+            best = (sum, k);
+        }
+    }
+    best.1
 }
 
 /// Saturating counts of q-grams by hash.
@@ -320,78 +368,75 @@ impl Sampler {
             gram_mask: u64::MAX >> (64 - 8 * q),
             stride,
             bits: Box::default(),
-            slots: Box::default(),
-            slots_shift: 0,
             entries: Box::default(),
+            buckets: Box::default(),
+            buckets_shift: 0,
             horizon: 0,
         };
         // Any `stride` consecutive offsets of a pattern will do; first the last ones, as
         // tokens share prefixes (`glcbt-64_`) far more often than suffixes. Where that lists
         // many patterns under one q-gram, each pattern is indexed instead at the offsets
         // whose q-grams the other patterns share least.
-        let mut entries = sampler.entries(patterns, |p| p.len() + 1 - q - stride);
-        if crowded(&entries) {
+        let mut entries = Vec::with_capacity(patterns.len() * stride);
+        for (i, p) in patterns.iter().enumerate() {
+            sampler.push_entries(&mut entries, i, p, p.len() + 1 - q - stride);
+        }
+        let crowded = crowded(&entries, patterns.len());
+        if crowded.contains(&true) {
             let shared = sampler.sketch(patterns);
+            entries.retain(|e| !crowded[e.pattern as usize]);
             let mut counts = Vec::new();
-            entries = sampler.entries(patterns, |p| {
+            for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
                 counts.clear();
                 counts.extend((0..=p.len() - q).map(|o| shared.count(sampler.gram_at(p, o))));
-                (0..=counts.len() - stride)
-                    .min_by_key(|&k| counts[k..k + stride].iter().sum::<usize>())
-                    .expect("stride <= len - q + 1")
-            });
+                sampler.push_entries(&mut entries, i, p, least_run(&counts, stride));
+            }
         }
-        entries.sort_unstable_by_key(|e| e.0);
-        sampler.horizon = entries.iter().map(|e| e.2 as usize).max().unwrap_or(0);
-        let grams = entries.chunk_by(|a, b| a.0 == b.0).count();
-        // 16 to 32 bits per q-gram, two of them set: chance hits of the filter near 1%, and
-        // the filter a quarter of the size one bit per q-gram would need for that.
-        let nbits = (grams * BITS_PER_GRAM)
+        u32::try_from(entries.len()).ok()?;
+        sampler.horizon = entries.iter().map(|e| e.offset as usize).max().unwrap_or(0);
+        // 16 to 32 bits per entry (q-grams are rarely shared), two of them set: chance hits
+        // of the filter near 1%, and the filter a quarter of the size one bit per q-gram
+        // would need for that.
+        let nbits = (entries.len() * BITS_PER_GRAM)
             .next_power_of_two()
             .clamp(1 << 12, 1 << 28);
-        let nslots = (grams * 3 / 2).next_power_of_two().max(16);
-        sampler.bits = vec![0; nbits / 64].into_boxed_slice();
-        sampler.slots = vec![Slot::default(); nslots].into_boxed_slice();
-        sampler.slots_shift = 64 - nslots.trailing_zeros();
-        sampler.entries = entries.iter().map(|&(_, i, o)| (i, o)).collect();
-        let mut first = 0;
-        // Slots are taken in increasing order of home slot, so a q-gram's slot is its home
-        // slot or the one after the previous q-gram's (wrapping round at the end).
-        let mut next = 0;
-        for group in entries.chunk_by(|a, b| a.0 == b.0) {
-            let key = group[0].0;
-            let (word, b1, b2) = filter_bits(key);
-            sampler.bits[word & (nbits / 64 - 1)] |= 1 << b1 | 1 << b2;
-            let mut slot = ((key >> sampler.slots_shift) as usize).max(next) & (nslots - 1);
-            while sampler.slots[slot].len != 0 {
-                slot = (slot + 1) & (nslots - 1);
-            }
-            next = slot + 1;
-            sampler.slots[slot] = Slot {
-                key,
-                first,
-                len: group.len() as u32,
-            };
-            first += group.len() as u32;
+        let mut bits = vec![0u64; nbits / 64];
+        for e in &entries {
+            let (word, b1, b2) = filter_bits(e.key);
+            bits[word & (nbits / 64 - 1)] |= 1 << b1 | 1 << b2;
         }
+        // One or two entries per bucket, placed by a counting sort.
+        let nbuckets = (entries.len() / 2).next_power_of_two().max(16);
+        let shift = 64 - nbuckets.trailing_zeros();
+        sampler.buckets_shift = shift;
+        let mut buckets = vec![0u32; nbuckets + 1];
+        for e in &entries {
+            buckets[(e.key >> shift) as usize + 1] += 1;
+        }
+        for b in 1..=nbuckets {
+            buckets[b] += buckets[b - 1];
+        }
+        let mut next = buckets.clone();
+        let mut sorted = vec![entries[0]; entries.len()];
+        for e in &entries {
+            let slot = &mut next[(e.key >> shift) as usize];
+            sorted[*slot as usize] = *e;
+            *slot += 1;
+        }
+        let entries = sorted;
+        sampler.bits = bits.into_boxed_slice();
+        sampler.buckets = buckets.into_boxed_slice();
+        sampler.entries = entries.into_boxed_slice();
         Some(sampler)
     }
 
-    /// The index entries `(mix(gram), pattern, offset)` of each pattern `p` at the `stride`
-    /// offsets from `start(p)`.
-    fn entries(
-        &self,
-        patterns: &[Box<[u8]>],
-        mut start: impl FnMut(&[u8]) -> usize,
-    ) -> Vec<(u64, u32, u32)> {
-        let mut entries = Vec::with_capacity(patterns.len() * self.stride);
-        for (i, p) in patterns.iter().enumerate() {
-            let from = start(p);
-            for offset in from..from + self.stride {
-                entries.push((mix(self.gram_at(p, offset)), i as u32, offset as u32));
-            }
-        }
-        entries
+    /// Adds the entries of pattern `i`, `p`, at the `stride` offsets from `from`.
+    fn push_entries(&self, entries: &mut Vec<Entry>, i: usize, p: &[u8], from: usize) {
+        entries.extend((from..from + self.stride).map(|offset| Entry {
+            key: mix(self.gram_at(p, offset)),
+            pattern: i as u32,
+            offset: offset as u32,
+        }));
     }
 
     /// How many of the patterns' q-grams hash like each q-gram, roughly.
@@ -413,8 +458,8 @@ impl Sampler {
 
     fn memory_usage(&self) -> usize {
         self.bits.len() * 8
-            + self.slots.len() * std::mem::size_of::<Slot>()
-            + self.entries.len() * std::mem::size_of::<(u32, u32)>()
+            + self.buckets.len() * 4
+            + self.entries.len() * std::mem::size_of::<Entry>()
     }
 
     /// The q-gram at `hay[at..]`, which holds at least `q` bytes.
@@ -430,22 +475,13 @@ impl Sampler {
         }
     }
 
-    /// The entries of `gram`, if it is a q-gram of some pattern.
+    /// The entries of `gram`.
     #[inline]
-    fn lookup(&self, gram: u64) -> &[(u32, u32)] {
-        let mask = self.slots.len() - 1;
+    fn lookup(&self, gram: u64) -> impl Iterator<Item = &Entry> {
         let key = mix(gram);
-        let mut slot = (key >> self.slots_shift) as usize;
-        loop {
-            let s = self.slots[slot];
-            if s.len == 0 {
-                return &[];
-            }
-            if s.key == key {
-                return &self.entries[s.first as usize..(s.first + s.len) as usize];
-            }
-            slot = (slot + 1) & mask;
-        }
+        let b = (key >> self.buckets_shift) as usize;
+        let bucket = &self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize];
+        bucket.iter().filter(move |e| e.key == key)
     }
 
     /// Calls `f(at, gram)` for each probe position `at` (every `stride` bytes) whose q-gram
@@ -505,9 +541,9 @@ impl Sampler {
         patterns: &[Box<[u8]>],
         found: &mut Vec<(usize, usize)>,
     ) {
-        for &(i, offset) in self.lookup(gram) {
-            let p = &patterns[i as usize];
-            let Some(start) = at.checked_sub(offset as usize) else {
+        for e in self.lookup(gram) {
+            let p = &patterns[e.pattern as usize];
+            let Some(start) = at.checked_sub(e.offset as usize) else {
                 continue;
             };
             if hay.len() - start >= p.len() && hay[start..start + p.len()] == **p {
