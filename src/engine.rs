@@ -232,7 +232,7 @@ struct Sampler {
     gram_mask: u64,
     stride: usize,
     /// A Bloom filter of the q-grams, with both bits of a q-gram in one word: a quick "no"
-    /// for almost every probe. Its length is a power of two.
+    /// for almost every probe.
     bits: Box<[u64]>,
     /// Where each q-gram is in the patterns, sorted by key.
     entries: Box<[Entry]>,
@@ -304,7 +304,7 @@ const CROWDED: usize = 8;
 /// Patterns shorter than this are not sampled.
 const MIN_SAMPLED: usize = 4;
 
-/// The size of the bit filter, in bits per distinct q-gram.
+/// The size of the filter, in bits per index entry.
 const BITS_PER_GRAM: usize = 16;
 
 /// The longest stride: more offsets per pattern fill the index faster than longer strides
@@ -322,20 +322,21 @@ const PROBES: usize = 1024;
 /// Where in a q-gram's [`mix`] its filter word index begins (up to 24 bits are used).
 const WORD_BITS: u32 = 40;
 
-/// The filter word index (before masking to the filter's size) of a q-gram's `key`, and the
-/// two bits it sets in that word.
+/// The index of the word of a filter of `words` words (fewer than 2^24) that holds a
+/// q-gram's `key`, and the two bits the key sets in that word.
 #[inline(always)]
-fn filter_bits(key: u64) -> (usize, u32, u32) {
+fn filter_bits(key: u64, words: usize) -> (usize, u32, u32) {
     let (b1, b2) = ((key >> 34) as u32 & 63, (key >> 28) as u32 & 63);
-    ((key >> WORD_BITS) as usize, b1, b2)
+    // The top 24 bits scaled to `0..words`.
+    let w = ((key >> WORD_BITS) * words as u64) >> (64 - WORD_BITS);
+    (w as usize, b1, b2)
 }
 
 /// Whether `gram` passes the filter `bits`.
 #[inline(always)]
 fn in_filter(bits: &[u64], gram: u64) -> bool {
-    let (w, b1, b2) = filter_bits(mix(gram));
-    // The filter's length is a power of two, so the index is in bounds.
-    let word = bits[w & (bits.len() - 1)];
+    let (w, b1, b2) = filter_bits(mix(gram), bits.len());
+    let word = bits[w];
     (word >> b1) & (word >> b2) & 1 != 0
 }
 
@@ -394,16 +395,14 @@ impl Sampler {
         }
         u32::try_from(entries.len()).ok()?;
         sampler.horizon = entries.iter().map(|e| e.offset as usize).max().unwrap_or(0);
-        // 16 to 32 bits per entry (q-grams are rarely shared), two of them set: chance hits
-        // of the filter near 1%, and the filter a quarter of the size one bit per q-gram
-        // would need for that.
-        let nbits = (entries.len() * BITS_PER_GRAM)
-            .next_power_of_two()
-            .clamp(1 << 12, 1 << 28);
+        // 16 bits per entry (q-grams are rarely shared), two of them set: chance hits of the
+        // filter near 1.5%, and the filter a quarter of the size one bit per q-gram would
+        // need for that.
+        let nbits = (entries.len() * BITS_PER_GRAM).clamp(1 << 12, 1 << 29);
         let mut bits = vec![0u64; nbits / 64];
         for e in &entries {
-            let (word, b1, b2) = filter_bits(e.key);
-            bits[word & (nbits / 64 - 1)] |= 1 << b1 | 1 << b2;
+            let (word, b1, b2) = filter_bits(e.key, nbits / 64);
+            bits[word] |= 1 << b1 | 1 << b2;
         }
         // One or two entries per bucket, placed by a counting sort.
         let nbuckets = (entries.len() / 2).next_power_of_two().max(16);
