@@ -5,7 +5,8 @@
 //! search. More patterns go to a [`Sampler`], which reads one q-gram every few bytes and
 //! compares patterns only where a q-gram of some pattern appears: on CI logs it beats the
 //! automaton's multi-pattern prefilter from about three patterns on (hex and base64 text
-//! keeps that prefilter stopping), and it does not slow down with thousands of patterns.
+//! keeps that prefilter stopping), and with thousands of patterns it slows down only as its
+//! index outgrows the caches.
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, Input, MatchKind};
 
@@ -222,8 +223,8 @@ fn start_hash(start: &[u8], nbits: usize) -> usize {
 /// An occurrence of a pattern at least `min_len` long that starts at `x` contains the q-gram
 /// at the first position `p >= x` divisible by `stride`, at offset `p - x < stride`, and that
 /// q-gram lies inside the pattern as `stride <= min_len - q + 1`. So probing one q-gram every
-/// `stride` bytes against the patterns' q-grams at offsets `0..stride`, and comparing the
-/// patterns listed for a q-gram that is found, finds every occurrence.
+/// `stride` bytes against each pattern's q-grams at `stride` consecutive offsets, and
+/// comparing the patterns listed for a q-gram that is found, finds every occurrence.
 struct Sampler {
     /// The q-gram length, 4 or 6 bytes: longer q-grams are rarer in ordinary text, shorter
     /// ones allow a longer stride.
