@@ -22,10 +22,10 @@ pub(crate) struct Engine {
     /// `first[b]`: some pattern longer than 1 starts with byte `b`.
     first: [bool; 256],
     /// Bit `a + 256 * b`: some pattern longer than 2 starts with bytes `a`, `b`.
-    pairs: Box<[u64]>,
-    /// A bit set of the hashes of the first 3 bytes of the patterns longer than 3 and of the
-    /// first 4 bytes of those longer than 4: most such strings begin no pattern.
-    starts: Box<[u64]>,
+    pairs: BitSet,
+    /// The hashes of the first 3 bytes of the patterns longer than 3 and of the first 4
+    /// bytes of those longer than 4: most such strings begin no pattern.
+    starts: BitSet,
     /// The first 8 bytes of each of `sorted`, zero-padded, as big-endian numbers: sorted too.
     heads: Box<[u64]>,
     /// Length of the longest pattern; 0 for an empty set.
@@ -52,24 +52,23 @@ impl Engine {
         let mut patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|(_, p)| p).collect();
         patterns.dedup();
         let mut first = [false; 256];
-        let mut pairs = vec![0u64; 1024].into_boxed_slice();
+        let mut pairs = BitSet::new(1 << 16);
         for p in patterns.iter().filter(|p| p.len() > 1) {
             first[usize::from(p[0])] = true;
             if p.len() > 2 {
-                let pair = usize::from(p[0]) | usize::from(p[1]) << 8;
-                pairs[pair / 64] |= 1 << (pair % 64);
+                pairs.insert(pair(p));
             }
         }
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         let heads = patterns.iter().map(|p| head(p)).collect();
-        let nbits = (patterns.len() * 16)
-            .next_power_of_two()
-            .clamp(1 << 12, 1 << 21);
-        let mut starts = vec![0u64; nbits / 64].into_boxed_slice();
+        let mut starts = BitSet::new(
+            (patterns.len() * 16)
+                .next_power_of_two()
+                .clamp(1 << 12, 1 << 21),
+        );
         for p in &patterns {
             for n in (3..p.len()).take(2) {
-                let h = start_hash(&p[..n], nbits);
-                starts[h / 64] |= 1 << (h % 64);
+                starts.insert(start_hash(&p[..n], starts.len()));
             }
         }
         let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
@@ -170,13 +169,10 @@ impl Engine {
     fn is_proper_prefix(&self, probe: &[u8]) -> bool {
         match probe.len() {
             1 => return self.first[usize::from(probe[0])],
-            2 => {
-                let pair = usize::from(probe[0]) | usize::from(probe[1]) << 8;
-                return self.pairs[pair / 64] >> (pair % 64) & 1 != 0;
-            }
+            2 => return self.pairs.contains(pair(probe)),
             _ => {
-                let h = start_hash(&probe[..probe.len().min(4)], self.starts.len() * 64);
-                if self.starts[h / 64] >> (h % 64) & 1 == 0 {
+                let start = &probe[..probe.len().min(4)];
+                if !self.starts.contains(start_hash(start, self.starts.len())) {
                     return false;
                 }
             }
@@ -204,10 +200,35 @@ fn key16(p: &[u8]) -> u128 {
 
 /// The first 8 bytes of `p`, zero-padded, as a big-endian number: ordered as the byte strings.
 fn head(p: &[u8]) -> u64 {
-    let mut word = [0; 8];
-    let n = p.len().min(8);
-    word[..n].copy_from_slice(&p[..n]);
-    u64::from_be_bytes(word)
+    (key16(p) >> 64) as u64
+}
+
+/// The first two bytes of `p` as a number below 2^16.
+fn pair(p: &[u8]) -> usize {
+    usize::from(p[0]) | usize::from(p[1]) << 8
+}
+
+/// A fixed-size set of small numbers.
+struct BitSet(Box<[u64]>);
+
+impl BitSet {
+    /// An empty set of numbers below `len` (a multiple of 64).
+    fn new(len: usize) -> BitSet {
+        BitSet(vec![0; len / 64].into_boxed_slice())
+    }
+
+    /// The bound given to `new`.
+    fn len(&self) -> usize {
+        self.0.len() * 64
+    }
+
+    fn insert(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 != 0
+    }
 }
 
 /// A hash of `start` (3 or 4 bytes), below `nbits` (a power of two).
@@ -235,7 +256,7 @@ struct Sampler {
     /// A Bloom filter of the q-grams, with both bits of a q-gram in one word: a quick "no"
     /// for almost every probe.
     bits: Box<[u64]>,
-    /// Where each q-gram is in the patterns, sorted by key.
+    /// Where each q-gram is in the patterns, grouped by bucket.
     entries: Box<[Entry]>,
     /// `buckets[b]..buckets[b + 1]`: the entries whose key's top bits are `b`.
     buckets: Box<[u32]>,
@@ -257,18 +278,13 @@ struct Entry {
 /// For each of `n` patterns, whether one of its `entries` has a key that more than
 /// [`CROWDED`] entries have (or, rarely, a hash that more keys have).
 fn crowded(entries: &[Entry], n: usize) -> Vec<bool> {
-    let size = (entries.len() * 2).next_power_of_two();
-    let shift = 64 - size.trailing_zeros();
-    let mut counts = vec![0u8; size];
+    let mut counts = Counts::new((entries.len() * 2).next_power_of_two());
     for e in entries {
-        let c = &mut counts[(e.key >> shift) as usize];
-        *c = c.saturating_add(1);
+        counts.add(e.key);
     }
     let mut crowded = vec![false; n];
-    for e in entries {
-        if usize::from(counts[(e.key >> shift) as usize]) > CROWDED {
-            crowded[e.pattern as usize] = true;
-        }
+    for e in entries.iter().filter(|e| counts.get(e.key) > CROWDED) {
+        crowded[e.pattern as usize] = true;
     }
     crowded
 }
@@ -286,15 +302,28 @@ fn least_run(counts: &[usize], len: usize) -> usize {
     best.1
 }
 
-/// Saturating counts of q-grams by hash.
-struct Sketch {
+/// Saturating counts of keys ([`mix`]es of q-grams) by their top bits.
+struct Counts {
     counts: Vec<u8>,
     shift: u32,
 }
 
-impl Sketch {
-    fn count(&self, gram: u64) -> usize {
-        usize::from(self.counts[hash(gram, self.shift)])
+impl Counts {
+    /// Counts in `size` (a power of two) cells, all 0.
+    fn new(size: usize) -> Counts {
+        Counts {
+            counts: vec![0; size],
+            shift: 64 - size.trailing_zeros(),
+        }
+    }
+
+    fn add(&mut self, key: u64) {
+        let c = &mut self.counts[(key >> self.shift) as usize];
+        *c = c.saturating_add(1);
+    }
+
+    fn get(&self, key: u64) -> usize {
+        usize::from(self.counts[(key >> self.shift) as usize])
     }
 }
 
@@ -347,11 +376,6 @@ fn mix(gram: u64) -> u64 {
     gram.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
-#[inline(always)]
-fn hash(gram: u64, shift: u32) -> usize {
-    (mix(gram) >> shift) as usize
-}
-
 impl Sampler {
     /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
     /// patterns are too short to sample or too many to index.
@@ -376,8 +400,8 @@ impl Sampler {
             horizon: 0,
         };
         // Any `stride` consecutive offsets of a pattern will do; first the last ones, as
-        // tokens share prefixes (`glcbt-64_`) far more often than suffixes. Where that lists
-        // many patterns under one q-gram, each pattern is indexed instead at the offsets
+        // tokens share prefixes (`glcbt-64_`) far more often than suffixes. A pattern that
+        // this lists under a q-gram many patterns share is indexed instead at the offsets
         // whose q-grams the other patterns share least.
         let mut entries = Vec::with_capacity(patterns.len() * stride);
         for (i, p) in patterns.iter().enumerate() {
@@ -390,7 +414,7 @@ impl Sampler {
             let mut counts = Vec::new();
             for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
                 counts.clear();
-                counts.extend((0..=p.len() - q).map(|o| shared.count(sampler.gram_at(p, o))));
+                counts.extend((0..=p.len() - q).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
                 sampler.push_entries(&mut entries, i, p, least_run(&counts, stride));
             }
         }
@@ -440,17 +464,12 @@ impl Sampler {
     }
 
     /// How many of the patterns' q-grams hash like each q-gram, roughly.
-    fn sketch(&self, patterns: &[Box<[u8]>]) -> Sketch {
+    fn sketch(&self, patterns: &[Box<[u8]>]) -> Counts {
         let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
-        let size = total.next_power_of_two().clamp(1 << 10, 1 << 18);
-        let mut sketch = Sketch {
-            counts: vec![0; size],
-            shift: 64 - size.trailing_zeros(),
-        };
+        let mut sketch = Counts::new(total.next_power_of_two().clamp(1 << 10, 1 << 18));
         for p in patterns {
             for o in 0..=p.len() - self.q {
-                let c = &mut sketch.counts[hash(self.gram_at(p, o), sketch.shift)];
-                *c = c.saturating_add(1);
+                sketch.add(mix(self.gram_at(p, o)));
             }
         }
         sketch
