@@ -127,7 +127,7 @@ impl Registry {
             for (n, value) in values.iter().enumerate() {
                 builder.add_named(format!("job {job} value {}", n + 1), value);
             }
-            builder.build()?;
+            builder.validate()?;
             state.jobs.insert(job, Arc::new(builder));
             state.changes += 1;
             state.changes

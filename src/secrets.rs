@@ -250,6 +250,22 @@ impl SecretsBuilder {
     /// text, as given or in one of the selected encodings. The error names the secret by its
     /// origin, never by its value.
     pub fn build(&self) -> Result<Secrets, Error> {
+        Ok(Secrets {
+            engine: Engine::new(self.patterns()?),
+            replacement: self.replacement.as_slice().into(),
+            min_len: self.min_len,
+            encodings: self.encodings,
+            token_shapes: self.token_shapes,
+        })
+    }
+
+    /// Validates the secrets as [`build`](Self::build) does, without compiling them.
+    pub(crate) fn validate(&self) -> Result<(), Error> {
+        self.patterns().map(drop)
+    }
+
+    /// The byte strings to mask: each secret, its lines, and their encoded variants.
+    fn patterns(&self) -> Result<Vec<Box<[u8]>>, Error> {
         let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
         let mut variants = Vec::new();
         for (origin, secret) in &self.secrets {
@@ -288,13 +304,7 @@ impl SecretsBuilder {
             }
             patterns.append(&mut variants);
         }
-        Ok(Secrets {
-            engine: Engine::new(patterns),
-            replacement: self.replacement.as_slice().into(),
-            min_len: self.min_len,
-            encodings: self.encodings,
-            token_shapes: self.token_shapes,
-        })
+        Ok(patterns)
     }
 }
 
