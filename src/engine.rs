@@ -253,9 +253,8 @@ struct Sampler {
     /// Keeps the low `q` bytes of a little-endian `u64`.
     gram_mask: u64,
     stride: usize,
-    /// A Bloom filter of the q-grams, with both bits of a q-gram in one word: a quick "no"
-    /// for almost every probe.
-    bits: Box<[u64]>,
+    /// The q-grams' filter: a quick "no" for almost every probe.
+    filter: Filter,
     /// Where each q-gram is in the patterns, grouped by bucket.
     entries: Box<[Entry]>,
     /// `buckets[b]..buckets[b + 1]`: the entries whose key's top bits are `b`.
@@ -334,8 +333,16 @@ const CROWDED: usize = 8;
 /// Patterns shorter than this are not sampled.
 const MIN_SAMPLED: usize = 4;
 
-/// The size of the filter, in bits per index entry.
-const BITS_PER_GRAM: usize = 16;
+/// The filter's size in bits per index entry (rounded to a power of two), with one bit per
+/// entry set ...
+const ONE_BIT_SIZE: usize = 64;
+
+/// ... while that makes a filter of at most this many bits (256 KiB, half of a common L2
+/// cache), else with two bits per entry set in one word.
+const ONE_BIT_MAX: usize = 1 << 21;
+
+/// The size with two bits per entry, in bits per entry.
+const TWO_BIT_SIZE: usize = 16;
 
 /// The longest stride: more offsets per pattern fill the index faster than longer strides
 /// save probes.
@@ -349,25 +356,90 @@ const FEW_PATTERNS: usize = 4096;
 /// strides are at most [`MAX_STRIDE`].
 const PROBES: usize = 1024;
 
-/// Where in a q-gram's [`mix`] its filter word index begins (up to 24 bits are used).
-const WORD_BITS: u32 = 40;
-
-/// The index of the word of a filter of `words` words (fewer than 2^24) that holds a
-/// q-gram's `key`, and the two bits the key sets in that word.
-#[inline(always)]
-fn filter_bits(key: u64, words: usize) -> (usize, u32, u32) {
-    let (b1, b2) = ((key >> 34) as u32 & 63, (key >> 28) as u32 & 63);
-    // The top 24 bits scaled to `0..words`.
-    let w = ((key >> WORD_BITS) * words as u64) >> (64 - WORD_BITS);
-    (w as usize, b1, b2)
+/// `n` times `size` bits, rounded to the nearest power of two (not the next: up to a third
+/// less memory), at least 4,096.
+fn size_bits(n: usize, size: usize) -> usize {
+    let want = n.saturating_mul(size).clamp(1 << 12, 1 << 32);
+    let up = want.next_power_of_two();
+    if up - want > want - up / 2 {
+        up / 2
+    } else {
+        up
+    }
 }
 
-/// Whether `gram` passes the filter `bits`.
-#[inline(always)]
-fn in_filter(bits: &[u64], gram: u64) -> bool {
-    let (w, b1, b2) = filter_bits(mix(gram), bits.len());
-    let word = bits[w];
-    (word >> b1) & (word >> b2) & 1 != 0
+/// A Bloom filter of q-gram keys ([`mix`]es), a power of two bits long.
+///
+/// For a few keys, one bit each, the key's top bits: few instructions per probe, chance hits
+/// near 1.5% at 64 bits per key. For many keys, two bits each in one word, the word chosen
+/// by the key's top bits: a quarter of the memory for the same chance hits, so that it stays
+/// in the CPU's L2 cache for longer.
+struct Filter {
+    words: Box<[u64]>,
+    /// Two bits per key.
+    two: bool,
+    /// `64 - log2(bits)` with one bit per key, `64 - log2(words)` with two.
+    shift: u32,
+}
+
+impl Filter {
+    /// A filter of the `n` `keys`.
+    fn new(keys: impl Iterator<Item = u64>, n: usize) -> Filter {
+        let mut nbits = size_bits(n, ONE_BIT_SIZE);
+        let two = nbits > ONE_BIT_MAX;
+        if two {
+            nbits = size_bits(n, TWO_BIT_SIZE);
+        }
+        let mut filter = Filter {
+            words: vec![0; nbits / 64].into_boxed_slice(),
+            two,
+            shift: 64 - nbits.trailing_zeros() + if two { 6 } else { 0 },
+        };
+        for key in keys {
+            let (word, bits) = filter.place(key);
+            filter.words[word] |= bits;
+        }
+        filter
+    }
+
+    /// The word of `key` and its bits in it.
+    #[inline(always)]
+    fn place(&self, key: u64) -> (usize, u64) {
+        let i = (key >> self.shift) as usize;
+        if self.two {
+            (i, 1 << ((key >> 34) & 63) | 1 << ((key >> 28) & 63))
+        } else {
+            (i / 64, 1 << (i % 64))
+        }
+    }
+
+    /// Whether `key` may be in the filter (always, if it is), with `TWO` equal to `two`.
+    #[inline(always)]
+    fn contains_as<const TWO: bool>(&self, key: u64) -> bool {
+        let i = (key >> self.shift) as usize;
+        // The masks are no-ops that spare a bounds check.
+        let last = self.words.len() - 1;
+        if TWO {
+            let word = self.words[i & last];
+            (word >> ((key >> 34) & 63)) & (word >> ((key >> 28) & 63)) & 1 != 0
+        } else {
+            (self.words[(i / 64) & last] >> (i % 64)) & 1 != 0
+        }
+    }
+
+    /// Whether `key` may be in the filter (always, if it is).
+    #[inline(always)]
+    fn contains(&self, key: u64) -> bool {
+        if self.two {
+            self.contains_as::<true>(key)
+        } else {
+            self.contains_as::<false>(key)
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.words.len() * 8
+    }
 }
 
 /// A bijective mix of a q-gram whose top bits are its hash.
@@ -393,7 +465,7 @@ impl Sampler {
             q,
             gram_mask: u64::MAX >> (64 - 8 * q),
             stride,
-            bits: Box::default(),
+            filter: Filter::new(std::iter::empty(), 0),
             entries: Box::default(),
             buckets: Box::default(),
             buckets_shift: 0,
@@ -420,15 +492,7 @@ impl Sampler {
         }
         u32::try_from(entries.len()).ok()?;
         sampler.horizon = entries.iter().map(|e| e.offset as usize).max().unwrap_or(0);
-        // 16 bits per entry (q-grams are rarely shared), two of them set: chance hits of the
-        // filter near 1.5%, and the filter a quarter of the size one bit per q-gram would
-        // need for that.
-        let nbits = (entries.len() * BITS_PER_GRAM).clamp(1 << 12, 1 << 29);
-        let mut bits = vec![0u64; nbits / 64];
-        for e in &entries {
-            let (word, b1, b2) = filter_bits(e.key, nbits / 64);
-            bits[word] |= 1 << b1 | 1 << b2;
-        }
+        sampler.filter = Filter::new(entries.iter().map(|e| e.key), entries.len());
         // One or two entries per bucket, placed by a counting sort.
         let nbuckets = (entries.len() / 2).next_power_of_two().max(16);
         let shift = 64 - nbuckets.trailing_zeros();
@@ -448,7 +512,6 @@ impl Sampler {
             *slot += 1;
         }
         let entries = sorted;
-        sampler.bits = bits.into_boxed_slice();
         sampler.buckets = buckets.into_boxed_slice();
         sampler.entries = entries.into_boxed_slice();
         Some(sampler)
@@ -476,7 +539,7 @@ impl Sampler {
     }
 
     fn memory_usage(&self) -> usize {
-        self.bits.len() * 8
+        self.filter.memory_usage()
             + self.buckets.len() * 4
             + self.entries.len() * std::mem::size_of::<Entry>()
     }
@@ -524,7 +587,7 @@ impl Sampler {
         }
         while at + self.q <= hay.len() {
             let g = self.gram_at(hay, at);
-            if in_filter(&self.bits, g) {
+            if self.filter.contains(mix(g)) {
                 f(at, g);
             }
             at += self.stride;
@@ -533,11 +596,26 @@ impl Sampler {
 
     /// Probes `hay` at `from`, `from + stride`, ... below `to` (`to + 7 <= hay.len()`, at most
     /// [`PROBES`] probes); notes in `hits` the offsets from `from` of those that pass the
-    /// filter, and returns how many did. Kept apart so that the loop has the registers to
-    /// itself.
-    #[inline(never)]
+    /// filter, and returns how many did.
     fn probe(&self, hay: &[u8], from: usize, to: usize, hits: &mut [u16; PROBES]) -> usize {
-        let (bits, gram_mask) = (&*self.bits, self.gram_mask);
+        if self.filter.two {
+            self.probe_as::<true>(hay, from, to, hits)
+        } else {
+            self.probe_as::<false>(hay, from, to, hits)
+        }
+    }
+
+    /// [`probe`](Self::probe) with `TWO` equal to the filter's `two`. Kept apart so that the
+    /// loop has the registers to itself.
+    #[inline(never)]
+    fn probe_as<const TWO: bool>(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        hits: &mut [u16; PROBES],
+    ) -> usize {
+        let (filter, gram_mask) = (&self.filter, self.gram_mask);
         let block = &hay[from..to + 7];
         let mut n = 0;
         for at in (0..to - from).step_by(self.stride) {
@@ -545,7 +623,7 @@ impl Sampler {
             let word = unsafe { block.as_ptr().add(at).cast::<u64>().read_unaligned() };
             // `% PROBES` is a no-op (a block has that many probes) that spares a bounds check.
             hits[n % PROBES] = at as u16;
-            n += usize::from(in_filter(bits, u64::from_le(word) & gram_mask));
+            n += usize::from(filter.contains_as::<TWO>(mix(u64::from_le(word) & gram_mask)));
         }
         n
     }
@@ -701,6 +779,65 @@ mod tests {
                 let covered = (a..b).all(|i| occ.iter().any(|&(s, e)| s <= i && i < e && a <= s));
                 assert!(covered, "({a}, {b}) is not a union of occurrences");
             }
+        }
+    }
+
+    /// Both kinds of filter hold every key they were given, and pass few others.
+    #[test]
+    fn filters_hold_their_keys_and_few_others() {
+        let mut seed = 0x0bad_cafe_f00d_d00d;
+        for (n, two) in [
+            (100, false),
+            (30_000, false),
+            (60_000, true),
+            (300_000, true),
+        ] {
+            let keys: Vec<u64> = (0..n).map(|_| rng(&mut seed)).collect();
+            let filter = Filter::new(keys.iter().copied(), n);
+            assert_eq!(filter.two, two, "{n} keys");
+            assert!(keys.iter().all(|&k| filter.contains(k)), "{n} keys");
+            let passed = (0..100_000)
+                .filter(|_| filter.contains(rng(&mut seed)))
+                .count();
+            assert!(passed < 4_000, "{n} keys: {passed} chance hits in 100,000");
+        }
+    }
+
+    /// With thousands of patterns (the two-bit filter, 6-byte q-grams), every embedded
+    /// pattern is found.
+    #[test]
+    fn large_sets_find_every_pattern() {
+        let mut seed = 0x5eed_5eed_5eed_5eed;
+        let patterns: Vec<Box<[u8]>> = (0..9000)
+            .map(|_| {
+                let len = 12 + (rng(&mut seed) % 30) as usize;
+                (0..len)
+                    .map(|_| b"0123456789abcdef"[(rng(&mut seed) % 16) as usize])
+                    .collect()
+            })
+            .collect();
+        let engine = Engine::new(patterns.clone());
+        match &engine.matcher {
+            Matcher::Sampled(sampler) => assert!(sampler.filter.two && sampler.q == 6),
+            Matcher::Automaton(_) => panic!("not sampled"),
+        }
+        let mut hay = Vec::new();
+        let mut embedded = Vec::new();
+        for i in 0..2000 {
+            hay.extend(
+                (0..rng(&mut seed) % 40).map(|_| b"xyz0123 "[(rng(&mut seed) % 8) as usize]),
+            );
+            let p = &patterns[(i * 7) % patterns.len()];
+            embedded.push((hay.len(), hay.len() + p.len()));
+            hay.extend_from_slice(p);
+        }
+        let mut candidates = Vec::new();
+        engine.for_each_candidate(&hay, |s, e| candidates.push((s, e)));
+        for &(s, e) in &embedded {
+            assert!(
+                candidates.iter().any(|&(a, b)| a <= s && e <= b),
+                "({s}, {e}) missed"
+            );
         }
     }
 }
