@@ -255,9 +255,9 @@ struct Sampler {
     stride: usize,
     /// The q-grams' filter: a quick "no" for almost every probe, tested without a branch.
     filter: Filter,
-    /// For many patterns, a filter of [`remix`]ed keys that the probes passing `filter` must
-    /// pass too: most chance hits then cost one memory access, not a bucket look-up.
-    second: Option<Filter>,
+    /// A filter of [`remix`]ed keys that the probes passing `filter` must pass too: most
+    /// chance hits then cost one memory access, not a bucket look-up.
+    second: Filter,
     /// Where each q-gram is in the patterns, grouped by bucket.
     entries: Box<[Entry]>,
     /// `buckets[b]..buckets[b + 1]`: the entries whose key's top bits are `b`.
@@ -343,9 +343,11 @@ const FILTER_SIZE: usize = 64;
 /// cache) ...
 const FILTER_MAX: usize = 1 << 21;
 
-/// ... else this many, and then a second filter of the same size sees the probes that pass
-/// the first.
+/// ... else this many.
 const LARGE_FILTER_SIZE: usize = 16;
+
+/// The second filter's size, in bits per index entry.
+const SECOND_FILTER_SIZE: usize = 16;
 
 /// The longest stride: more offsets per pattern fill the index faster than longer strides
 /// save probes.
@@ -442,7 +444,7 @@ impl Sampler {
             gram_mask: u64::MAX >> (64 - 8 * q),
             stride,
             filter: Filter::new(std::iter::empty(), 0, 0),
-            second: None,
+            second: Filter::new(std::iter::empty(), 0, 0),
             entries: Box::default(),
             buckets: Box::default(),
             buckets_shift: 0,
@@ -473,12 +475,8 @@ impl Sampler {
         sampler.filter = Filter::new(keys.clone(), entries.len(), FILTER_SIZE);
         if sampler.filter.len() > FILTER_MAX {
             sampler.filter = Filter::new(keys.clone(), entries.len(), LARGE_FILTER_SIZE);
-            sampler.second = Some(Filter::new(
-                keys.map(remix),
-                entries.len(),
-                LARGE_FILTER_SIZE,
-            ));
         }
+        sampler.second = Filter::new(keys.map(remix), entries.len(), SECOND_FILTER_SIZE);
         // One or two entries per bucket, placed by a counting sort.
         let nbuckets = (entries.len() / 2).next_power_of_two().max(16);
         let shift = 64 - nbuckets.trailing_zeros();
@@ -526,7 +524,7 @@ impl Sampler {
 
     fn memory_usage(&self) -> usize {
         self.filter.memory_usage()
-            + self.second.as_ref().map_or(0, Filter::memory_usage)
+            + self.second.memory_usage()
             + self.buckets.len() * 4
             + self.entries.len() * std::mem::size_of::<Entry>()
     }
@@ -544,12 +542,10 @@ impl Sampler {
         }
     }
 
-    /// Whether `gram` passes the second filter, if there is one.
+    /// Whether `gram` passes the second filter.
     #[inline(always)]
     fn passes_second(&self, gram: u64) -> bool {
-        self.second
-            .as_ref()
-            .map_or(true, |f| f.contains(remix(mix(gram))))
+        self.second.contains(remix(mix(gram)))
     }
 
     /// The entries of `gram`.
@@ -783,8 +779,8 @@ mod tests {
         }
     }
 
-    /// With thousands of patterns (two filters, 6-byte q-grams), every embedded pattern is
-    /// found.
+    /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
+    /// pattern is found.
     #[test]
     fn large_sets_find_every_pattern() {
         let mut seed = 0x5eed_5eed_5eed_5eed;
@@ -798,7 +794,9 @@ mod tests {
             .collect();
         let engine = Engine::new(patterns.clone());
         match &engine.matcher {
-            Matcher::Sampled(sampler) => assert!(sampler.second.is_some() && sampler.q == 6),
+            Matcher::Sampled(sampler) => {
+                assert!(sampler.filter.len() <= FILTER_MAX && sampler.q == 6)
+            }
             Matcher::Automaton(_) => panic!("not sampled"),
         }
         let mut hay = Vec::new();
