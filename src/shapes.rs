@@ -72,14 +72,44 @@ pub(crate) struct Shape {
     pub(crate) class: Class,
     /// The shortest body of a real token of this kind; a shorter body is not masked.
     pub(crate) min_body: usize,
+    /// The part of the prefix that [`Finder`] searches for ...
+    search: &'static [u8],
+    /// ... and where it begins in the prefix.
+    search_at: usize,
 }
 
-const fn shape(issuer: &'static str, prefix: &'static str, class: Class, min: usize) -> Shape {
+/// A row of [`SHAPES`]; `search` is the part of `prefix` that [`Finder`] searches for.
+const fn shape(
+    issuer: &'static str,
+    prefix: &'static str,
+    search: &'static str,
+    class: Class,
+    min: usize,
+) -> Shape {
+    let (prefix, search) = (prefix.as_bytes(), search.as_bytes());
     Shape {
         issuer,
-        prefix: prefix.as_bytes(),
+        prefix,
         class,
         min_body: min,
+        search,
+        search_at: offset(prefix, search),
+    }
+}
+
+/// Where `part` occurs in `whole` (a constant expression: a compile error if it does not).
+const fn offset(whole: &[u8], part: &[u8]) -> usize {
+    let mut at = 0;
+    'outer: loop {
+        let mut i = 0;
+        while i < part.len() {
+            if whole[at + i] != part[i] {
+                at += 1;
+                continue 'outer;
+            }
+            i += 1;
+        }
+        return at;
     }
 }
 
@@ -92,25 +122,25 @@ const fn shape(issuer: &'static str, prefix: &'static str, class: Class, min: us
 /// digits and a 28-character secret), AWS's 16 characters after `AKIA`.
 #[rustfmt::skip]
 pub(crate) const SHAPES: [Shape; 19] = [
-    shape("GitLab personal access token", "glpat-", Class::GitLab, 20),
-    shape("GitLab CI/CD job token", "glcbt-", Class::GitLab, 22),
-    shape("GitLab deploy token", "gldt-", Class::GitLab, 20),
-    shape("GitLab runner authentication token", "glrt-", Class::GitLab, 20),
-    shape("GitLab pipeline trigger token", "glptt-", Class::GitLab, 40),
-    shape("GitLab feed token", "glft-", Class::GitLab, 20),
-    shape("GitLab SCIM token", "glsoat-", Class::GitLab, 20),
-    shape("GitLab incoming mail token", "glimt-", Class::GitLab, 25),
-    shape("GitLab agent for Kubernetes token", "glagent-", Class::GitLab, 50),
-    shape("GitLab OAuth application secret", "gloas-", Class::GitLab, 64),
-    shape("GitHub personal access token", "ghp_", Class::GitHub, 36),
-    shape("GitHub OAuth access token", "gho_", Class::GitHub, 36),
-    shape("GitHub user-to-server token", "ghu_", Class::GitHub, 36),
-    shape("GitHub server-to-server token", "ghs_", Class::GitHub, 36),
-    shape("GitHub refresh token", "ghr_", Class::GitHub, 36),
-    shape("GitHub fine-grained personal access token", "github_pat_", Class::GitHubPat, 82),
-    shape("Slack bot token", "xoxb-", Class::Slack, 21),
-    shape("Slack user token", "xoxp-", Class::Slack, 61),
-    shape("AWS access key id", "AKIA", Class::Aws, 16),
+    shape("GitLab personal access token", "glpat-", "glpat-", Class::GitLab, 20),
+    shape("GitLab CI/CD job token", "glcbt-", "glcbt-", Class::GitLab, 22),
+    shape("GitLab deploy token", "gldt-", "gldt-", Class::GitLab, 20),
+    shape("GitLab runner authentication token", "glrt-", "glrt-", Class::GitLab, 20),
+    shape("GitLab pipeline trigger token", "glptt-", "glptt-", Class::GitLab, 40),
+    shape("GitLab feed token", "glft-", "glft-", Class::GitLab, 20),
+    shape("GitLab SCIM token", "glsoat-", "glsoat-", Class::GitLab, 20),
+    shape("GitLab incoming mail token", "glimt-", "imt-", Class::GitLab, 25),
+    shape("GitLab agent for Kubernetes token", "glagent-", "glagent-", Class::GitLab, 50),
+    shape("GitLab OAuth application secret", "gloas-", "oas-", Class::GitLab, 64),
+    shape("GitHub personal access token", "ghp_", "ghp_", Class::GitHub, 36),
+    shape("GitHub OAuth access token", "gho_", "gho_", Class::GitHub, 36),
+    shape("GitHub user-to-server token", "ghu_", "ghu_", Class::GitHub, 36),
+    shape("GitHub server-to-server token", "ghs_", "ghs_", Class::GitHub, 36),
+    shape("GitHub refresh token", "ghr_", "ghr_", Class::GitHub, 36),
+    shape("GitHub fine-grained personal access token", "github_pat_", "b_pat_", Class::GitHubPat, 82),
+    shape("Slack bot token", "xoxb-", "xoxb-", Class::Slack, 21),
+    shape("Slack user token", "xoxp-", "xoxp-", Class::Slack, 61),
+    shape("AWS access key id", "AKIA", "AKI", Class::Aws, 16),
 ];
 
 /// The length of the longest shortest token (prefix and shortest body): a stream holds back
@@ -207,9 +237,13 @@ impl ClassSet {
     }
 }
 
-/// Finds where prefixes start: leftmost-first, so that searching again one byte after each
-/// match start finds every position where a prefix starts (no prefix begins or contains
-/// another, see tests).
+/// Finds where prefixes start, in order: searching again one byte after each start finds
+/// every position where a prefix starts (no prefix begins or contains another, see tests).
+///
+/// It searches for a part of each prefix (`Shape::search`) and checks the whole prefix around
+/// each find. The parts are at least 3 bytes long and one is exactly 3 (`AKI`), so the SIMD
+/// search compares 3 bytes per position rather than 4: a quarter fewer instructions. Each
+/// part begins with 3 bytes rare in logs (not `git`, found in `github_pat_`).
 enum Finder {
     /// The SIMD (Teddy) searcher, many times faster on logs where `g` is common.
     Packed(packed::Searcher),
@@ -217,34 +251,71 @@ enum Finder {
     Automaton(AhoCorasick),
 }
 
+/// The largest `search_at`: a find at `j` is of a prefix starting at `j - MAX_SEARCH_AT` or
+/// later.
+const MAX_SEARCH_AT: usize = {
+    let mut max = 0;
+    let mut i = 0;
+    while i < SHAPES.len() {
+        if SHAPES[i].search_at > max {
+            max = SHAPES[i].search_at;
+        }
+        i += 1;
+    }
+    max
+};
+
 impl Finder {
     fn get() -> &'static Finder {
         static FINDER: OnceLock<Finder> = OnceLock::new();
         FINDER.get_or_init(|| {
-            let prefixes = SHAPES.iter().map(|s| s.prefix);
+            let searched = SHAPES.iter().map(|s| s.search);
             let packed = packed::Config::new()
                 .match_kind(packed::MatchKind::LeftmostFirst)
                 .builder()
-                .extend(prefixes.clone())
+                .extend(searched.clone())
                 .build();
             packed.map(Finder::Packed).unwrap_or_else(|| {
                 let automaton = AhoCorasick::builder()
                     .match_kind(MatchKind::LeftmostFirst)
                     .kind(Some(AhoCorasickKind::DFA))
-                    .build(prefixes)
-                    .expect("a few short literal prefixes always compile");
+                    .build(searched)
+                    .expect("a few short literal strings always compile");
                 Finder::Automaton(automaton)
             })
         })
     }
 
-    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
-    fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+    /// The first searched string in `hay` at or after `from`: where, and whose.
+    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
         let m = match self {
             Finder::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
             Finder::Automaton(a) => a.find(Input::new(hay).range(from..))?,
         };
         Some((m.start(), &SHAPES[m.pattern()]))
+    }
+
+    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
+    fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+        let mut first: Option<(usize, &'static Shape)> = None;
+        let (mut at, mut end) = (from, hay.len());
+        while at < end {
+            let Some((j, shape)) = self.search(&hay[..end], at) else {
+                break;
+            };
+            let start = j.wrapping_sub(shape.search_at);
+            if j >= from + shape.search_at
+                && hay[start..].starts_with(shape.prefix)
+                && first.map_or(true, |(first, _)| start < first)
+            {
+                first = Some((start, shape));
+                // Only a part found within `MAX_SEARCH_AT` bytes of `start` can belong to a
+                // prefix that starts earlier.
+                end = end.min(start + MAX_SEARCH_AT + MAX_PREFIX);
+            }
+            at = j + 1;
+        }
+        first
     }
 }
 
@@ -455,6 +526,54 @@ mod tests {
                     b.prefix
                 );
             }
+        }
+    }
+
+    #[test]
+    fn searched_parts_begin_no_other() {
+        // So that no find hides another at the same position.
+        for a in &SHAPES {
+            assert!(a.search.len() >= 3, "{:?}", a.search);
+            for b in &SHAPES {
+                assert!(std::ptr::eq(a, b) || !b.search.starts_with(a.search));
+            }
+        }
+    }
+
+    /// The finder, restarted one byte after each start, lists every prefix start in order.
+    /// (With these prefixes a find of one never comes before the find of an earlier one, so
+    /// its look-ahead past the first find changes nothing here.)
+    #[test]
+    fn finder_finds_every_prefix_in_order() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: Vec<&[u8]> = SHAPES
+            .iter()
+            .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
+            .chain([&b"g"[..], b"x", b"A", b"_", b"-", b" "])
+            .collect();
+        for _ in 0..2000 {
+            let mut hay = Vec::new();
+            while hay.len() < 60 {
+                hay.extend_from_slice(pieces[(rng() % pieces.len() as u64) as usize]);
+            }
+            let naive: Vec<usize> = (0..hay.len())
+                .filter(|&i| SHAPES.iter().any(|s| hay[i..].starts_with(s.prefix)))
+                .collect();
+            let finder = Finder::get();
+            let mut found = Vec::new();
+            let mut from = 0;
+            while let Some((start, shape)) = finder.find(&hay, from) {
+                assert!(hay[start..].starts_with(shape.prefix));
+                found.push(start);
+                from = start + 1;
+            }
+            assert_eq!(found, naive, "{:?}", String::from_utf8_lossy(&hay));
         }
     }
 
