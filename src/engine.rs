@@ -28,6 +28,11 @@ pub(crate) struct Engine {
     starts: BitSet,
     /// The first 8 bytes of each of `sorted`, zero-padded, as big-endian numbers: sorted too.
     heads: Box<[u64]>,
+    /// `directory[k]..directory[k + 1]`: where in `heads` those whose top bits are `k` are,
+    /// for `2^directory_bits` values of `k` (at most 2^16: the first two bytes).
+    directory: Box<[u32]>,
+    /// `64 - directory_bits`.
+    directory_shift: u32,
     /// Length of the longest pattern; 0 for an empty set.
     max_len: usize,
 }
@@ -60,7 +65,17 @@ impl Engine {
             }
         }
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
-        let heads = patterns.iter().map(|p| head(p)).collect();
+        let heads: Box<[u64]> = patterns.iter().map(|p| head(p)).collect();
+        // About one pattern per directory cell.
+        let directory_bits = heads.len().max(1).ilog2().clamp(4, 16);
+        let directory_shift = 64 - directory_bits;
+        let mut directory = vec![0u32; (1 << directory_bits) + 1];
+        for &h in heads.iter() {
+            directory[(h >> directory_shift) as usize + 1] += 1;
+        }
+        for k in 1..directory.len() {
+            directory[k] += directory[k - 1];
+        }
         let mut starts = BitSet::new(
             (patterns.len() * 16)
                 .next_power_of_two()
@@ -92,6 +107,8 @@ impl Engine {
             pairs,
             starts,
             heads,
+            directory: directory.into_boxed_slice(),
+            directory_shift,
             max_len,
         }
     }
@@ -106,7 +123,7 @@ impl Engine {
         self.max_len
     }
 
-    /// Heap bytes used by the matcher and the pattern table.
+    /// Heap bytes used by the matcher and the pattern tables.
     pub(crate) fn memory_usage(&self) -> usize {
         let matcher = match &self.matcher {
             Matcher::Automaton(ac) => ac.memory_usage(),
@@ -115,6 +132,9 @@ impl Engine {
         matcher
             + self.sorted.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.sorted.iter().map(|p| p.len()).sum::<usize>()
+            + (self.pairs.len() + self.starts.len()) / 8
+            + self.heads.len() * 8
+            + self.directory.len() * 4
     }
 
     /// Calls `f(start, end)` for a sequence of non-overlapping ranges of `hay`, in order,
@@ -160,28 +180,57 @@ impl Engine {
     /// Returns `tail.len()` where no non-empty suffix qualifies.
     pub(crate) fn held_start(&self, tail: &[u8]) -> usize {
         let from = tail.len().saturating_sub(self.max_len.saturating_sub(1));
-        (from..tail.len())
-            .find(|&i| self.first[tail[i] as usize] && self.is_proper_prefix(&tail[i..]))
-            .unwrap_or(tail.len())
+        // The quick tables' verdicts on up to 64 positions first, with no branch between
+        // their memory accesses; then the exact test, in order, where they allow it.
+        for block in (from..tail.len()).step_by(64) {
+            let end = tail.len().min(block + 64);
+            let mut maybe = 0u64;
+            for i in block..end {
+                maybe |= u64::from(self.may_begin(&tail[i..])) << (i - block);
+            }
+            while maybe != 0 {
+                let i = block + maybe.trailing_zeros() as usize;
+                if self.is_proper_prefix(&tail[i..]) {
+                    return i;
+                }
+                maybe &= maybe - 1;
+            }
+        }
+        tail.len()
+    }
+
+    /// Whether `probe` (not empty) passes the tables of first bytes: false if no pattern
+    /// longer than it starts with it.
+    #[inline(always)]
+    fn may_begin(&self, probe: &[u8]) -> bool {
+        match probe.len() {
+            1 => self.first[usize::from(probe[0])],
+            2 => self.pairs.contains(pair(probe)),
+            n => {
+                let start = &probe[..n.min(4)];
+                self.first[usize::from(probe[0])]
+                    & self.starts.contains(start_hash(start, self.starts.len()))
+            }
+        }
     }
 
     /// Whether some pattern is longer than `probe` (not empty) and starts with it.
     fn is_proper_prefix(&self, probe: &[u8]) -> bool {
-        match probe.len() {
-            1 => return self.first[usize::from(probe[0])],
-            2 => return self.pairs.contains(pair(probe)),
-            _ => {
-                let start = &probe[..probe.len().min(4)];
-                if !self.starts.contains(start_hash(start, self.starts.len())) {
-                    return false;
-                }
-            }
+        if !self.may_begin(probe) {
+            return false;
+        }
+        if probe.len() <= 2 {
+            // The tables are exact for one and two bytes.
+            return true;
         }
         // The patterns starting with `probe` have heads in `lo..=hi`, at `from..to`.
         let lo = head(probe);
         let hi = lo | u64::MAX.checked_shr(8 * probe.len() as u32).unwrap_or(0);
-        let from = self.heads.partition_point(|&h| h < lo);
-        let to = from + self.heads[from..].partition_point(|&h| h <= hi);
+        // Their top bits are those of `lo` (a probe has at least 3 bytes).
+        let k = (lo >> self.directory_shift) as usize;
+        let cell = self.directory[k] as usize..self.directory[k + 1] as usize;
+        let from = cell.start + self.heads[cell.clone()].partition_point(|&h| h < lo);
+        let to = from + self.heads[from..cell.end].partition_point(|&h| h <= hi);
         // Patterns extending `probe` sort right after it and before anything else greater.
         let i = from + self.sorted[from..to].partition_point(|p| &**p <= probe);
         i < to && self.sorted[i].starts_with(probe)
@@ -192,6 +241,9 @@ impl Engine {
 /// byte strings compare the same way.
 #[inline]
 fn key16(p: &[u8]) -> u128 {
+    if let Some(word) = p.first_chunk::<16>() {
+        return u128::from_be_bytes(*word);
+    }
     let mut word = [0; 16];
     let n = p.len().min(16);
     word[..n].copy_from_slice(&p[..n]);
@@ -233,8 +285,12 @@ impl BitSet {
 
 /// A hash of `start` (3 or 4 bytes), below `nbits` (a power of two).
 fn start_hash(start: &[u8], nbits: usize) -> usize {
-    let mut word = [0xff; 8];
-    word[..start.len()].copy_from_slice(start);
+    // Padded with 0xff; no copy of a variable length (a call, and a stall reading it back).
+    let word = match *start {
+        [a, b, c] => [a, b, c, 0xff, 0xff, 0xff, 0xff, 0xff],
+        [a, b, c, d] => [a, b, c, d, 0xff, 0xff, 0xff, 0xff],
+        _ => unreachable!("3 or 4 bytes"),
+    };
     (mix(u64::from_le_bytes(word)) >> (64 - nbits.trailing_zeros())) as usize
 }
 
