@@ -426,16 +426,9 @@ struct Filter {
 }
 
 impl Filter {
-    /// A filter of the `n` `keys`, `size` bits per key rounded to the nearest power of two
-    /// (not the next: up to a third less memory).
+    /// A filter of the `n` `keys`, [`size`](Filter::size) bits long.
     fn new(keys: impl Iterator<Item = u64>, n: usize, size: usize) -> Filter {
-        let want = n.saturating_mul(size).clamp(1 << 12, 1 << 32);
-        let up = want.next_power_of_two();
-        let nbits = if up - want > want - up / 2 {
-            up / 2
-        } else {
-            up
-        };
+        let nbits = Filter::size(n, size);
         let mut filter = Filter {
             words: vec![0; nbits / 64].into_boxed_slice(),
             shift: 64 - nbits.trailing_zeros(),
@@ -447,9 +440,16 @@ impl Filter {
         filter
     }
 
-    /// The number of bits.
-    fn len(&self) -> usize {
-        self.words.len() * 64
+    /// The length of a filter of `n` keys, `size` bits per key: rounded to the nearest power
+    /// of two (not the next: up to a third less memory), at least 4,096.
+    fn size(n: usize, size: usize) -> usize {
+        let want = n.saturating_mul(size).clamp(1 << 12, 1 << 32);
+        let up = want.next_power_of_two();
+        if up - want > want - up / 2 {
+            up / 2
+        } else {
+            up
+        }
     }
 
     #[inline(always)]
@@ -528,10 +528,11 @@ impl Sampler {
         u32::try_from(entries.len()).ok()?;
         sampler.horizon = entries.iter().map(|e| e.offset as usize).max().unwrap_or(0);
         let keys = entries.iter().map(|e| e.key);
-        sampler.filter = Filter::new(keys.clone(), entries.len(), FILTER_SIZE);
-        if sampler.filter.len() > FILTER_MAX {
-            sampler.filter = Filter::new(keys.clone(), entries.len(), LARGE_FILTER_SIZE);
-        }
+        let size = match Filter::size(entries.len(), FILTER_SIZE) {
+            bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
+            _ => FILTER_SIZE,
+        };
+        sampler.filter = Filter::new(keys.clone(), entries.len(), size);
         sampler.second = Filter::new(keys.map(remix), entries.len(), SECOND_FILTER_SIZE);
         // One or two entries per bucket, placed by a counting sort.
         let nbuckets = (entries.len() / 2).next_power_of_two().max(16);
@@ -851,7 +852,7 @@ mod tests {
         let engine = Engine::new(patterns.clone());
         match &engine.matcher {
             Matcher::Sampled(sampler) => {
-                assert!(sampler.filter.len() <= FILTER_MAX && sampler.q == 6)
+                assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6)
             }
             Matcher::Automaton(_) => panic!("not sampled"),
         }
