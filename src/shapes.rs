@@ -268,22 +268,26 @@ const MAX_SEARCH_AT: usize = {
 impl Finder {
     fn get() -> &'static Finder {
         static FINDER: OnceLock<Finder> = OnceLock::new();
-        FINDER.get_or_init(|| {
-            let searched = SHAPES.iter().map(|s| s.search);
-            let packed = packed::Config::new()
-                .match_kind(packed::MatchKind::LeftmostFirst)
-                .builder()
-                .extend(searched.clone())
-                .build();
-            packed.map(Finder::Packed).unwrap_or_else(|| {
-                let automaton = AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .kind(Some(AhoCorasickKind::DFA))
-                    .build(searched)
-                    .expect("a few short literal strings always compile");
-                Finder::Automaton(automaton)
-            })
-        })
+        FINDER.get_or_init(|| Finder::packed().unwrap_or_else(Finder::automaton))
+    }
+
+    /// The packed (SIMD) searcher, where aho-corasick builds one for this CPU.
+    fn packed() -> Option<Finder> {
+        packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .builder()
+            .extend(SHAPES.iter().map(|s| s.search))
+            .build()
+            .map(Finder::Packed)
+    }
+
+    fn automaton() -> Finder {
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(SHAPES.iter().map(|s| s.search))
+            .expect("a few short literal strings always compile");
+        Finder::Automaton(automaton)
     }
 
     /// The first searched string in `hay` at or after `from`: where, and whose.
@@ -557,6 +561,11 @@ mod tests {
             .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
             .chain([&b"g"[..], b"x", b"A", b"_", b"-", b" "])
             .collect();
+        // Both searchers (this CPU may have no Teddy: then only the automaton).
+        let finders: Vec<Finder> = Finder::packed()
+            .into_iter()
+            .chain([Finder::automaton()])
+            .collect();
         for _ in 0..2000 {
             let mut hay = Vec::new();
             while hay.len() < 60 {
@@ -565,15 +574,16 @@ mod tests {
             let naive: Vec<usize> = (0..hay.len())
                 .filter(|&i| SHAPES.iter().any(|s| hay[i..].starts_with(s.prefix)))
                 .collect();
-            let finder = Finder::get();
-            let mut found = Vec::new();
-            let mut from = 0;
-            while let Some((start, shape)) = finder.find(&hay, from) {
-                assert!(hay[start..].starts_with(shape.prefix));
-                found.push(start);
-                from = start + 1;
+            for finder in &finders {
+                let mut found = Vec::new();
+                let mut from = 0;
+                while let Some((start, shape)) = finder.find(&hay, from) {
+                    assert!(hay[start..].starts_with(shape.prefix));
+                    found.push(start);
+                    from = start + 1;
+                }
+                assert_eq!(found, naive, "{:?}", String::from_utf8_lossy(&hay));
             }
-            assert_eq!(found, naive, "{:?}", String::from_utf8_lossy(&hay));
         }
     }
 
