@@ -23,9 +23,9 @@ pub(crate) struct Engine {
     first: [bool; 256],
     /// Bit `a + 256 * b`: some pattern longer than 2 starts with bytes `a`, `b`.
     pairs: BitSet,
-    /// The hashes of the first 3 bytes of the patterns longer than 3 and of the first 4
-    /// bytes of those longer than 4: most such strings begin no pattern.
-    starts: BitSet,
+    /// The first 3 bytes of the patterns longer than 3 and the first 4 bytes of those longer
+    /// than 4 ([`start_key`]s): most such strings begin no pattern.
+    starts: Filter,
     /// The first 8 bytes of each of `sorted`, zero-padded, as big-endian numbers: sorted too.
     heads: Box<[u64]>,
     /// `directory[k]..directory[k + 1]`: where in `heads` those whose top bits are `k` are,
@@ -69,21 +69,15 @@ impl Engine {
         // About one pattern per directory cell.
         let directory_bits = heads.len().max(1).ilog2().clamp(4, 16);
         let directory_shift = 64 - directory_bits;
-        let mut directory = vec![0u32; (1 << directory_bits) + 1];
-        for &h in heads.iter() {
-            directory[(h >> directory_shift) as usize + 1] += 1;
-        }
-        for k in 1..directory.len() {
-            directory[k] += directory[k - 1];
-        }
-        let mut starts = BitSet::new(
+        let directory = cell_starts(heads.iter().copied(), directory_bits);
+        let mut starts = Filter::empty(
             (patterns.len() * 16)
                 .next_power_of_two()
                 .clamp(1 << 12, 1 << 21),
         );
         for p in &patterns {
             for n in (3..p.len()).take(2) {
-                starts.insert(start_hash(&p[..n], starts.len()));
+                starts.insert(start_key(&p[..n]));
             }
         }
         let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
@@ -132,7 +126,8 @@ impl Engine {
         matcher
             + self.sorted.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.sorted.iter().map(|p| p.len()).sum::<usize>()
-            + (self.pairs.len() + self.starts.len()) / 8
+            + self.pairs.len() / 8
+            + self.starts.memory_usage()
             + self.heads.len() * 8
             + self.directory.len() * 4
     }
@@ -208,8 +203,7 @@ impl Engine {
             2 => self.pairs.contains(pair(probe)),
             n => {
                 let start = &probe[..n.min(4)];
-                self.first[usize::from(probe[0])]
-                    & self.starts.contains(start_hash(start, self.starts.len()))
+                self.first[usize::from(probe[0])] & self.starts.contains(start_key(start))
             }
         }
     }
@@ -264,8 +258,9 @@ fn pair(p: &[u8]) -> usize {
 struct BitSet(Box<[u64]>);
 
 impl BitSet {
-    /// An empty set of numbers below `len` (a multiple of 64).
+    /// An empty set of numbers below `len` (a power of two, at least 64).
     fn new(len: usize) -> BitSet {
+        debug_assert!(len.is_power_of_two() && len >= 64);
         BitSet(vec![0; len / 64].into_boxed_slice())
     }
 
@@ -278,20 +273,35 @@ impl BitSet {
         self.0[i / 64] |= 1 << (i % 64);
     }
 
+    #[inline(always)]
     fn contains(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 != 0
+        // The mask is a no-op (the length is a power of two) that spares a bounds check.
+        self.0[(i / 64) & (self.0.len() - 1)] >> (i % 64) & 1 != 0
     }
 }
 
-/// A hash of `start` (3 or 4 bytes), below `nbits` (a power of two).
-fn start_hash(start: &[u8], nbits: usize) -> usize {
+/// The key of `start` (3 or 4 bytes) in [`Engine`]'s `starts`.
+fn start_key(start: &[u8]) -> u64 {
     // Padded with 0xff; no copy of a variable length (a call, and a stall reading it back).
     let word = match *start {
         [a, b, c] => [a, b, c, 0xff, 0xff, 0xff, 0xff, 0xff],
         [a, b, c, d] => [a, b, c, d, 0xff, 0xff, 0xff, 0xff],
         _ => unreachable!("3 or 4 bytes"),
     };
-    (mix(u64::from_le_bytes(word)) >> (64 - nbits.trailing_zeros())) as usize
+    mix(u64::from_le_bytes(word))
+}
+
+/// Where the cells of `keys` (sorted by their top `bits` bits, or to be placed so) begin:
+/// `starts[k]..starts[k + 1]` holds those whose top bits are `k`.
+fn cell_starts(keys: impl Iterator<Item = u64>, bits: u32) -> Vec<u32> {
+    let mut starts = vec![0u32; (1 << bits) + 1];
+    for key in keys {
+        starts[(key >> (64 - bits)) as usize + 1] += 1;
+    }
+    for k in 1..starts.len() {
+        starts[k] += starts[k - 1];
+    }
+    starts
 }
 
 /// A sampled q-gram index over the patterns, for sets too large for the automaton's
@@ -419,10 +429,10 @@ const FEW_PATTERNS: usize = 4096;
 /// strides are at most [`MAX_STRIDE`].
 const PROBES: usize = 1024;
 
-/// A one-bit Bloom filter of keys ([`mix`]es of q-grams): the top bits of a key are its
-/// bit. A power of two bits long, at least 4,096.
+/// A one-bit Bloom filter of keys ([`mix`]es): the top bits of a key are its bit. A power of
+/// two bits long.
 struct Filter {
-    words: Box<[u64]>,
+    bits: BitSet,
     /// `64 - log2(bits)`.
     shift: u32,
 }
@@ -430,16 +440,19 @@ struct Filter {
 impl Filter {
     /// A filter of the `n` `keys`, [`size`](Filter::size) bits long.
     fn new(keys: impl Iterator<Item = u64>, n: usize, size: usize) -> Filter {
-        let nbits = Filter::size(n, size);
-        let mut filter = Filter {
-            words: vec![0; nbits / 64].into_boxed_slice(),
-            shift: 64 - nbits.trailing_zeros(),
-        };
+        let mut filter = Filter::empty(Filter::size(n, size));
         for key in keys {
-            let i = filter.bit(key);
-            filter.words[i / 64] |= 1 << (i % 64);
+            filter.insert(key);
         }
         filter
+    }
+
+    /// An empty filter of `nbits` bits (a power of two, at least 64).
+    fn empty(nbits: usize) -> Filter {
+        Filter {
+            bits: BitSet::new(nbits),
+            shift: 64 - nbits.trailing_zeros(),
+        }
     }
 
     /// The length of a filter of `n` keys, `size` bits per key: rounded to the nearest power
@@ -454,21 +467,18 @@ impl Filter {
         }
     }
 
-    #[inline(always)]
-    fn bit(&self, key: u64) -> usize {
-        (key >> self.shift) as usize
+    fn insert(&mut self, key: u64) {
+        self.bits.insert((key >> self.shift) as usize);
     }
 
     /// Whether `key` may be in the filter (always, if it is).
     #[inline(always)]
     fn contains(&self, key: u64) -> bool {
-        let i = self.bit(key);
-        // The mask is a no-op that spares a bounds check.
-        (self.words[(i / 64) & (self.words.len() - 1)] >> (i % 64)) & 1 != 0
+        self.bits.contains((key >> self.shift) as usize)
     }
 
     fn memory_usage(&self) -> usize {
-        self.words.len() * 8
+        self.bits.len() / 8
     }
 }
 
@@ -501,8 +511,8 @@ impl Sampler {
             q,
             gram_mask: u64::MAX >> (64 - 8 * q),
             stride,
-            filter: Filter::new(std::iter::empty(), 0, 0),
-            second: Filter::new(std::iter::empty(), 0, 0),
+            filter: Filter::empty(64),
+            second: Filter::empty(64),
             entries: Box::default(),
             buckets: Box::default(),
             buckets_shift: 0,
@@ -537,16 +547,13 @@ impl Sampler {
         sampler.filter = Filter::new(keys.clone(), entries.len(), size);
         sampler.second = Filter::new(keys.map(remix), entries.len(), SECOND_FILTER_SIZE);
         // One or two entries per bucket, placed by a counting sort.
-        let nbuckets = (entries.len() / 2).next_power_of_two().max(16);
-        let shift = 64 - nbuckets.trailing_zeros();
+        let bits = (entries.len() / 2)
+            .next_power_of_two()
+            .max(16)
+            .trailing_zeros();
+        let shift = 64 - bits;
         sampler.buckets_shift = shift;
-        let mut buckets = vec![0u32; nbuckets + 1];
-        for e in &entries {
-            buckets[(e.key >> shift) as usize + 1] += 1;
-        }
-        for b in 1..=nbuckets {
-            buckets[b] += buckets[b - 1];
-        }
+        let buckets = cell_starts(entries.iter().map(|e| e.key), bits);
         let mut next = buckets.clone();
         let mut sorted = vec![entries[0]; entries.len()];
         for e in &entries {
