@@ -251,20 +251,6 @@ enum Finder {
     Automaton(AhoCorasick),
 }
 
-/// The largest `search_at`: a find at `j` is of a prefix starting at `j - MAX_SEARCH_AT` or
-/// later.
-const MAX_SEARCH_AT: usize = {
-    let mut max = 0;
-    let mut i = 0;
-    while i < SHAPES.len() {
-        if SHAPES[i].search_at > max {
-            max = SHAPES[i].search_at;
-        }
-        i += 1;
-    }
-    max
-};
-
 impl Finder {
     fn get() -> &'static Finder {
         static FINDER: OnceLock<Finder> = OnceLock::new();
@@ -313,9 +299,9 @@ impl Finder {
                 && first.map_or(true, |(first, _)| start < first)
             {
                 first = Some((start, shape));
-                // Only a part found within `MAX_SEARCH_AT` bytes of `start` can belong to a
-                // prefix that starts earlier.
-                end = end.min(start + MAX_SEARCH_AT + MAX_PREFIX);
+                // A part of a prefix that starts earlier lies inside that prefix, so it ends
+                // before `start + MAX_PREFIX`.
+                end = end.min(start + MAX_PREFIX);
             }
             at = j + 1;
         }
