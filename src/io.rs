@@ -10,6 +10,18 @@ const READ_BUF: usize = 64 * 1024;
 /// The alignment of the read buffer.
 const PAGE: usize = 4096;
 
+/// Masks the bytes of one read, `input`; an empty read is the end of the stream, which
+/// finishes `masker`. Returns whether it did.
+pub(crate) fn mask_read(masker: &mut Masker, input: &[u8], out: impl FnMut(&[u8])) -> bool {
+    if input.is_empty() {
+        masker.finish(out);
+        true
+    } else {
+        masker.mask(input, out);
+        false
+    }
+}
+
 /// A writer that masks everything written through it before passing it to `W`.
 ///
 /// Output is written to `W` as soon as it is final: only a possible secret prefix waits for
@@ -279,13 +291,9 @@ impl<R: Read> BufRead for MaskingReader<R> {
                 Err(e) => return Err(e),
             };
             let output = &mut self.output;
-            if n == 0 {
-                self.masker.finish(|piece| output.extend_from_slice(piece));
-                self.done = true;
-            } else {
-                self.masker
-                    .mask(&input[..n], |piece| output.extend_from_slice(piece));
-            }
+            self.done = mask_read(&mut self.masker, &input[..n], |piece| {
+                output.extend_from_slice(piece)
+            });
         }
         Ok(&self.output[self.out_pos..])
     }

@@ -42,6 +42,7 @@ use bytes::Bytes;
 use futures_core::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
+use crate::io::mask_read;
 use crate::{Masker, Secrets};
 
 /// The most input a [`MaskingAsyncWriter`] masks at a time, and the size of the buffer a
@@ -353,12 +354,7 @@ impl<R: AsyncRead> AsyncRead for MaskingAsyncReader<R> {
                 buf.put_slice(&piece[..k]);
                 output.extend_from_slice(&piece[k..]);
             };
-            if n == 0 {
-                this.masker.finish(put);
-                *this.done = true;
-            } else {
-                this.masker.mask(&this.input[..n], put);
-            }
+            *this.done = mask_read(this.masker, &this.input[..n], put);
         }
         Poll::Ready(Ok(()))
     }
@@ -372,13 +368,9 @@ impl<R: AsyncRead> AsyncBufRead for MaskingAsyncReader<R> {
             *this.out_pos = 0;
             let n = ready!(read_chunk(this.inner.as_mut(), cx, this.input))?;
             let output = &mut *this.output;
-            if n == 0 {
-                this.masker.finish(|piece| output.extend_from_slice(piece));
-                *this.done = true;
-            } else {
-                this.masker
-                    .mask(&this.input[..n], |piece| output.extend_from_slice(piece));
-            }
+            *this.done = mask_read(this.masker, &this.input[..n], |piece| {
+                output.extend_from_slice(piece)
+            });
         }
         Poll::Ready(Ok(&this.output[*this.out_pos..]))
     }
