@@ -658,7 +658,7 @@ mod tests {
 
     #[test]
     fn readme_documents_the_table() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         for s in &SHAPES {
             let prefix = format!("`{}`", std::str::from_utf8(s.prefix).unwrap());
             let row = readme

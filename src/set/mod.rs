@@ -2,10 +2,16 @@
 
 use std::fmt;
 
-use crate::engine::Engine;
-use crate::error::{Error, ErrorKind, Origin};
-use crate::shapes;
-use crate::variants::{add_variants, Encodings};
+mod encodings;
+mod error;
+
+pub use encodings::Encodings;
+pub use error::Error;
+
+use crate::find::exact::Engine;
+use crate::find::shapes;
+use encodings::add_variants;
+pub(crate) use error::{ErrorKind, Origin};
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";

@@ -2,8 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::find::shapes::{self, ClassSet};
 use crate::registry::Follow;
-use crate::shapes::{self, ClassSet};
 use crate::Secrets;
 
 /// Masks one stream, chunk by chunk, with a shared [`Secrets`] set.

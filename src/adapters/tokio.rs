@@ -42,7 +42,7 @@ use bytes::Bytes;
 use futures_core::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
-use crate::io::mask_read;
+use super::io::mask_read;
 use crate::{Masker, Secrets};
 
 /// The most input a [`MaskingAsyncWriter`] masks at a time, and the size of the buffer a

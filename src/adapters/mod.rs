@@ -1,0 +1,5 @@
+//! The adapters: `std::io` and tokio types over a [`Masker`](crate::Masker).
+
+pub mod io;
+#[cfg(feature = "tokio")]
+pub mod tokio;

@@ -1,0 +1,4 @@
+//! The finders: what is masked.
+
+pub(crate) mod exact;
+pub(crate) mod shapes;
