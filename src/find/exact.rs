@@ -72,16 +72,23 @@ pub(crate) struct Scratch {
 impl Exact {
     /// Compiles `patterns` (non-empty byte strings; duplicates are dropped).
     pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Exact {
-        // Short ones first, each group in byte order; comparing the first 16 bytes as a
-        // number first spares most calls to `memcmp`.
-        let mut keyed: Vec<(bool, u128, Box<[u8]>)> = patterns
-            .into_iter()
-            .map(|p| (is_long(&p), key16(&p), p))
-            .collect();
-        keyed.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| a.2.cmp(&b.2)));
-        keyed.dedup_by(|a, b| a.2 == b.2);
-        let short = keyed.iter().take_while(|k| !k.0).count();
-        let patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|k| k.2).collect();
+        // In byte order, comparing the first 16 bytes as a number first (it spares most calls
+        // to `memcmp`); then the long ones moved to the end, in order.
+        let mut keyed: Vec<(u128, Box<[u8]>)> =
+            patterns.into_iter().map(|p| (key16(&p), p)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|(_, p)| p).collect();
+        patterns.dedup();
+        let mut long = Vec::new();
+        patterns.retain(|p| {
+            let short = !is_long(p);
+            if !short {
+                long.push(p.clone());
+            }
+            short
+        });
+        let short = patterns.len();
+        patterns.append(&mut long);
         let prefixes = Prefixes::new(&patterns[..short]);
         let long = Longs::new(&patterns[short..]);
         let reach = patterns[..short].iter().map(|p| p.len()).max().unwrap_or(1) - 1;
