@@ -138,11 +138,15 @@ impl Masker {
     /// later input can change.
     pub fn mask(&mut self, input: &[u8], mut out: impl FnMut(Piece<'_>)) {
         self.refresh();
+        // An empty chunk is a step too: the held bytes are judged again, by a new set.
         let mut offset = 0;
-        while offset < input.len() {
+        loop {
             let end = input.len().min(offset + BLOCK);
             self.step(&input[offset..end], offset, false, &mut out);
             offset = end;
+            if offset == input.len() {
+                break;
+            }
         }
     }
 

@@ -518,3 +518,18 @@ fn streams_never_free_an_old_set() {
     registry.remove("b");
     assert!(old.upgrade().is_none(), "freed by the next change");
 }
+
+/// An empty chunk is a chunk: after a change, it judges the held bytes against the new set
+/// (fuzz seed `jobs-while-held`: the core once skipped empty chunks).
+#[test]
+fn an_empty_chunk_applies_a_change_to_the_held_bytes() {
+    let registry = Registry::new(Secrets::builder()).unwrap();
+    registry.add("job", ["bbccbbaa-secret"]).unwrap();
+    let mut masker = registry.masker();
+    let mut out = Vec::new();
+    masker.mask(b"log: bbcc", |p| out.extend_from_slice(&p));
+    assert_eq!((out.as_slice(), masker.held_back()), (&b"log: "[..], 4));
+    registry.remove("job");
+    masker.mask(b"", |p| out.extend_from_slice(&p));
+    assert_eq!((out.as_slice(), masker.held_back()), (&b"log: bbcc"[..], 0));
+}
