@@ -46,7 +46,8 @@ pub const LOGMASK_ENCODING_JSON: u32 = 4;
 pub const LOGMASK_ENCODING_ALL: u32 = 7;
 
 /// The output callback: receives the masked output in order, one piece at a time.
-pub type logmask_write_fn = Option<unsafe extern "C" fn(ctx: *mut c_void, ptr: *const u8, len: usize)>;
+pub type logmask_write_fn =
+    Option<unsafe extern "C" fn(ctx: *mut c_void, ptr: *const u8, len: usize)>;
 
 /// A failure: a status code and a message that never holds a secret's value.
 #[derive(Debug)]
@@ -590,8 +591,7 @@ pub unsafe extern "C" fn logmask_masker_mask(
         return LOGMASK_ERR_NULL;
     };
     with_masker(m, |m| {
-        m.inner
-            .mask(input, |piece| call(out, ctx, piece.as_ref()))
+        m.inner.mask(input, |piece| call(out, ctx, piece.as_ref()))
     })
 }
 
@@ -610,7 +610,9 @@ pub unsafe extern "C" fn logmask_masker_finish(
     let Some(out) = out else {
         return LOGMASK_ERR_NULL;
     };
-    with_masker(m, |m| m.inner.finish(|piece| call(out, ctx, piece.as_ref())))
+    with_masker(m, |m| {
+        m.inner.finish(|piece| call(out, ctx, piece.as_ref()))
+    })
 }
 
 /// Clears the output buffer for a new `_buf` call, shrinking it if it grew large.
@@ -681,7 +683,8 @@ pub unsafe extern "C" fn logmask_masker_finish_buf(
     with_masker(m, |m| {
         reset_buf(&mut m.buf);
         let buf = &mut m.buf;
-        m.inner.finish(|piece| buf.extend_from_slice(piece.as_ref()));
+        m.inner
+            .finish(|piece| buf.extend_from_slice(piece.as_ref()));
         report_buf(buf, out_ptr, out_len);
     })
 }
@@ -803,7 +806,9 @@ pub unsafe extern "C" fn logmask_registry_remove(
 ///
 /// `r` NULL or a live registry.
 #[no_mangle]
-pub unsafe extern "C" fn logmask_registry_masker(r: *const logmask_registry) -> *mut logmask_masker {
+pub unsafe extern "C" fn logmask_registry_masker(
+    r: *const logmask_registry,
+) -> *mut logmask_masker {
     run_ptr(|| match r.as_ref() {
         Some(r) => new_masker(r.inner.masker()),
         None => ptr::null_mut(),
@@ -817,7 +822,9 @@ pub unsafe extern "C" fn logmask_registry_masker(r: *const logmask_registry) -> 
 ///
 /// `r` NULL or a live registry.
 #[no_mangle]
-pub unsafe extern "C" fn logmask_registry_secrets(r: *const logmask_registry) -> *mut logmask_secrets {
+pub unsafe extern "C" fn logmask_registry_secrets(
+    r: *const logmask_registry,
+) -> *mut logmask_secrets {
     run_ptr(|| match r.as_ref() {
         Some(r) => Box::into_raw(Box::new(logmask_secrets {
             inner: r.inner.secrets(),
