@@ -14,12 +14,13 @@ fn header_functions() -> BTreeSet<String> {
         .lines()
         .filter(|l| !l.starts_with(' ') && !l.starts_with('#') && !l.starts_with("typedef"))
         .filter_map(|l| {
-            let i = l.find("logmask_")?;
-            let name: String = l[i..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            l[i + name.len()..].starts_with('(').then_some(name)
+            l.match_indices("logmask_").find_map(|(i, _)| {
+                let name: String = l[i..]
+                    .chars()
+                    .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                    .collect();
+                l[i + name.len()..].starts_with('(').then_some(name)
+            })
         })
         .collect()
 }
