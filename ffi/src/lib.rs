@@ -565,8 +565,9 @@ unsafe fn with_masker(m: *mut logmask_masker, f: impl FnOnce(&mut logmask_masker
 unsafe fn call(
     out: unsafe extern "C" fn(*mut c_void, *const u8, usize),
     ctx: *mut c_void,
-    piece: &[u8],
+    piece: impl AsRef<[u8]>,
 ) {
+    let piece = piece.as_ref();
     if !piece.is_empty() {
         out(ctx, piece.as_ptr(), piece.len());
     }
@@ -590,9 +591,7 @@ pub unsafe extern "C" fn logmask_masker_mask(
     let (Ok(input), Some(out)) = (bytes(input, len, "input"), out) else {
         return LOGMASK_ERR_NULL;
     };
-    with_masker(m, |m| {
-        m.inner.mask(input, |piece| call(out, ctx, piece.as_ref()))
-    })
+    with_masker(m, |m| m.inner.mask(input, |piece| call(out, ctx, piece)))
 }
 
 /// Ends the stream: emits the held-back tail through `out` and resets `m` for a new
@@ -610,9 +609,7 @@ pub unsafe extern "C" fn logmask_masker_finish(
     let Some(out) = out else {
         return LOGMASK_ERR_NULL;
     };
-    with_masker(m, |m| {
-        m.inner.finish(|piece| call(out, ctx, piece.as_ref()))
-    })
+    with_masker(m, |m| m.inner.finish(|piece| call(out, ctx, piece)))
 }
 
 /// Clears the output buffer for a new `_buf` call, shrinking it if it grew large.

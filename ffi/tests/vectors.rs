@@ -34,7 +34,6 @@
 //! of the case (this test checks that too; the bindings check it again).
 
 #[path = "../../benches/support/corpus.rs"]
-#[allow(dead_code)]
 mod corpus;
 
 use std::fmt::Write as _;
