@@ -191,6 +191,49 @@ func BenchmarkCore(b *testing.B) {
 	}
 }
 
+// BenchmarkWriterVsCore alternates a pass of the core (the C loop) and a pass of the writer
+// over the same corpus and reports each one's throughput per CPU second and their ratio:
+// both are measured in the same moments, so load from other work on the machine affects them
+// alike.
+func BenchmarkWriterVsCore(b *testing.B) {
+	for _, n := range benchSizes {
+		b.Run(fmt.Sprintf("secrets=%d", n), func(b *testing.B) {
+			c := loadCorpus(b, n)
+			lines := bytes.Join(c.secrets, []byte("\n"))
+			coreSet, err := core.New(lines)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer coreSet.Close()
+			set, err := NewBuilder().AddLines("corpus", lines).Build()
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer set.Close()
+			var coreCPU, writerCPU float64
+			b.SetBytes(int64(2 * len(c.log)))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				t0 := cpuTime(b)
+				coreSet.MaskAll(c.log, benchWrite)
+				t1 := cpuTime(b)
+				var sink countingWriter
+				w := NewWriter(&sink, set)
+				writes(b, w, c.log)
+				w.Close()
+				t2 := cpuTime(b)
+				coreCPU += t1 - t0
+				writerCPU += t2 - t1
+			}
+			b.StopTimer()
+			mb := float64(len(c.log)) * float64(b.N) / 1e6
+			b.ReportMetric(mb/coreCPU, "core-cpu-MB/s")
+			b.ReportMetric(mb/writerCPU, "writer-cpu-MB/s")
+			b.ReportMetric(coreCPU/writerCPU, "writer/core")
+		})
+	}
+}
+
 // replacerWriter applies a strings.Replacer to each write.
 type replacerWriter struct {
 	r *strings.Replacer
