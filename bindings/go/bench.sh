@@ -47,7 +47,7 @@ bench() { "$root/target/logmask-go-bench" -test.run '^$' -test.bench "$1" -test.
         for (i = 1; i <= 3; i++) {
             n = "secrets=" sizes[i]
             w = cpu["Writer/" n]; c = cpu["Core/" n]; r = cpu["StringsReplacer/" n]; a = cpu["BytesReplaceAll/" n]
-            printf "| %s | %s | %s | %s | %.2f | %s | %s | %.0fx | %.0fx |\n", sizes[i], f("Native/" n),
+            printf "| %s | %s | %s | %s | %.2f | %s | %s | %.1fx | %.0fx |\n", sizes[i], f("Native/" n),
                 f("Core/" n), f("Writer/" n), median(ratios["WriterVsCore/" n]), f("StringsReplacer/" n),
                 f("BytesReplaceAll/" n), w / r, w / a
         }
