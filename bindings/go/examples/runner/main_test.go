@@ -19,7 +19,9 @@ func TestRunner(t *testing.T) {
 	}
 	secrets := filepath.Join(dir, "secrets.txt")
 	os.WriteFile(secrets, []byte("file-secret-value\n"), 0o600)
-	script := `echo "token $JOB_TOKEN"; printf 'split %s' "${JOB_TOKEN%????}"; sleep 0.1; printf '%s\n' "${JOB_TOKEN#${JOB_TOKEN%????}}"; echo "err file-secret-value" >&2; exit 3`
+	// stderr first: the two streams share the job log, and a stream's held-back bytes (the
+	// start of the split token) let the other stream's lines pass them.
+	script := `echo "err file-secret-value" >&2; sleep 0.2; echo "token $JOB_TOKEN"; printf 'split %s' "${JOB_TOKEN%????}"; sleep 0.1; printf '%s\n' "${JOB_TOKEN#${JOB_TOKEN%????}}"; exit 3`
 	cmd := exec.Command(bin, "-e", "JOB_TOKEN", "-f", secrets, "--", "sh", "-c", script)
 	cmd.Env = append(os.Environ(), "JOB_TOKEN=job-token-0123456789")
 	var stdout, stderr bytes.Buffer
