@@ -841,3 +841,74 @@ fn assert_thread_safety() {
     send::<logmask_masker>();
     send::<logmask_builder>();
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A panic inside a function becomes `LOGMASK_ERR_PANIC` with a fixed message (the panic's
+    /// own message is not passed on: it could quote data).
+    #[test]
+    fn panic_becomes_an_error_code() {
+        let mut err: *mut logmask_error = ptr::null_mut();
+        let status = unsafe { run(&mut err, || panic!("secret-value-in-a-panic")) };
+        assert_eq!(status, LOGMASK_ERR_PANIC);
+        unsafe {
+            assert_eq!(logmask_error_code(err), LOGMASK_ERR_PANIC);
+            let msg = CStr::from_ptr(logmask_error_message(err)).to_str().unwrap();
+            assert!(
+                msg.contains("panic") && !msg.contains("secret-value"),
+                "{msg}"
+            );
+            logmask_error_free(err);
+        }
+        assert_eq!(run_ptr::<u8>(|| panic!("x")), ptr::null_mut());
+    }
+
+    /// A masker whose call panicked refuses every later call.
+    #[test]
+    fn a_masker_that_panicked_is_poisoned() {
+        let b = logmask_builder_new();
+        let mut set = ptr::null_mut();
+        unsafe {
+            let v = b"long-enough-secret";
+            assert_eq!(
+                logmask_builder_add(b, ptr::null(), v.as_ptr(), v.len(), ptr::null_mut()),
+                0
+            );
+            assert_eq!(logmask_builder_build(b, &mut set, ptr::null_mut()), 0);
+            logmask_builder_free(b);
+            let m = logmask_masker_new(set);
+            assert_eq!(
+                with_masker(m, |_| panic!("inside the masker")),
+                LOGMASK_ERR_PANIC
+            );
+            let (mut out, mut len) = (ptr::null(), 0);
+            assert_eq!(
+                logmask_masker_mask_buf(m, v.as_ptr(), 4, &mut out, &mut len),
+                LOGMASK_ERR_PANIC
+            );
+            assert_eq!(
+                logmask_masker_finish_buf(m, &mut out, &mut len),
+                LOGMASK_ERR_PANIC
+            );
+            assert!(out.is_null() && len == 0);
+            logmask_masker_free(m);
+            logmask_secrets_free(set);
+        }
+    }
+
+    #[test]
+    fn encoding_bits() {
+        assert_eq!(encodings_from_bits(0), Some(Encodings::NONE));
+        assert_eq!(
+            encodings_from_bits(LOGMASK_ENCODING_ALL),
+            Some(Encodings::ALL)
+        );
+        assert_eq!(
+            encodings_from_bits(LOGMASK_ENCODING_URL | LOGMASK_ENCODING_JSON),
+            Some(Encodings::URL | Encodings::JSON)
+        );
+        assert_eq!(encodings_from_bits(8), None);
+    }
+}
