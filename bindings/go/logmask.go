@@ -102,6 +102,12 @@ func takeError(status C.int, cerr *C.logmask_error) error {
 		return nil
 	}
 	msg := fmt.Sprintf("error %d", int(status))
+	switch Code(status) {
+	case CodePanic:
+		msg = "internal error: a panic in logmask was caught; the stream cannot be trusted"
+	case CodeNull:
+		msg = "a required argument was NULL"
+	}
 	if cerr != nil {
 		msg = C.GoString(C.logmask_error_message(cerr))
 	}
