@@ -69,13 +69,23 @@ pub struct logmask_secrets {
 }
 
 /// The masker of one stream, with the buffer of the `_buf` functions.
-#[derive(Debug)]
 pub struct logmask_masker {
     inner: Masker,
     /// The output of the last `_buf` call; cleared at the next call.
     buf: Vec<u8>,
     /// A panic left `inner` in an unknown state: every later call fails.
     poisoned: bool,
+}
+
+impl std::fmt::Debug for logmask_masker {
+    /// The state, not the bytes: neither the held-back input nor the last output is shown.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("logmask_masker")
+            .field("held_back", &self.inner.held_back())
+            .field("buf_len", &self.buf.len())
+            .field("poisoned", &self.poisoned)
+            .finish_non_exhaustive()
+    }
 }
 
 /// The active job tokens (a [`Registry`]).
