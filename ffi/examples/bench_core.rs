@@ -104,7 +104,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!(
             "rust core Masker, {n:>5} secrets: {:>7.1} MB/s {:>7.1} cpu-MB/s",
             mb / best,
-            mb / best_cpu
+            // NaN where the runs are too short for the scheduler's accounting.
+            if best_cpu > 0.0 {
+                mb / best_cpu
+            } else {
+                f64::NAN
+            }
         );
     }
     Ok(())
