@@ -65,7 +65,7 @@ func unhex(t testing.TB, s string) []byte {
 	return b
 }
 
-// chunkedWriter passes each Write to w in pieces of at most n bytes (0: whole).
+// feed writes input to w in writes of at most n bytes (0: one write).
 func feed(t testing.TB, w io.Writer, input []byte, n int) {
 	if n == 0 {
 		n = len(input) + 1
