@@ -1,0 +1,3 @@
+module github.com/logmask/logmask/bindings/go
+
+go 1.19
