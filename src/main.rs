@@ -13,9 +13,9 @@ use std::sync::Arc;
 use clap::Parser;
 use logmask::Registry;
 
-use cli::pump::{pump, raw, Names};
+use cli::pump::{pump, raw, Ended, Inband, Names};
 use cli::sources::Sources;
-use cli::supervise::{Signals, Supervisor};
+use cli::supervise::{Reloading, Signals, Supervisor};
 use cli::Failure;
 
 /// Mask secrets in a log stream: standard input to standard output, or the standard output
@@ -48,6 +48,15 @@ struct Cli {
     #[arg(long = "no-token-shapes")]
     no_token_shapes: bool,
 
+    /// Do not print a line for a successful reload (warnings and errors are still printed)
+    #[arg(short = 'q', long)]
+    quiet: bool,
+
+    /// Do not recognise registration lines (::add-mask::VALUE, ##vso[task.setsecret]VALUE):
+    /// pass them through as text
+    #[arg(long = "no-inband")]
+    no_inband: bool,
+
     /// Run COMMAND with its standard output and standard error masked; exit with its status
     /// (128 + N if signal N killed it); SIGINT and SIGTERM are forwarded to it
     #[arg(last = true, value_name = "COMMAND")]
@@ -79,6 +88,13 @@ fn fail(failure: Failure) -> ExitCode {
 }
 
 fn run(cli: Cli) -> Result<ExitCode, Failure> {
+    // Before the first compile, which can take a second: a SIGHUP meanwhile waits for the
+    // signal thread and is acted on once the first set is ready, instead of killing us.
+    let signals = Signals::register(!cli.command.is_empty())?;
+    cli::check_open(1, "standard output is closed")?;
+    if !cli.command.is_empty() {
+        cli::check_open(2, "standard error is closed")?;
+    }
     let sources = Sources {
         env: cli.env,
         files: cli.secrets_file,
@@ -87,30 +103,37 @@ fn run(cli: Cli) -> Result<ExitCode, Failure> {
         encodings: cli.encodings,
         token_shapes: !cli.no_token_shapes,
     };
-    let registry =
-        Arc::new(Registry::new(sources.load()?).map_err(|e| Failure::usage(e.to_string()))?);
+    let (base, loaded) = sources.load()?;
+    let registry = Arc::new(Registry::new(base).map_err(|e| Failure::usage(e.to_string()))?);
+    let reloading = Reloading {
+        registry,
+        sources,
+        loaded,
+        quiet: cli.quiet,
+    };
     if cli.command.is_empty() {
-        filter(registry, sources)
+        filter(signals, reloading, !cli.no_inband)
     } else {
-        cli::wrap::wrap(&cli.command, registry, sources)
+        let options = cli::wrap::Options {
+            inband: !cli.no_inband,
+        };
+        cli::wrap::wrap(&cli.command, signals, reloading, options)
     }
 }
 
-/// Masks standard input onto standard output; SIGHUP reloads `sources`.
-fn filter(registry: Arc<Registry>, sources: Sources) -> Result<ExitCode, Failure> {
+/// Masks standard input onto standard output; SIGHUP reloads the sources.
+fn filter(signals: Signals, reloading: Reloading, inband: bool) -> Result<ExitCode, Failure> {
+    let registry: Arc<Registry> = Arc::clone(&reloading.registry);
     let input = raw(io::stdin().as_fd()).map_err(|e| Failure::io("standard input", e))?;
     let output = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
-    let supervisor = Supervisor::start(
-        Signals::register(false)?,
-        Arc::clone(&registry),
-        sources,
-        None,
-    );
+    let supervisor = Supervisor::start(signals, reloading, None, None);
     let names = Names {
         reading: "reading standard input",
         writing: "writing standard output",
+        stream: "stdin",
     };
-    let result = pump(input, output, registry.masker(), names);
+    let inband = inband.then(|| Inband::new(Arc::clone(&registry)));
+    let result = pump(input, output, registry.masker(), names, None, inband);
     supervisor.stop();
-    result.map(|()| ExitCode::SUCCESS)
+    result.map(|_: Ended| ExitCode::SUCCESS)
 }
