@@ -63,22 +63,52 @@ struct Cli {
     command: Vec<OsString>,
 }
 
+/// Register secrets with the `logmask` that runs this job: the values come from standard
+/// input (one per line, like a secrets file) or from environment variables, never from the
+/// command line. Exits 0 once every stream of that `logmask` masks them, 2 otherwise.
+#[derive(Parser, Debug)]
+#[command(name = "logmask add", version, max_term_width = 100)]
+struct AddCli {
+    /// Register the value of environment variable NAME (repeatable); without -e, read the
+    /// secrets from standard input
+    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    env: Vec<OsString>,
+
+    /// A name for these secrets in logmask's error messages
+    #[arg(long, value_name = "NAME")]
+    origin: Option<String>,
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let mut args: Vec<OsString> = std::env::args_os().collect();
+    if args.get(1).is_some_and(|arg| arg == "add") {
+        args.remove(1);
+        let add = match AddCli::try_parse_from(args) {
+            Ok(add) => add,
+            Err(err) => return usage_error(err),
+        };
+        return match cli::socket::add(add.origin.as_deref(), &add.env) {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(failure) => fail(failure),
+        };
+    }
+    let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
-        Err(err) if !err.use_stderr() => {
-            // --help and --version.
-            let _ = err.print();
-            return ExitCode::SUCCESS;
-        }
-        Err(err) => {
-            let rendered = err.render().to_string();
-            let first = rendered.lines().next().unwrap_or("bad usage");
-            let first = first.strip_prefix("error: ").unwrap_or(first);
-            return fail(Failure::usage(format!("{first} (try --help)")));
-        }
+        Err(err) => return usage_error(err),
     };
     run(cli).unwrap_or_else(fail)
+}
+
+/// `--help` and `--version`, or one line for bad usage.
+fn usage_error(err: clap::Error) -> ExitCode {
+    if !err.use_stderr() {
+        let _ = err.print();
+        return ExitCode::SUCCESS;
+    }
+    let rendered = err.render().to_string();
+    let first = rendered.lines().next().unwrap_or("bad usage");
+    let first = first.strip_prefix("error: ").unwrap_or(first);
+    fail(Failure::usage(format!("{first} (try --help)")))
 }
 
 /// The one place that reports a failure.

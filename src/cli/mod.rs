@@ -3,6 +3,7 @@
 
 pub mod inband;
 pub mod pump;
+pub mod socket;
 pub mod sources;
 pub mod supervise;
 pub mod wrap;

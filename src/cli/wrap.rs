@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::thread;
 
 use super::pump::{pump, raw, Ended, Inband, Names};
+use super::socket::{self, Listener};
 use super::supervise::{Reloading, Signals, Supervisor};
 use super::{Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 
@@ -46,8 +47,10 @@ pub fn wrap(
     let stop_err = stop_out
         .try_clone()
         .map_err(|e| Failure::io("starting", e))?;
+    let listener = Listener::start(Arc::clone(&registry))?;
     let mut cmd = Command::new(program);
     cmd.args(args)
+        .env(socket::ENV, listener.path())
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -97,6 +100,8 @@ pub fn wrap(
     let err_result = err_thread
         .join()
         .expect("the standard error thread does not panic");
+    // No registration after the streams ended; the socket's directory goes.
+    drop(listener);
     if let Some(signal) = supervisor.stopped_by() {
         supervisor.stop();
         out_result?;
