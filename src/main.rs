@@ -13,7 +13,7 @@ use std::sync::Arc;
 use clap::Parser;
 use logmask::Registry;
 
-use cli::pump::{pump, raw, Ended, Inband, Names};
+use cli::pump::{pump, raw, Ended, Names, Stream};
 use cli::sources::Sources;
 use cli::supervise::{Reloading, Signals, Supervisor};
 use cli::Failure;
@@ -85,7 +85,15 @@ fn main() -> ExitCode {
         args.remove(1);
         let add = match AddCli::try_parse_from(args) {
             Ok(add) => add,
-            Err(err) => return usage_error(err),
+            Err(err) if !err.use_stderr() => return usage_error(err),
+            // Never echo the arguments: a value given there is a secret in `ps` already, and
+            // must not reach the log too.
+            Err(_) => {
+                return fail(Failure::usage(
+                    "bad usage of add: secrets come from standard input or -e NAME, \
+                     never from arguments (try logmask add --help)",
+                ))
+            }
         };
         return match cli::socket::add(add.origin.as_deref(), &add.env) {
             Ok(_) => ExitCode::SUCCESS,
@@ -157,13 +165,19 @@ fn filter(signals: Signals, reloading: Reloading, inband: bool) -> Result<ExitCo
     let input = raw(io::stdin().as_fd()).map_err(|e| Failure::io("standard input", e))?;
     let output = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
     let supervisor = Supervisor::start(signals, reloading, None, None);
-    let names = Names {
-        reading: "reading standard input",
-        writing: "writing standard output",
-        stream: "stdin",
+    let stream = Stream {
+        input,
+        output,
+        masker: registry.masker(),
+        names: Names {
+            reading: "reading standard input",
+            writing: "writing standard output",
+            stream: "stdin",
+        },
     };
-    let inband = inband.then(|| Inband::new(Arc::clone(&registry)));
-    let result = pump(input, output, registry.masker(), names, None, inband);
+    let result = pump(vec![stream], registry, inband, None)
+        .pop()
+        .expect("one result per stream");
     supervisor.stop();
     result.map(|_: Ended| ExitCode::SUCCESS)
 }

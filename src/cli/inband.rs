@@ -160,7 +160,7 @@ impl Recogniser {
 
     /// The state after `held` grew: a whole command prefix starts its value.
     fn after_prefix(&mut self) -> State {
-        if COMMANDS.iter().any(|c| c.len() == self.held.len()) && starts_command(&self.held) {
+        if COMMANDS.iter().any(|c| c.eq_ignore_ascii_case(&self.held)) {
             self.held.clear();
             self.value.clear();
             State::Value

@@ -1,9 +1,31 @@
-//! Copies one stream through a masker, promptly.
+//! Copies the streams through their maskers, promptly, with in-band registration ordered
+//! across streams.
+//!
+//! Each stream has a thread of its own that masks and writes it, so a slow reader of one
+//! output does not hold up the other. All reads of the inputs happen under one lock, and each
+//! read's registration lines are registered before the lock is released. A thread that reads
+//! its own input also drains the other inputs (without blocking) before it masks what it
+//! read: a registration line the command wrote to one stream before it wrote the value to the
+//! other is then registered before the value is judged, whichever thread sees which first.
+//! What another thread drained waits in that stream's queue, in order, for its own thread.
+//!
+//! | state of a stream's queue | its thread                                     |
+//! | ---                       | ---                                            |
+//! | text waiting              | takes it all, masks it, writes it              |
+//! | empty, input open         | polls its input, its wake-up and the stop      |
+//! | empty, at the end         | finishes its masker: done                      |
+//!
+//! Memory is bounded: before a thread drains the others, it waits until each queue is under
+//! [`QUEUED`] bytes, and a drain reads at most [`DRAIN`] bytes of each (a pipe holds less).
+//! It never waits while text waits in its own queue, so two threads never wait on each other.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
+use std::mem;
 use std::os::fd::{AsFd, BorrowedFd};
-use std::sync::Arc;
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
 
 use logmask::{Masker, Registry};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -15,8 +37,13 @@ use super::Failure;
 const CHUNK: usize = 256 * 1024;
 /// The alignment of the read buffer.
 const PAGE: usize = 4096;
+/// A queue this long makes the other threads wait before they drain more into it.
+const QUEUED: usize = 4 << 20;
+/// The most one drain reads from another stream: more than a pipe holds (1 MiB at most by
+/// default on Linux), so a drain empties it of what was written before.
+const DRAIN: usize = 2 << 20;
 
-/// What a stream is called in error messages.
+/// What a stream is called in messages.
 #[derive(Clone, Copy, Debug)]
 pub struct Names {
     /// e.g. `reading standard input`.
@@ -27,7 +54,7 @@ pub struct Names {
     pub stream: &'static str,
 }
 
-/// How a pump ended without an error.
+/// How a stream ended without an error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Ended {
     /// At the end of the input.
@@ -38,148 +65,347 @@ pub enum Ended {
     Stopped,
 }
 
-/// In-band registration for one stream: its recogniser and where to register.
-pub struct Inband {
-    recogniser: Recogniser,
+/// One stream to mask.
+pub struct Stream {
+    /// Non-blocking unless it is the only stream.
+    pub input: File,
+    pub output: File,
+    pub masker: Masker,
+    pub names: Names,
+}
+
+/// A stream's shared part: its input, what was read from it and not yet masked.
+struct Side {
+    /// `None` once its thread ended: nobody reads it any more (a command writing to it gets
+    /// a broken pipe, as it would without us).
+    input: Option<Arc<File>>,
+    /// Recognised bytes (registration lines taken out) waiting for the stream's thread.
+    text: Vec<u8>,
+    /// The registration lines of this stream, unless in-band registration is off.
+    recogniser: Option<Recogniser>,
+    /// The input's end was read (the recogniser is finished then).
+    eof: bool,
+    /// An error reading the input, for the stream's thread to report.
+    error: Option<io::Error>,
+    /// Written to when another thread queued text, an end or an error.
+    wake: UnixStream,
+    names: Names,
+}
+
+/// Everything the threads share.
+struct Shared {
+    sides: Mutex<Vec<Side>>,
+    /// Notified whenever a queue shrank or grew.
+    changed: Condvar,
     registry: Arc<Registry>,
 }
 
-impl Inband {
-    /// Registers the values of the stream's registration lines in `registry`.
-    pub fn new(registry: Arc<Registry>) -> Inband {
-        Inband {
-            recogniser: Recogniser::default(),
-            registry,
-        }
-    }
-}
-
-/// Masks `input` onto `output` until the end of `input`, or until `stop` is readable.
+/// Masks each stream's input onto its output until the end of every input, or until `stop`
+/// is readable; returns how each stream ended, in order.
 ///
 /// Each read's final output is written at once, piece by piece straight from the read buffer
-/// (one write for a chunk with nothing to mask): a line that cannot begin a secret reaches
-/// `output` before the next read. If the reader of `output` went away (`EPIPE`), the copy
-/// ends quietly and `input` is dropped, so a command writing to it sees the same broken pipe
-/// it would see without us. A non-blocking `input` or `output` is waited on with `poll`.
+/// when nothing in it was a registration line (one write for a chunk with nothing to mask):
+/// a line that cannot begin a secret reaches the output before the next read. If the reader
+/// of an output went away (`EPIPE`), that stream ends quietly and its input is dropped. A
+/// non-blocking input or output is waited on with `poll`.
 ///
-/// With `inband`, each registration line is swallowed and its value registered before any
-/// byte after it is masked: the bytes before the line are masked first, then the value is
-/// added, then the masker (which follows the registry) judges what it holds and what follows
-/// against the new set.
+/// With `inband`, each registration line is swallowed, and its value registered before any
+/// byte read at the same time or later, from any stream, is masked (bytes before it in the
+/// same read may be masked with it too: over-masking is safe). The maskers follow
+/// `registry`, so what they hold back is judged against the new set as well.
 ///
-/// When `stop` becomes readable (or its writer hangs up), the masker's tail is written and
-/// the pump ends with [`Ended::Stopped`].
+/// When `stop` becomes readable (or its writer hangs up), each stream writes what was read,
+/// finishes its masker and ends with [`Ended::Stopped`].
 ///
 /// # Errors
 ///
-/// Any other error reading `input` or writing `output`.
+/// Per stream: an error reading its input or writing its output.
 pub fn pump(
-    mut input: File,
-    mut output: File,
-    mut masker: Masker,
-    names: Names,
-    stop: Option<BorrowedFd<'_>>,
-    mut inband: Option<Inband>,
-) -> Result<Ended, Failure> {
-    let mut storage = vec![0; CHUNK + PAGE];
-    let buf = page_aligned(&mut storage);
-    let ended = loop {
-        if let Some(stop) = stop {
-            if wait(input.as_fd(), Some(stop), PollFlags::POLLIN)
-                .map_err(|e| Failure::io(names.reading, e))?
-            {
-                break Ended::Stopped;
-            }
-        }
-        let n = match input.read(buf) {
-            Ok(0) => break Ended::Eof,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if wait(input.as_fd(), stop, PollFlags::POLLIN)
-                    .map_err(|e| Failure::io(names.reading, e))?
-                {
-                    break Ended::Stopped;
-                }
-                continue;
-            }
-            Err(e) => return Err(Failure::io(names.reading, e)),
+    streams: Vec<Stream>,
+    registry: Arc<Registry>,
+    inband: bool,
+    stop: Option<&UnixStream>,
+) -> Vec<Result<Ended, Failure>> {
+    let mut sides = Vec::with_capacity(streams.len());
+    let mut own = Vec::with_capacity(streams.len());
+    for stream in streams {
+        let (wake, woken) = match UnixStream::pair().and_then(|(a, b)| {
+            a.set_nonblocking(true)?;
+            b.set_nonblocking(true)?;
+            Ok((a, b))
+        }) {
+            Ok(pair) => pair,
+            Err(e) => return vec![Err(Failure::io("starting", e))],
         };
-        let mut result = Ok(());
-        match &mut inband {
-            None => masker.mask(&buf[..n], |piece| {
-                write(&mut output, piece.as_ref(), &mut result)
-            }),
-            Some(inband) => {
-                let registry = &inband.registry;
-                inband.recogniser.feed(&buf[..n], |event| {
-                    on_event(
-                        event,
-                        &mut masker,
-                        registry,
-                        names,
-                        &mut output,
-                        &mut result,
-                    )
-                });
-            }
-        }
-        if !settle(result, names)? {
-            return Ok(Ended::ReaderGone);
-        }
-    };
-    let mut result = Ok(());
-    if let Some(inband) = &mut inband {
-        let registry = &inband.registry;
-        inband.recogniser.finish(|event| {
-            on_event(
-                event,
-                &mut masker,
-                registry,
-                names,
-                &mut output,
-                &mut result,
-            )
+        sides.push(Side {
+            input: Some(Arc::new(stream.input)),
+            text: Vec::new(),
+            recogniser: inband.then(Recogniser::default),
+            eof: false,
+            error: None,
+            wake,
+            names: stream.names,
         });
+        own.push((stream.output, stream.masker, woken));
     }
-    masker.finish(|piece| write(&mut output, piece.as_ref(), &mut result));
-    Ok(if settle(result, names)? {
-        ended
-    } else {
-        Ended::ReaderGone
+    let shared = Shared {
+        sides: Mutex::new(sides),
+        changed: Condvar::new(),
+        registry,
+    };
+    let shared = &shared;
+    thread::scope(|scope| {
+        let mut own = own.into_iter().enumerate();
+        let (first, (output, masker, woken)) = own.next().expect("at least one stream");
+        let others: Vec<_> = own
+            .map(|(i, (output, masker, woken))| {
+                scope.spawn(move || shared.run(i, output, masker, &woken, stop))
+            })
+            .collect();
+        let mut results = vec![shared.run(first, output, masker, &woken, stop)];
+        for other in others {
+            results.push(other.join().expect("a stream's thread does not panic"));
+        }
+        results
     })
 }
 
-/// Masks a text run, or registers a command line's value (saying on stderr, never with the
-/// value, why one is refused).
-fn on_event(
-    event: Event<'_>,
-    masker: &mut Masker,
-    registry: &Registry,
-    names: Names,
-    output: &mut File,
-    result: &mut io::Result<()>,
-) {
-    match event {
-        Event::Text(text) => masker.mask(text, |piece| write(output, piece.as_ref(), result)),
-        Event::Register { value, line } => {
-            if let Err(err) = registry.add(format!("{} line {line}", names.stream), [value]) {
-                let _ = writeln!(
-                    io::stderr(),
-                    "logmask: {} line {line}: registration refused (the line is not shown): {err}",
-                    names.stream
-                );
+impl Shared {
+    fn sides(&self) -> MutexGuard<'_, Vec<Side>> {
+        // Every change to a side is complete before the guard drops.
+        self.sides.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stream `i`'s thread.
+    fn run(
+        &self,
+        i: usize,
+        mut output: File,
+        mut masker: Masker,
+        woken: &UnixStream,
+        stop: Option<&UnixStream>,
+    ) -> Result<Ended, Failure> {
+        let result = self.copy(i, &mut output, &mut masker, woken, stop);
+        // Nobody reads this input any more; the others stop waiting for this queue.
+        let mut sides = self.sides();
+        sides[i].input = None;
+        sides[i].text = Vec::new();
+        self.changed.notify_all();
+        result
+    }
+
+    fn copy(
+        &self,
+        i: usize,
+        output: &mut File,
+        masker: &mut Masker,
+        woken: &UnixStream,
+        stop: Option<&UnixStream>,
+    ) -> Result<Ended, Failure> {
+        let names = self.sides()[i].names;
+        let mut storage = vec![0; CHUNK + PAGE];
+        let buf = page_aligned(&mut storage);
+        // For draining the other streams: `buf` may hold what is masked next.
+        let mut scratch = Vec::new();
+        let mut queued = Vec::new();
+        let ended = loop {
+            // What others queued for us comes first; then our own end, or a read.
+            let mut sides = self.sides();
+            if !sides[i].text.is_empty() {
+                mem::swap(&mut queued, &mut sides[i].text);
+                self.changed.notify_all();
+                drop(sides);
+                if !mask(masker, &queued, output, names)? {
+                    return Ok(Ended::ReaderGone);
+                }
+                queued.clear();
+                continue;
+            }
+            if let Some(err) = sides[i].error.take() {
+                return Err(Failure::io(names.reading, err));
+            }
+            if sides[i].eof {
+                break Ended::Eof;
+            }
+            let input = Arc::clone(sides[i].input.as_ref().expect("our thread runs"));
+            drop(sides);
+            let ready = wait(input.as_fd(), Some(woken.as_fd()), stop, PollFlags::POLLIN)
+                .map_err(|e| Failure::io(names.reading, e))?;
+            if ready.stop {
+                // What was read is written; what is still in the pipe is not read.
+                let mut sides = self.sides();
+                let rest = mem::take(&mut sides[i].text);
+                drop(sides);
+                if !mask(masker, &rest, output, names)? {
+                    return Ok(Ended::ReaderGone);
+                }
+                break Ended::Stopped;
+            }
+            if ready.woken {
+                let mut sink = [0; 64];
+                while matches!((&*woken).read(&mut sink), Ok(n) if n > 0) {}
+            }
+            if !ready.input {
+                continue;
+            }
+            let Some(direct) = self.read(i, buf, &mut scratch) else {
+                continue;
+            };
+            if !mask(masker, &buf[..direct], output, names)? {
+                return Ok(Ended::ReaderGone);
+            }
+        };
+        let mut result = Ok(());
+        masker.finish(|piece| write(output, piece.as_ref(), &mut result));
+        Ok(if settle(result, names)? {
+            ended
+        } else {
+            Ended::ReaderGone
+        })
+    }
+
+    /// Reads stream `i` once into `buf`, then drains the others through `scratch`,
+    /// registering what they hold. Returns the length of what was read if it can be masked
+    /// straight from `buf` (nothing queued, no registration line in it); otherwise it was
+    /// queued, or nothing was read.
+    fn read(&self, i: usize, buf: &mut [u8], scratch: &mut Vec<u8>) -> Option<usize> {
+        let mut sides = self.sides();
+        // Room in the others' queues first; never while text waits in ours.
+        loop {
+            if !sides[i].text.is_empty() {
+                return None;
+            }
+            let full = sides
+                .iter()
+                .enumerate()
+                .any(|(j, side)| j != i && side.input.is_some() && side.text.len() >= QUEUED);
+            if !full {
+                break;
+            }
+            sides = self
+                .changed
+                .wait(sides)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        let direct = self.ingest(&mut sides[i], buf, true, CHUNK);
+        for j in (0..sides.len()).filter(|&j| j != i) {
+            if scratch.is_empty() {
+                scratch.resize(CHUNK, 0);
+            }
+            // Never masked straight from `scratch`: `once` is false.
+            let _ = self.ingest(&mut sides[j], scratch, false, DRAIN);
+        }
+        direct
+    }
+
+    /// Reads `side` until it would block, `max` bytes were read, or (with `once`) after one
+    /// read. Registers what it holds; queues the rest, except a first read that can be
+    /// masked straight from `buf`, whose length it returns (with `once` only).
+    fn ingest(&self, side: &mut Side, buf: &mut [u8], once: bool, max: usize) -> Option<usize> {
+        let mut got = 0;
+        let mut queued = false;
+        let mut direct = None;
+        while got < max && !side.eof {
+            let Some(input) = &side.input else { break };
+            let n = match (&**input).read(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) => {
+                    side.error = Some(e);
+                    side.eof = true;
+                    queued = true;
+                    break;
+                }
+            };
+            queued = true;
+            if n == 0 {
+                self.end(side);
+                break;
+            }
+            got += n;
+            if self.accept(side, &buf[..n], once) {
+                direct = Some(n);
+            }
+            if once {
+                break;
             }
         }
-        Event::Overlong { line } => {
-            let _ = writeln!(
-                io::stderr(),
-                "logmask: {} line {line}: registration refused (the line is not shown): longer than {} bytes",
-                names.stream,
-                super::inband::MAX_LINE
-            );
+        if queued && direct.is_none() {
+            self.changed.notify_all();
+            let _ = (&side.wake).write(&[1]);
+        }
+        direct
+    }
+
+    /// Recognises `input`'s registration lines (registering their values now) and queues its
+    /// text. Returns true instead of queueing if `direct` allows it and the whole of `input`
+    /// is text with nothing queued before it.
+    fn accept(&self, side: &mut Side, input: &[u8], direct: bool) -> bool {
+        let Some(recogniser) = &mut side.recogniser else {
+            if direct && side.text.is_empty() {
+                return true;
+            }
+            side.text.extend_from_slice(input);
+            return false;
+        };
+        let (text, names, registry) = (&mut side.text, side.names, &*self.registry);
+        let alone = direct && text.is_empty();
+        let mut whole = false;
+        recogniser.feed(input, |event| {
+            if let Event::Text(t) = event {
+                if alone && t.as_ptr() == input.as_ptr() && t.len() == input.len() {
+                    whole = true;
+                    return;
+                }
+            }
+            on_event(event, text, registry, names);
+        });
+        whole
+    }
+
+    /// The end of `side`'s input: a command line without its `\n` still registers.
+    fn end(&self, side: &mut Side) {
+        side.eof = true;
+        if let Some(recogniser) = &mut side.recogniser {
+            let (text, names, registry) = (&mut side.text, side.names, &*self.registry);
+            recogniser.finish(|event| on_event(event, text, registry, names));
         }
     }
+}
+
+/// Queues a text run, or registers a command line's value (saying on stderr, never with the
+/// value, why one is refused).
+fn on_event(event: Event<'_>, text: &mut Vec<u8>, registry: &Registry, names: Names) {
+    let refused = |line: u64, why: &dyn std::fmt::Display| {
+        let _ = writeln!(
+            io::stderr(),
+            "logmask: {} line {line}: registration refused (the line is not shown): {why}",
+            names.stream
+        );
+    };
+    match event {
+        Event::Text(t) => text.extend_from_slice(t),
+        Event::Register { value, line } => {
+            if let Err(err) = registry.add(format!("{} line {line}", names.stream), [value]) {
+                refused(line, &err);
+            }
+        }
+        Event::Overlong { line } => refused(
+            line,
+            &format_args!("longer than {} bytes", super::inband::MAX_LINE),
+        ),
+    }
+}
+
+/// Masks `text` onto `output`; `Ok(false)` if the reader of `output` went away.
+fn mask(masker: &mut Masker, text: &[u8], output: &mut File, names: Names) -> Result<bool, Failure> {
+    if text.is_empty() {
+        return Ok(true);
+    }
+    let mut result = Ok(());
+    masker.mask(text, |piece| write(output, piece.as_ref(), &mut result));
+    settle(result, names)
 }
 
 /// Writes `piece` unless an earlier piece failed; keeps the first error in `result`. A
@@ -191,7 +417,7 @@ fn write(output: &mut File, mut piece: &[u8], result: &mut io::Result<()>) {
             Ok(n) => piece = &piece[n..],
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if let Err(e) = wait(output.as_fd(), None, PollFlags::POLLOUT) {
+                if let Err(e) = wait(output.as_fd(), None, None, PollFlags::POLLOUT) {
                     *result = Err(e);
                 }
             }
@@ -200,24 +426,43 @@ fn write(output: &mut File, mut piece: &[u8], result: &mut io::Result<()>) {
     }
 }
 
+/// Which of `wait`'s descriptors are ready.
+struct Ready {
+    input: bool,
+    woken: bool,
+    stop: bool,
+}
+
 /// Waits until `fd` is ready for `events` (or at its end or in error: the next system call
-/// on it tells) or `stop` is readable. Returns whether `stop` is.
-fn wait(fd: BorrowedFd<'_>, stop: Option<BorrowedFd<'_>>, events: PollFlags) -> io::Result<bool> {
+/// on it tells), `woken` is readable or `stop` is.
+fn wait(
+    fd: BorrowedFd<'_>,
+    woken: Option<BorrowedFd<'_>>,
+    stop: Option<&UnixStream>,
+    events: PollFlags,
+) -> io::Result<Ready> {
+    let mut fds = vec![PollFd::new(fd, events)];
+    let woken_at = woken.map(|w| {
+        fds.push(PollFd::new(w, PollFlags::POLLIN));
+        fds.len() - 1
+    });
+    let stop_at = stop.map(|s| {
+        fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+        fds.len() - 1
+    });
     loop {
-        let mut fds = [PollFd::new(fd, events), PollFd::new(fd, PollFlags::empty())];
-        let n = match stop {
-            Some(stop) => {
-                fds[1] = PollFd::new(stop, PollFlags::POLLIN);
-                2
-            }
-            None => 1,
-        };
-        match poll(&mut fds[..n], PollTimeout::NONE) {
-            Ok(_) => return Ok(n == 2 && fds[1].any().unwrap_or(false)),
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => break,
             Err(nix::errno::Errno::EINTR) => continue,
             Err(e) => return Err(e.into()),
         }
     }
+    let ready = |at: Option<usize>| at.is_some_and(|k| fds[k].any().unwrap_or(false));
+    Ok(Ready {
+        input: fds[0].any().unwrap_or(false),
+        woken: ready(woken_at),
+        stop: ready(stop_at),
+    })
 }
 
 /// `Ok(false)` if the reader went away, `Ok(true)` if all was written.

@@ -8,9 +8,8 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::thread;
 
-use super::pump::{pump, raw, Ended, Inband, Names};
+use super::pump::{pump, raw, Ended, Names, Stream};
 use super::socket::{self, Listener};
 use super::supervise::{Reloading, Signals, Supervisor};
 use super::{Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
@@ -43,10 +42,7 @@ pub fn wrap(
     let registry = Arc::clone(&reloading.registry);
     let out = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
     let err = raw(io::stderr().as_fd()).map_err(|e| Failure::io("standard error", e))?;
-    let (stop_out, stop) = UnixStream::pair().map_err(|e| Failure::io("starting", e))?;
-    let stop_err = stop_out
-        .try_clone()
-        .map_err(|e| Failure::io("starting", e))?;
+    let (stop_here, stop) = UnixStream::pair().map_err(|e| Failure::io("starting", e))?;
     let listener = Listener::start(Arc::clone(&registry))?;
     let mut cmd = Command::new(program);
     cmd.args(args)
@@ -58,48 +54,35 @@ pub fn wrap(
     // Spawned by this thread, which lives until we exit: the parent-death signal follows the
     // thread that forked, not the process.
     let mut child = cmd.spawn().map_err(|e| cannot_run(program, e))?;
-    let child_out = File::from(std::os::fd::OwnedFd::from(
-        child.stdout.take().expect("stdout is piped"),
-    ));
-    let child_err = File::from(std::os::fd::OwnedFd::from(
-        child.stderr.take().expect("stderr is piped"),
-    ));
+    let child_out = nonblocking(child.stdout.take().expect("stdout is piped"))?;
+    let child_err = nonblocking(child.stderr.take().expect("stderr is piped"))?;
     let supervisor = Supervisor::start(signals, reloading, Some(child), Some(stop));
 
-    let err_masker = registry.masker();
-    let err_inband = options.inband.then(|| Inband::new(Arc::clone(&registry)));
-    let err_thread = thread::spawn(move || {
-        let names = Names {
-            reading: "reading the command's standard error",
-            writing: "writing standard error",
-            stream: "stderr",
-        };
-        pump(
-            child_err,
-            err,
-            err_masker,
-            names,
-            Some(stop_err.as_fd()),
-            err_inband,
-        )
-    });
-    let names = Names {
-        reading: "reading the command's standard output",
-        writing: "writing standard output",
-        stream: "stdout",
-    };
-    let out_inband = options.inband.then(|| Inband::new(Arc::clone(&registry)));
-    let out_result = pump(
-        child_out,
-        out,
-        registry.masker(),
-        names,
-        Some(stop_out.as_fd()),
-        out_inband,
-    );
-    let err_result = err_thread
-        .join()
-        .expect("the standard error thread does not panic");
+    let streams = vec![
+        Stream {
+            input: child_out,
+            output: out,
+            masker: registry.masker(),
+            names: Names {
+                reading: "reading the command's standard output",
+                writing: "writing standard output",
+                stream: "stdout",
+            },
+        },
+        Stream {
+            input: child_err,
+            output: err,
+            masker: registry.masker(),
+            names: Names {
+                reading: "reading the command's standard error",
+                writing: "writing standard error",
+                stream: "stderr",
+            },
+        },
+    ];
+    let mut results = pump(streams, registry, options.inband, Some(&stop_here)).into_iter();
+    let out_result = results.next().expect("one result per stream");
+    let err_result = results.next().expect("one result per stream");
     // No registration after the streams ended; the socket's directory goes.
     drop(listener);
     if let Some(signal) = supervisor.stopped_by() {
@@ -113,6 +96,17 @@ pub fn wrap(
     let (out_ended, err_ended) = (out_result?, err_result?);
     debug_assert!(out_ended != Ended::Stopped && err_ended != Ended::Stopped);
     Ok(ExitCode::from(exit_status(status?)))
+}
+
+/// Our end of one of the command's output pipes, non-blocking: the pumps read it under a
+/// lock (see `pump`), which a read must not hold while it waits.
+fn nonblocking(end: impl Into<std::os::fd::OwnedFd>) -> Result<File, Failure> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let file = File::from(end.into());
+    let failed = |e: nix::errno::Errno| Failure::io("starting", e.into());
+    let flags = OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL).map_err(failed)?);
+    fcntl(&file, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).map_err(failed)?;
+    Ok(file)
 }
 
 /// Linux: the command gets SIGKILL when we die (`PR_SET_PDEATHSIG`), so that it never runs

@@ -7,6 +7,8 @@ mod util;
 mod async_adapters;
 mod cases;
 mod cli;
+#[cfg(feature = "cli")]
+mod live;
 mod encodings;
 mod props;
 mod registry;
