@@ -399,7 +399,12 @@ fn on_event(event: Event<'_>, text: &mut Vec<u8>, registry: &Registry, names: Na
 }
 
 /// Masks `text` onto `output`; `Ok(false)` if the reader of `output` went away.
-fn mask(masker: &mut Masker, text: &[u8], output: &mut File, names: Names) -> Result<bool, Failure> {
+fn mask(
+    masker: &mut Masker,
+    text: &[u8],
+    output: &mut File,
+    names: Names,
+) -> Result<bool, Failure> {
     if text.is_empty() {
         return Ok(true);
     }

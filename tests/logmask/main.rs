@@ -7,9 +7,9 @@ mod util;
 mod async_adapters;
 mod cases;
 mod cli;
+mod encodings;
 #[cfg(feature = "cli")]
 mod live;
-mod encodings;
 mod props;
 mod registry;
 mod regressions;
