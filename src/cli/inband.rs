@@ -199,9 +199,11 @@ fn starts_command(start: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// What the recogniser makes of `input` fed in `chunks`: the text passed on, and each
-    /// registration as `(line, value)` with the length of text passed on before it.
-    fn run(chunks: &[&[u8]]) -> (Vec<u8>, Vec<(usize, u64, Vec<u8>)>) {
+    /// The text passed on, and each registration as `(text before it, line, value)`.
+    type Seen = (Vec<u8>, Vec<(usize, u64, Vec<u8>)>);
+
+    /// What the recogniser makes of `input` fed in `chunks`.
+    fn run(chunks: &[&[u8]]) -> Seen {
         let mut r = Recogniser::default();
         let mut text = Vec::new();
         let mut regs = Vec::new();
@@ -221,7 +223,7 @@ mod tests {
     }
 
     /// Every split of `input` into up to three chunks gives the same result.
-    fn every_split(input: &[u8]) -> (Vec<u8>, Vec<(usize, u64, Vec<u8>)>) {
+    fn every_split(input: &[u8]) -> Seen {
         let whole = run(&[input]);
         for a in 0..=input.len() {
             for b in a..=input.len() {

@@ -256,6 +256,8 @@ impl Shared {
             }
         };
         let mut result = Ok(());
+        // `as_ref`: the masker's pieces may become a typed piece that derefs to bytes.
+        #[allow(clippy::useless_asref)]
         masker.finish(|piece| write(output, piece.as_ref(), &mut result));
         Ok(if settle(result, names)? {
             ended
@@ -409,6 +411,8 @@ fn mask(
         return Ok(true);
     }
     let mut result = Ok(());
+    // `as_ref`: the masker's pieces may become a typed piece that derefs to bytes.
+    #[allow(clippy::useless_asref)]
     masker.mask(text, |piece| write(output, piece.as_ref(), &mut result));
     settle(result, names)
 }
