@@ -50,24 +50,20 @@
 #![deny(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
-mod engine;
-mod error;
-pub mod io;
-mod masker;
+mod adapters;
+mod find;
 mod registry;
-mod secrets;
-mod shapes;
+mod set;
+mod stream;
+
+pub use adapters::io;
+pub use adapters::io::{MaskingReader, MaskingWriter};
 #[cfg(feature = "tokio")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-pub mod tokio;
-mod variants;
-
-pub use error::Error;
-pub use io::{MaskingReader, MaskingWriter};
-pub use masker::Masker;
+pub use adapters::tokio;
 pub use registry::Registry;
-pub use secrets::{Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
-pub use variants::Encodings;
+pub use set::{Encodings, Error, Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
+pub use stream::{Masker, Piece};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

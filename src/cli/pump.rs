@@ -27,7 +27,7 @@ use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 
-use logmask::{Masker, Registry};
+use logmask::{Masker, MaskingWriter, Registry};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
 use super::inband::{Event, Recogniser};
@@ -103,8 +103,9 @@ struct Shared {
 /// Masks each stream's input onto its output until the end of every input, or until `stop`
 /// is readable; returns how each stream ended, in order.
 ///
-/// Each read's final output is written at once, piece by piece straight from the read buffer
-/// when nothing in it was a registration line (one write for a chunk with nothing to mask):
+/// Each read's final output is written at once, through a [`MaskingWriter`] (text straight
+/// from the read buffer when nothing in it was a registration line, short pieces gathered
+/// into one write):
 /// a line that cannot begin a secret reaches the output before the next read. If the reader
 /// of an output went away (`EPIPE`), that stream ends quietly and its input is dropped. A
 /// non-blocking input or output is waited on with `poll`.
@@ -146,7 +147,10 @@ pub fn pump(
             wake,
             names: stream.names,
         });
-        own.push((stream.output, stream.masker, woken));
+        own.push((
+            MaskingWriter::with_masker(Out(stream.output), stream.masker),
+            woken,
+        ));
     }
     let shared = Shared {
         sides: Mutex::new(sides),
@@ -156,13 +160,11 @@ pub fn pump(
     let shared = &shared;
     thread::scope(|scope| {
         let mut own = own.into_iter().enumerate();
-        let (first, (output, masker, woken)) = own.next().expect("at least one stream");
+        let (first, (output, woken)) = own.next().expect("at least one stream");
         let others: Vec<_> = own
-            .map(|(i, (output, masker, woken))| {
-                scope.spawn(move || shared.run(i, output, masker, &woken, stop))
-            })
+            .map(|(i, (output, woken))| scope.spawn(move || shared.run(i, output, &woken, stop)))
             .collect();
-        let mut results = vec![shared.run(first, output, masker, &woken, stop)];
+        let mut results = vec![shared.run(first, output, &woken, stop)];
         for other in others {
             results.push(other.join().expect("a stream's thread does not panic"));
         }
@@ -180,12 +182,11 @@ impl Shared {
     fn run(
         &self,
         i: usize,
-        mut output: File,
-        mut masker: Masker,
+        output: MaskingWriter<Out>,
         woken: &UnixStream,
         stop: Option<&UnixStream>,
     ) -> Result<Ended, Failure> {
-        let result = self.copy(i, &mut output, &mut masker, woken, stop);
+        let result = self.copy(i, output, woken, stop);
         // Nobody reads this input any more; the others stop waiting for this queue.
         let mut sides = self.sides();
         sides[i].input = None;
@@ -197,8 +198,7 @@ impl Shared {
     fn copy(
         &self,
         i: usize,
-        output: &mut File,
-        masker: &mut Masker,
+        mut output: MaskingWriter<Out>,
         woken: &UnixStream,
         stop: Option<&UnixStream>,
     ) -> Result<Ended, Failure> {
@@ -215,7 +215,7 @@ impl Shared {
                 mem::swap(&mut queued, &mut sides[i].text);
                 self.changed.notify_all();
                 drop(sides);
-                if !mask(masker, &queued, output, names)? {
+                if !mask(&mut output, &queued, names)? {
                     return Ok(Ended::ReaderGone);
                 }
                 queued.clear();
@@ -236,7 +236,7 @@ impl Shared {
                 let mut sides = self.sides();
                 let rest = mem::take(&mut sides[i].text);
                 drop(sides);
-                if !mask(masker, &rest, output, names)? {
+                if !mask(&mut output, &rest, names)? {
                     return Ok(Ended::ReaderGone);
                 }
                 break Ended::Stopped;
@@ -251,15 +251,11 @@ impl Shared {
             let Some(direct) = self.read(i, buf, &mut scratch) else {
                 continue;
             };
-            if !mask(masker, &buf[..direct], output, names)? {
+            if !mask(&mut output, &buf[..direct], names)? {
                 return Ok(Ended::ReaderGone);
             }
         };
-        let mut result = Ok(());
-        // `as_ref`: the masker's pieces may become a typed piece that derefs to bytes.
-        #[allow(clippy::useless_asref)]
-        masker.finish(|piece| write(output, piece.as_ref(), &mut result));
-        Ok(if settle(result, names)? {
+        Ok(if settle(output.finish().map(drop), names)? {
             ended
         } else {
             Ended::ReaderGone
@@ -400,38 +396,35 @@ fn on_event(event: Event<'_>, text: &mut Vec<u8>, registry: &Registry, names: Na
     }
 }
 
-/// Masks `text` onto `output`; `Ok(false)` if the reader of `output` went away.
-fn mask(
-    masker: &mut Masker,
-    text: &[u8],
-    output: &mut File,
-    names: Names,
-) -> Result<bool, Failure> {
+/// Masks `text` onto `output` and writes what is final; `Ok(false)` if the reader of
+/// `output` went away.
+fn mask(output: &mut MaskingWriter<Out>, text: &[u8], names: Names) -> Result<bool, Failure> {
     if text.is_empty() {
         return Ok(true);
     }
-    let mut result = Ok(());
-    // `as_ref`: the masker's pieces may become a typed piece that derefs to bytes.
-    #[allow(clippy::useless_asref)]
-    masker.mask(text, |piece| write(output, piece.as_ref(), &mut result));
-    settle(result, names)
+    // The writer takes the whole text; `flush` returns an error it met on the way.
+    settle(output.write_all(text).and_then(|()| output.flush()), names)
 }
 
-/// Writes `piece` unless an earlier piece failed; keeps the first error in `result`. A
-/// non-blocking `output` that is full is waited on.
-fn write(output: &mut File, mut piece: &[u8], result: &mut io::Result<()>) {
-    while result.is_ok() && !piece.is_empty() {
-        match output.write(piece) {
-            Ok(0) => *result = Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => piece = &piece[n..],
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                if let Err(e) = wait(output.as_fd(), None, None, PollFlags::POLLOUT) {
-                    *result = Err(e);
+/// An output: a non-blocking one that is full is waited on, never an error.
+#[derive(Debug)]
+pub struct Out(File);
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait(self.0.as_fd(), None, None, PollFlags::POLLOUT)?;
                 }
+                result => return result,
             }
-            Err(e) => *result = Err(e),
         }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -245,7 +245,7 @@ fn token_hold_back_and_pending_mask() {
     let mut out = Vec::new();
     let mut feed = |m: &mut Masker, chunk: &str| {
         out.clear();
-        m.mask(chunk.as_bytes(), |p| out.extend_from_slice(p));
+        m.mask(chunk.as_bytes(), |p| out.extend_from_slice(&p));
         (
             String::from_utf8(out.clone()).unwrap(),
             m.held_back(),
@@ -270,15 +270,15 @@ fn endless_token_body_streams_in_constant_memory() {
     let secrets = Arc::new(Secrets::builder().build().unwrap());
     let mut m = Masker::new(secrets);
     let mut out = Vec::new();
-    m.mask(b"key AKIA", |p| out.extend_from_slice(p));
+    m.mask(b"key AKIA", |p| out.extend_from_slice(&p));
     let chunk = [b'Q'; 4096];
     for _ in 0..4096 {
-        m.mask(&chunk, |p| out.extend_from_slice(p));
+        m.mask(&chunk, |p| out.extend_from_slice(&p));
         assert_eq!(m.held_back(), 0);
         assert!(m.is_mask_pending());
     }
-    m.mask(b"\n", |p| out.extend_from_slice(p));
-    m.finish(|p| out.extend_from_slice(p));
+    m.mask(b"\n", |p| out.extend_from_slice(&p));
+    m.finish(|p| out.extend_from_slice(&p));
     assert_eq!(out, b"key [MASKED]\n");
 }
 

@@ -19,6 +19,8 @@ use std::sync::OnceLock;
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
+use super::{Find, Range, Text};
+
 /// The characters a token body is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -216,10 +218,6 @@ impl ClassSet {
     /// No class.
     pub(crate) const EMPTY: ClassSet = ClassSet(0);
 
-    pub(crate) fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     fn insert(&mut self, class: Class) {
         self.0 |= class.bit();
     }
@@ -332,9 +330,44 @@ impl Shape {
     }
 }
 
+/// The token-shape finder: the rule above for every row of [`SHAPES`].
+pub(crate) struct Shapes;
+
+/// What a stream carries for [`Shapes`].
+#[derive(Clone, Default)]
+pub(crate) struct ShapesState {
+    /// The classes in which a masked body reaches the end of the text so far: the next
+    /// bytes of these classes extend it.
+    continued: ClassSet,
+    /// The tail of the text, or the held bytes and the head of the chunk.
+    scratch: Vec<u8>,
+}
+
+impl Find for Shapes {
+    type State = ShapesState;
+
+    fn held(&self, state: &mut ShapesState, text: &Text<'_>) -> usize {
+        let (from, tail) = text.tail(MAX_TOKEN - 1, &mut state.scratch);
+        from + held_start(tail)
+    }
+
+    fn ranges(&self, state: &mut ShapesState, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
+        let mut ranges = Ranges::new(
+            text.carry,
+            text.input,
+            state.continued,
+            text.eof,
+            &mut state.scratch,
+        );
+        out.extend(std::iter::from_fn(|| ranges.take_before(held)));
+        state.continued = ranges.ongoing;
+    }
+}
+
 /// The masked token ranges of the text `carry ++ input`, as `(start, end)` in text positions
-/// and in order of start; taken one by one with [`take_upto`](Self::take_upto).
-pub(crate) struct Ranges<'a> {
+/// and in order of start (the continuation of bodies from before first); taken one by one
+/// with [`take_before`](Self::take_before).
+struct Ranges<'a> {
     carry: &'a [u8],
     input: &'a [u8],
     /// `carry` followed by the head of `input`: where the prefixes that start in `carry`
@@ -344,12 +377,15 @@ pub(crate) struct Ranges<'a> {
     eof: bool,
     /// Prefixes starting before this position have been handled.
     next: usize,
-    /// A range found and not yet taken.
-    peeked: Option<(usize, usize)>,
+    /// The range that continues the bodies of `continued`, not yet taken.
+    continued: Option<(usize, usize)>,
+    /// A range found and not yet taken, with its class.
+    peeked: Option<(usize, usize, Class)>,
     /// Per class, `(from, end)`: a run `text[from..end)` of its characters that ends at the
     /// end of the text or before a byte outside the class (the last one found).
     runs: [Option<(usize, usize)>; CLASSES],
-    /// The classes of masked bodies that reach the end of the text (and are not complete).
+    /// The classes of the taken ranges whose bodies reach the end of the text (and are not
+    /// complete).
     ongoing: ClassSet,
 }
 
@@ -357,7 +393,7 @@ impl<'a> Ranges<'a> {
     /// The ranges in `carry ++ input`. `continued` holds the classes in which a masked body
     /// reached the end of the previous text (which ends at the end of `carry`): the run of
     /// their characters at the start of `input` is masked too. `scratch` is working space.
-    pub(crate) fn new(
+    fn new(
         carry: &'a [u8],
         input: &'a [u8],
         continued: ClassSet,
@@ -374,6 +410,7 @@ impl<'a> Ranges<'a> {
             edge: scratch,
             eof,
             next: 0,
+            continued: None,
             peeked: None,
             runs: [None; CLASSES],
             ongoing: ClassSet::EMPTY,
@@ -385,42 +422,42 @@ impl<'a> Ranges<'a> {
             ranges.note_ongoing(class, run_end);
         }
         if end > c {
-            ranges.peeked = Some((c, end));
+            ranges.continued = Some((c, end));
         }
         ranges
     }
 
-    /// The next range, if it starts at or before `upto`.
-    pub(crate) fn take_upto(&mut self, upto: usize) -> Option<(usize, usize)> {
+    /// The next range, if it starts before `limit` or continues a body from before.
+    fn take_before(&mut self, limit: usize) -> Option<(usize, usize)> {
+        if let Some(continued) = self.continued.take() {
+            return Some(continued);
+        }
         if self.peeked.is_none() {
             self.peeked = self.find();
         }
         match self.peeked {
-            Some((start, _)) if start <= upto => self.peeked.take(),
+            Some((start, end, class)) if start < limit => {
+                self.peeked = None;
+                self.note_ongoing(class, end);
+                Some((start, end))
+            }
             _ => None,
         }
-    }
-
-    /// The classes in which a masked body reaches the end of the text; complete only once
-    /// every range has been taken.
-    pub(crate) fn ongoing(&self) -> ClassSet {
-        self.ongoing
     }
 
     fn len(&self) -> usize {
         self.carry.len() + self.input.len()
     }
 
-    /// The next token range after `next`.
-    fn find(&mut self) -> Option<(usize, usize)> {
+    /// The next token range after `next`, with its class.
+    fn find(&mut self) -> Option<(usize, usize, Class)> {
         loop {
             let (start, shape) = self.next_prefix()?;
             self.next = start + 1;
             let body = start + shape.prefix.len();
             let end = self.run_end(shape.class, body);
             if end - body >= shape.min_body {
-                self.note_ongoing(shape.class, end);
-                return Some((start, end));
+                return Some((start, end, shape.class));
             }
         }
     }
@@ -500,7 +537,7 @@ mod tests {
     fn ranges(carry: &[u8], input: &[u8], continued: ClassSet, eof: bool) -> Vec<(usize, usize)> {
         let mut scratch = Vec::new();
         let mut r = Ranges::new(carry, input, continued, eof, &mut scratch);
-        std::iter::from_fn(|| r.take_upto(usize::MAX)).collect()
+        std::iter::from_fn(|| r.take_before(usize::MAX)).collect()
     }
 
     #[test]
@@ -637,9 +674,9 @@ mod tests {
             false,
             &mut scratch,
         );
-        assert_eq!(r.take_upto(0), Some((0, 20)));
-        assert_eq!(r.take_upto(usize::MAX), None);
-        assert_eq!(r.ongoing(), ClassSet(Class::Aws.bit()));
+        assert_eq!(r.take_before(1), Some((0, 20)));
+        assert_eq!(r.take_before(usize::MAX), None);
+        assert_eq!(r.ongoing, ClassSet(Class::Aws.bit()));
     }
 
     #[test]
@@ -652,13 +689,13 @@ mod tests {
         let both = ClassSet(Class::Aws.bit() | Class::GitLab.bit());
         let mut scratch = Vec::new();
         let mut r = Ranges::new(b"", b"AB-cd", both, false, &mut scratch);
-        assert_eq!(r.take_upto(0), Some((0, 5)));
-        assert_eq!(r.ongoing(), ClassSet(Class::GitLab.bit()));
+        assert_eq!(r.take_before(1), Some((0, 5)));
+        assert_eq!(r.ongoing, ClassSet(Class::GitLab.bit()));
     }
 
     #[test]
     fn readme_documents_the_table() {
-        let readme = include_str!("../README.md");
+        let readme = include_str!("../../README.md");
         for s in &SHAPES {
             let prefix = format!("`{}`", std::str::from_utf8(s.prefix).unwrap());
             let row = readme

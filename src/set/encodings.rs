@@ -19,7 +19,7 @@ use std::fmt;
 use std::ops::{BitOr, BitOrAssign};
 use std::str::FromStr;
 
-use crate::error::{Error, ErrorKind};
+use super::error::{Error, ErrorKind};
 
 /// Which encoded variants of each secret are masked as well.
 ///

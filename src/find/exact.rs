@@ -1,0 +1,367 @@
+//! The exact finder: every occurrence of the secrets' byte strings (values, their lines and
+//! their encoded variants), overlapping ones included.
+//!
+//! Occurrences inside a chunk come from one search over it: a substring search for a single
+//! pattern, the sampled q-gram index for more, an automaton where the patterns are too short
+//! to sample. Occurrences that start in the held bytes are searched in the edge (the held
+//! bytes and as much of the chunk as the longest short pattern needs), and the hold-back is
+//! the prefix index's answer; patterns that are long or overlap themselves get a matcher of
+//! their own at the edge ([`Long`]), so no hit ever costs a rescan as long as the longest
+//! pattern of the set.
+
+use aho_corasick::{AhoCorasick, MatchKind};
+use memchr::memmem;
+
+use super::long::Long;
+use super::prefix::{key16, Prefixes};
+use super::sampler::Sampler;
+use super::{Find, Range, Text};
+
+/// A pattern longer than this is searched at the edge by a [`Long`] matcher, not in the
+/// edge copy and the prefix index (whose work grows with the longest pattern they hold).
+const LONG: usize = 4096;
+
+/// A pattern longer than this whose first [`PERIODIC`] bytes repeat with a period below half
+/// that is [`Long`] too: runs of its own prefix would make the prefix index compare long
+/// strings at many positions.
+const PERIODIC: usize = 64;
+
+/// A compiled, immutable set of byte patterns.
+pub(crate) struct Exact {
+    /// The distinct patterns: the short ones sorted (`..short`), then the long ones.
+    patterns: Vec<Box<[u8]>>,
+    /// The number of short patterns.
+    short: usize,
+    search: Search,
+    /// The hold-back index of the short patterns.
+    prefixes: Prefixes,
+    /// One matcher per long pattern, in the order of `patterns[short..]`.
+    long: Vec<Long>,
+    /// The length of the longest short pattern, less one: how far an occurrence that starts
+    /// in the held bytes can reach into the chunk.
+    reach: usize,
+    /// The length of the longest pattern; 0 for an empty set.
+    max_len: usize,
+}
+
+/// How the occurrences inside one slice are found.
+enum Search {
+    /// No pattern.
+    Nothing,
+    /// A single pattern, and its smallest period: the next occurrence that can overlap one
+    /// at `s` starts at `s + period` or later.
+    One(memmem::Finder<'static>, usize),
+    /// The sampled q-gram index, for two or more patterns at least
+    /// [`MIN_SAMPLED`](super::sampler::MIN_SAMPLED) long.
+    Sampled(Sampler),
+    /// An automaton with standard (overlapping) semantics, for the rest.
+    Automaton(AhoCorasick),
+}
+
+/// A stream's scratch space for the exact finder.
+#[derive(Clone, Default)]
+pub(crate) struct Scratch {
+    /// The held bytes followed by the head of the chunk.
+    edge: Vec<u8>,
+    /// The tail of the text, where the chunk is shorter than it.
+    tail: Vec<u8>,
+}
+
+impl Exact {
+    /// Compiles `patterns` (non-empty byte strings; duplicates are dropped).
+    pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Exact {
+        // Short ones first, each group in byte order; comparing the first 16 bytes as a
+        // number first spares most calls to `memcmp`.
+        let mut keyed: Vec<(bool, u128, Box<[u8]>)> = patterns
+            .into_iter()
+            .map(|p| (is_long(&p), key16(&p), p))
+            .collect();
+        keyed.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| a.2.cmp(&b.2)));
+        keyed.dedup_by(|a, b| a.2 == b.2);
+        let short = keyed.iter().take_while(|k| !k.0).count();
+        let patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|k| k.2).collect();
+        let prefixes = Prefixes::new(&patterns[..short]);
+        let long = patterns[short..].iter().map(|p| Long::new(p)).collect();
+        let reach = patterns[..short].iter().map(|p| p.len()).max().unwrap_or(1) - 1;
+        let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+        let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
+        let search = match patterns.len() {
+            0 => Search::Nothing,
+            1 => Search::One(
+                memmem::Finder::new(&patterns[0]).into_owned(),
+                period(&patterns[0]),
+            ),
+            _ => match Sampler::new(&patterns, min_len) {
+                Some(sampler) => Search::Sampled(sampler),
+                None => Search::Automaton(
+                    AhoCorasick::builder()
+                        .match_kind(MatchKind::Standard)
+                        .build(&patterns)
+                        .expect("a set of literal patterns of bounded size always compiles"),
+                ),
+            },
+        };
+        Exact {
+            patterns,
+            short,
+            search,
+            prefixes,
+            long,
+            reach,
+            max_len,
+        }
+    }
+
+    /// The number of distinct patterns.
+    pub(crate) fn len(&self) -> usize {
+        self.patterns.len()
+    }
+
+    /// Length of the longest pattern (0 when there are none).
+    pub(crate) fn max_len(&self) -> usize {
+        self.max_len
+    }
+
+    /// Heap bytes used by the search and the pattern tables.
+    pub(crate) fn memory_usage(&self) -> usize {
+        let search = match &self.search {
+            Search::Nothing => 0,
+            Search::One(_, _) => self.max_len,
+            Search::Sampled(sampler) => sampler.memory_usage(),
+            Search::Automaton(ac) => ac.memory_usage(),
+        };
+        search
+            + self.patterns.capacity() * std::mem::size_of::<Box<[u8]>>()
+            + self.patterns.iter().map(|p| p.len()).sum::<usize>()
+            + self.prefixes.memory_usage()
+            + self.long.iter().map(Long::memory_usage).sum::<usize>()
+    }
+
+    /// Calls `f(start, end)` for every occurrence in `hay`, in no particular order.
+    fn for_each_occurrence(&self, hay: &[u8], mut f: impl FnMut(usize, usize)) {
+        match &self.search {
+            Search::Nothing => {}
+            Search::One(finder, period) => {
+                let len = finder.needle().len();
+                let mut at = 0;
+                while let Some(i) = finder.find(&hay[at..]) {
+                    f(at + i, at + i + len);
+                    at += i + period;
+                }
+            }
+            Search::Sampled(sampler) => sampler.for_each_occurrence(hay, &self.patterns, f),
+            Search::Automaton(ac) => {
+                for m in ac.find_overlapping_iter(hay) {
+                    f(m.start(), m.end());
+                }
+            }
+        }
+    }
+
+    /// Pushes onto `out`, in order, the maximal unions of the occurrences in `hay` that
+    /// start before `limit`, each shifted by `offset`.
+    fn unions(&self, hay: &[u8], limit: usize, offset: usize, out: &mut Vec<Range>) {
+        let first = out.len();
+        match &self.search {
+            Search::Sampled(sampler) => sampler.unions(hay, &self.patterns, limit, out),
+            _ => {
+                let mut union: Option<Range> = None;
+                let mut found = Vec::new();
+                self.for_each_occurrence(hay, |s, e| {
+                    if s < limit {
+                        found.push((s, e))
+                    }
+                });
+                found.sort_unstable();
+                for (s, e) in found {
+                    union = Some(match union {
+                        Some((a, b)) if s <= b => (a, b.max(e)),
+                        Some(done) => {
+                            out.push(done);
+                            (s, e)
+                        }
+                        None => (s, e),
+                    });
+                }
+                out.extend(union);
+            }
+        }
+        for r in &mut out[first..] {
+            *r = (r.0 + offset, r.1 + offset);
+        }
+    }
+}
+
+impl Find for Exact {
+    type State = Scratch;
+
+    fn held(&self, scratch: &mut Scratch, text: &Text<'_>) -> usize {
+        let (from, tail) = text.tail(self.reach, &mut scratch.tail);
+        let mut held = from + self.prefixes.held_start(&self.patterns[..self.short], tail);
+        if !self.long.is_empty() {
+            let edge = text.edge(self.reach.max(3), &mut scratch.edge);
+            for long in &self.long {
+                held = held.min(long.held(text, edge));
+            }
+        }
+        held
+    }
+
+    fn ranges(&self, scratch: &mut Scratch, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
+        let c = text.carry.len();
+        if c > 0 && held > 0 {
+            // Occurrences that start in the held bytes, before `held`.
+            let limit = c.min(held);
+            let edge = text.edge(self.reach.max(3), &mut scratch.edge);
+            self.for_each_occurrence(edge, |s, e| {
+                if s < limit {
+                    out.push((s, e));
+                }
+            });
+            for long in &self.long {
+                long.ranges_from_carry(text, edge, held, out);
+            }
+        }
+        if held > c {
+            self.unions(text.input, held - c, c, out);
+        }
+    }
+}
+
+/// Whether `p` goes to a [`Long`] matcher.
+fn is_long(p: &[u8]) -> bool {
+    p.len() > LONG || (p.len() > PERIODIC && period(&p[..PERIODIC]) < PERIODIC / 2)
+}
+
+/// The smallest period of `p` (not empty): the least `d > 0` with `p[i] == p[i + d]` for
+/// every `i`, or `p.len()`.
+fn period(p: &[u8]) -> usize {
+    // The longest proper border, by the prefix function.
+    let mut border = vec![0usize; p.len()];
+    for i in 1..p.len() {
+        let mut k = border[i - 1];
+        while k > 0 && p[i] != p[k] {
+            k = border[k - 1];
+        }
+        if p[i] == p[k] {
+            k += 1;
+        }
+        border[i] = k;
+    }
+    p.len() - border[p.len() - 1]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator for the tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// Every occurrence of `patterns` in `text`, naively.
+    fn occurrences(patterns: &[Box<[u8]>], text: &[u8]) -> Vec<Range> {
+        let mut out = Vec::new();
+        for p in patterns {
+            for s in 0..text.len() {
+                if text[s..].starts_with(p) {
+                    out.push((s, s + p.len()));
+                }
+            }
+        }
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// Merges sorted ranges that overlap or touch.
+    fn merge(ranges: &[Range]) -> Vec<Range> {
+        let mut out: Vec<Range> = Vec::new();
+        for &(s, e) in ranges {
+            match out.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => out.push((s, e)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn periods() {
+        assert_eq!(period(b"abcabcab"), 3);
+        assert_eq!(period(b"aaaa"), 1);
+        assert_eq!(period(b"abcd"), 4);
+        assert!(is_long(&[b'a'; PERIODIC + 1]));
+        assert!(!is_long(&[b'a'; PERIODIC]));
+        assert!(is_long(&vec![b'x'; LONG + 1]) && !is_long(&(0..=255).collect::<Vec<u8>>()));
+    }
+
+    /// At a random split into held bytes and a chunk, with every kind of search (one
+    /// pattern, sampled, automaton) and long and self-overlapping patterns among them: the
+    /// hold-back is the longest suffix that is a proper prefix, and the ranges reported are
+    /// exactly the occurrences that start before it, merged (inside the chunk).
+    #[test]
+    fn held_and_ranges_match_the_naive_answers() {
+        let mut seed = 0x1234_5678_9abc_def1;
+        for round in 0..600 {
+            let count = [1, 2, 20, 90][round % 4];
+            let mut patterns: Vec<Box<[u8]>> = (0..count)
+                .map(|i| {
+                    let len = match (round / 4 + i) % 5 {
+                        0 => PERIODIC + 1 + (rng(&mut seed) % 40) as usize,
+                        1 => 3,
+                        _ => 6 + (rng(&mut seed) % 14) as usize,
+                    };
+                    let mut p = b"ab".to_vec();
+                    p.extend((2..len).map(|_| b"abx"[(rng(&mut seed) % 3) as usize]));
+                    p.truncate(len);
+                    p.into_boxed_slice()
+                })
+                .collect();
+            if round % 8 == 0 {
+                // A self-overlapping long one.
+                patterns.push([&[b'a'; 70][..], b"b"].concat().into());
+            }
+            let exact = Exact::new(patterns.clone());
+            let mut text = Vec::new();
+            while text.len() < 250 {
+                match rng(&mut seed) % 4 {
+                    0 => text
+                        .extend_from_slice(&patterns[(rng(&mut seed) as usize) % patterns.len()]),
+                    1 => text.extend(std::iter::repeat(b'a').take((rng(&mut seed) % 80) as usize)),
+                    _ => text.push(b"abx"[(rng(&mut seed) % 3) as usize]),
+                }
+            }
+            let c = (rng(&mut seed) as usize) % 120;
+            let t = Text {
+                carry: &text[..c],
+                input: &text[c..],
+                eof: false,
+            };
+            let mut scratch = Scratch::default();
+            let want_held = (0..text.len())
+                .find(|&i| {
+                    exact
+                        .patterns
+                        .iter()
+                        .any(|p| p.len() > text.len() - i && p.starts_with(&text[i..]))
+                })
+                .unwrap_or(text.len());
+            assert_eq!(exact.held(&mut scratch, &t), want_held, "round {round}");
+            // Any limit at or below the true one (the core passes the least of all finders').
+            let held = want_held - (rng(&mut seed) as usize) % (want_held + 1);
+            let mut got = Vec::new();
+            exact.ranges(&mut scratch, &t, held, &mut got);
+            got.sort_unstable();
+            let occ: Vec<Range> = occurrences(&exact.patterns, &text)
+                .into_iter()
+                .filter(|&(s, _)| s < held)
+                .collect();
+            assert_eq!(merge(&got), merge(&occ), "round {round}");
+        }
+    }
+}
