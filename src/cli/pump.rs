@@ -3,21 +3,24 @@
 //!
 //! Each stream has a thread of its own that masks and writes it, so a slow reader of one
 //! output does not hold up the other. All reads of the inputs happen under one lock, and each
-//! read's registration lines are registered before the lock is released. A thread that reads
-//! its own input also drains the other inputs (without blocking) before it masks what it
-//! read: a registration line the command wrote to one stream before it wrote the value to the
-//! other is then registered before the value is judged, whichever thread sees which first.
-//! What another thread drained waits in that stream's queue, in order, for its own thread.
+//! read's registration lines are registered before the lock is released. The ordering rule:
+//! **a thread masks text only after it found every other input empty (or ended), under the
+//! lock, after that text was read.** It finds that out by draining the others without
+//! blocking; what it drains waits, in order, in that stream's queue for its own thread. So
+//! a registration line that the command wrote to one stream before it wrote the value to
+//! the other was read, and registered, before the value is judged, whichever thread read
+//! what first.
 //!
-//! | state of a stream's queue | its thread                                     |
-//! | ---                       | ---                                            |
-//! | text waiting              | takes it all, masks it, writes it              |
-//! | empty, input open         | polls its input, its wake-up and the stop      |
-//! | empty, at the end         | finishes its masker: done                      |
+//! | a stream's thread finds      | it                                                   |
+//! | ---                          | ---                                                  |
+//! | text in its queue            | drains the others; if all were empty, takes its queue, masks it, writes it; else yields and retries |
+//! | an empty queue, input open   | polls its input, its wake-up and the stop; reads once, drains the others, masks what it read (or queues it if another was not empty) |
+//! | an empty queue, at the end   | finishes its masker: done                             |
 //!
-//! Memory is bounded: before a thread drains the others, it waits until each queue is under
-//! [`QUEUED`] bytes, and a drain reads at most [`DRAIN`] bytes of each (a pipe holds less).
-//! It never waits while text waits in its own queue, so two threads never wait on each other.
+//! Memory is bounded: before a thread reads its own input, it waits until each other queue
+//! is under [`QUEUED`] bytes (never while text waits in its own queue, so two threads never
+//! wait on each other), and a drain reads at most [`DRAIN`] bytes of a stream. Without
+//! in-band registration nothing is drained: each thread reads only its own input.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
@@ -98,6 +101,8 @@ struct Shared {
     /// Notified whenever a queue shrank or grew.
     changed: Condvar,
     registry: Arc<Registry>,
+    /// In-band registration is on: text is masked only once the other pipes are clean.
+    inband: bool,
 }
 
 /// Masks each stream's input onto its output until the end of every input, or until `stop`
@@ -156,6 +161,7 @@ pub fn pump(
         sides: Mutex::new(sides),
         changed: Condvar::new(),
         registry,
+        inband,
     };
     let shared = &shared;
     thread::scope(|scope| {
@@ -212,6 +218,13 @@ impl Shared {
             // What others queued for us comes first; then our own end, or a read.
             let mut sides = self.sides();
             if !sides[i].text.is_empty() {
+                if !self.clean_others(&mut sides, i, &mut scratch) {
+                    // Another stream writes faster than we drain it: its registrations
+                    // could be behind. Let its thread catch up; mask nothing meanwhile.
+                    drop(sides);
+                    thread::yield_now();
+                    continue;
+                }
                 mem::swap(&mut queued, &mut sides[i].text);
                 self.changed.notify_all();
                 drop(sides);
@@ -285,30 +298,62 @@ impl Shared {
                 .wait(sides)
                 .unwrap_or_else(PoisonError::into_inner);
         }
-        let direct = self.ingest(&mut sides[i], buf, true, CHUNK);
+        let (direct, _) = self.ingest(&mut sides[i], buf, true, CHUNK);
+        if self.clean_others(&mut sides, i, scratch) {
+            return direct;
+        }
+        // Not known to be clean: what was read waits in our queue (empty until now).
+        if let Some(n) = direct {
+            sides[i].text.extend_from_slice(&buf[..n]);
+        }
+        None
+    }
+
+    /// Drains every stream but `i` until its pipe is empty (at most [`DRAIN`] bytes each),
+    /// registering its lines. Returns whether every one was found empty or at its end: then
+    /// every byte that any stream wrote before this call was read and its registration lines
+    /// registered, so that text read before the call may be masked. Always true without
+    /// in-band registration.
+    fn clean_others(&self, sides: &mut [Side], i: usize, scratch: &mut Vec<u8>) -> bool {
+        if !self.inband {
+            return true;
+        }
+        let mut clean = true;
         for j in (0..sides.len()).filter(|&j| j != i) {
             if scratch.is_empty() {
                 scratch.resize(CHUNK, 0);
             }
             // Never masked straight from `scratch`: `once` is false.
-            let _ = self.ingest(&mut sides[j], scratch, false, DRAIN);
+            let (_, empty) = self.ingest(&mut sides[j], scratch, false, DRAIN);
+            clean &= empty;
         }
-        direct
+        clean
     }
 
     /// Reads `side` until it would block, `max` bytes were read, or (with `once`) after one
     /// read. Registers what it holds; queues the rest, except a first read that can be
-    /// masked straight from `buf`, whose length it returns (with `once` only).
-    fn ingest(&self, side: &mut Side, buf: &mut [u8], once: bool, max: usize) -> Option<usize> {
+    /// masked straight from `buf`, whose length it returns (with `once` only). Also returns
+    /// whether the input was found empty (it would block), at its end, or gone.
+    fn ingest(
+        &self,
+        side: &mut Side,
+        buf: &mut [u8],
+        once: bool,
+        max: usize,
+    ) -> (Option<usize>, bool) {
         let mut got = 0;
         let mut queued = false;
         let mut direct = None;
+        let mut empty = false;
         while got < max && !side.eof {
             let Some(input) = &side.input else { break };
             let n = match (&**input).read(buf) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    empty = true;
+                    break;
+                }
                 Err(e) => {
                     side.error = Some(e);
                     side.eof = true;
@@ -333,7 +378,7 @@ impl Shared {
             self.changed.notify_all();
             let _ = (&side.wake).write(&[1]);
         }
-        direct
+        (direct, empty || side.eof || side.input.is_none())
     }
 
     /// Recognises `input`'s registration lines (registering their values now) and queues its

@@ -409,3 +409,120 @@ fn a_non_blocking_stdin_is_waited_on() {
     );
     assert_eq!(err, "");
 }
+
+/// A stream with `n` registrations of values `{tag}-value-{k}`, each used only after its
+/// registration line, among filler that holds no value: returns the input and the output
+/// it must give, byte for byte.
+fn registrations(tag: &str, n: usize, seed: u64) -> (Vec<u8>, Vec<u8>) {
+    let mut rng = seed;
+    let mut next = move |bound: u64| {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        rng % bound
+    };
+    let (mut input, mut want) = (Vec::new(), Vec::new());
+    for k in 0..n {
+        let mut filler = Vec::new();
+        for _ in 0..next(20) {
+            let len = if next(20) == 0 { 40_000 } else { next(120) };
+            filler.extend((0..len).map(|_| b"abc  :#"[next(7) as usize]));
+            filler.push(b'\n');
+        }
+        input.extend_from_slice(&filler);
+        want.extend_from_slice(&filler);
+        let value = format!("{tag}-value-{k:06}-xyz");
+        let end = if next(2) == 0 { "\n" } else { "\r\n" };
+        let command = if next(2) == 0 {
+            "::add-mask::"
+        } else {
+            "##vso[task.setsecret]"
+        };
+        input.extend_from_slice(format!("{command}{value}{end}use {value} {value}.\n").as_bytes());
+        want.extend_from_slice(b"use [MASKED] [MASKED].\n");
+    }
+    (input, want)
+}
+
+#[test]
+fn a_thousand_registrations_lose_duplicate_or_reorder_no_byte() {
+    let (input, want) = registrations("f", 1000, 0x9e37_79b9_7f4a_7c15);
+    assert!(input.len() > 8 << 20, "{}", input.len());
+    let mut child = logmask(&["-e", "LM_TOKEN"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = thread::spawn(move || {
+        // Writes of every size, a command split anywhere.
+        let mut rng = 7u64;
+        let mut rest = &input[..];
+        while !rest.is_empty() {
+            rng = rng.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let n = ((rng >> 33) % 70_000 + 1).min(rest.len() as u64) as usize;
+            stdin.write_all(&rest[..n]).unwrap();
+            rest = &rest[n..];
+        }
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&out.stderr), "");
+    assert!(out.stdout == want, "the output differs from the reference");
+
+    // Both streams of a command at once, each with its own registrations.
+    let (a_in, a_want) = registrations("a", 400, 11);
+    let (b_in, b_want) = registrations("b", 400, 12);
+    let a = TempFile::new("regs-a", std::str::from_utf8(&a_in).unwrap());
+    let b = TempFile::new("regs-b", std::str::from_utf8(&b_in).unwrap());
+    let (status, out, err) = run(wrap(&format!(
+        "cat {} & cat {} >&2; wait",
+        a.path(),
+        b.path()
+    )));
+    assert!(status.success());
+    assert!(
+        out.as_bytes() == a_want,
+        "stdout differs from the reference"
+    );
+    assert!(
+        err.as_bytes() == b_want,
+        "stderr differs from the reference"
+    );
+}
+
+#[test]
+fn a_registration_in_one_stream_applies_to_the_next_write_of_the_other_every_time() {
+    let values = TempFile::new("cross-values", "");
+    // Before each registration its stream gets a lot to copy, so that the other stream's
+    // thread is the first to read the value.
+    let filler = format!("{}\n", "x".repeat(300_000));
+    let filler_file = TempFile::new("cross-filler", &filler);
+    let mut cmd = wrap(
+        r###"i=0; while [ $i -lt 40 ]; do
+  V=$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n'); echo "$V" >> "$LM_VALUE_FILE"
+  if [ $((i % 2)) = 0 ]; then cat "$LM_FILLER" >&2; echo "##vso[task.setsecret]$V" >&2; echo "o $V"
+  else cat "$LM_FILLER"; echo "::add-mask::$V"; echo "e $V" >&2; fi
+  i=$((i+1))
+done"###,
+    );
+    cmd.env("LM_VALUE_FILE", values.path())
+        .env("LM_FILLER", filler_file.path());
+    let (status, out, err) = run(cmd);
+    assert!(status.success());
+    let values = std::fs::read_to_string(&values.0).unwrap();
+    assert_eq!(values.lines().count(), 40);
+    for value in values.lines() {
+        assert!(
+            !out.contains(value) && !err.contains(value),
+            "{value} shows"
+        );
+    }
+    for (text, tag) in [(&out, "o"), (&err, "e")] {
+        assert_eq!(text.matches(&filler).count(), 20);
+        let rest: String = text.replace(&filler, "");
+        assert_eq!(rest, format!("{tag} [MASKED]\n").repeat(20));
+    }
+}
