@@ -41,7 +41,7 @@ const CHUNK: usize = 256 * 1024;
 /// The alignment of the read buffer.
 const PAGE: usize = 4096;
 /// A queue this long makes the other threads wait before they drain more into it.
-const QUEUED: usize = 4 << 20;
+const QUEUED: usize = 1 << 20;
 /// The most one drain reads from another stream: more than a pipe holds (1 MiB at most by
 /// default on Linux), so a drain empties it of what was written before.
 const DRAIN: usize = 2 << 20;
@@ -231,7 +231,9 @@ impl Shared {
                 if !mask(&mut output, &queued, names)? {
                     return Ok(Ended::ReaderGone);
                 }
+                // Swapped back into the queue next time: keep no more than a read's worth.
                 queued.clear();
+                queued.shrink_to(CHUNK);
                 continue;
             }
             if let Some(err) = sides[i].error.take() {
