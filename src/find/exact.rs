@@ -6,23 +6,23 @@
 //! to sample. Occurrences that start in the held bytes are searched in the edge (the held
 //! bytes and as much of the chunk as the longest short pattern needs), and the hold-back is
 //! the prefix index's answer; patterns that are long or overlap themselves get a matcher of
-//! their own at the edge ([`Long`]), so no hit ever costs a rescan as long as the longest
+//! their own at the edge ([`Longs`]), so no hit ever costs a rescan as long as the longest
 //! pattern of the set.
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem;
 
-use super::long::Long;
+use super::long::Longs;
 use super::prefix::{key16, Prefixes};
 use super::sampler::Sampler;
 use super::{Find, Range, Text};
 
-/// A pattern longer than this is searched at the edge by a [`Long`] matcher, not in the
+/// A pattern longer than this is searched at the edge by a [`Longs`] matcher, not in the
 /// edge copy and the prefix index (whose work grows with the longest pattern they hold).
 const LONG: usize = 4096;
 
 /// A pattern longer than this whose first [`PERIODIC`] bytes repeat with a period below half
-/// that is [`Long`] too: runs of its own prefix would make the prefix index compare long
+/// that is long too: runs of its own prefix would make the prefix index compare long
 /// strings at many positions.
 const PERIODIC: usize = 64;
 
@@ -35,8 +35,8 @@ pub(crate) struct Exact {
     search: Search,
     /// The hold-back index of the short patterns.
     prefixes: Prefixes,
-    /// One matcher per long pattern, in the order of `patterns[short..]`.
-    long: Vec<Long>,
+    /// The matchers of the long patterns, `patterns[short..]`.
+    long: Longs,
     /// The length of the longest short pattern, less one: how far an occurrence that starts
     /// in the held bytes can reach into the chunk.
     reach: usize,
@@ -65,23 +65,32 @@ pub(crate) struct Scratch {
     edge: Vec<u8>,
     /// The tail of the text, where the chunk is shorter than it.
     tail: Vec<u8>,
+    /// Where each long pattern's held suffix could begin.
+    starts: Vec<usize>,
 }
 
 impl Exact {
     /// Compiles `patterns` (non-empty byte strings; duplicates are dropped).
     pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Exact {
-        // Short ones first, each group in byte order; comparing the first 16 bytes as a
-        // number first spares most calls to `memcmp`.
-        let mut keyed: Vec<(bool, u128, Box<[u8]>)> = patterns
-            .into_iter()
-            .map(|p| (is_long(&p), key16(&p), p))
-            .collect();
-        keyed.sort_unstable_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)).then_with(|| a.2.cmp(&b.2)));
-        keyed.dedup_by(|a, b| a.2 == b.2);
-        let short = keyed.iter().take_while(|k| !k.0).count();
-        let patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|k| k.2).collect();
+        // In byte order, comparing the first 16 bytes as a number first (it spares most calls
+        // to `memcmp`); then the long ones moved to the end, in order.
+        let mut keyed: Vec<(u128, Box<[u8]>)> =
+            patterns.into_iter().map(|p| (key16(&p), p)).collect();
+        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
+        let mut patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|(_, p)| p).collect();
+        patterns.dedup();
+        let mut long = Vec::new();
+        patterns.retain(|p| {
+            let short = !is_long(p);
+            if !short {
+                long.push(p.clone());
+            }
+            short
+        });
+        let short = patterns.len();
+        patterns.append(&mut long);
         let prefixes = Prefixes::new(&patterns[..short]);
-        let long = patterns[short..].iter().map(|p| Long::new(p)).collect();
+        let long = Longs::new(&patterns[short..]);
         let reach = patterns[..short].iter().map(|p| p.len()).max().unwrap_or(1) - 1;
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
         let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
@@ -134,7 +143,7 @@ impl Exact {
             + self.patterns.capacity() * std::mem::size_of::<Box<[u8]>>()
             + self.patterns.iter().map(|p| p.len()).sum::<usize>()
             + self.prefixes.memory_usage()
-            + self.long.iter().map(Long::memory_usage).sum::<usize>()
+            + self.long.memory_usage()
     }
 
     /// Calls `f(start, end)` for every occurrence in `hay`, in no particular order.
@@ -200,15 +209,13 @@ impl Find for Exact {
         let mut held = from + self.prefixes.held_start(&self.patterns[..self.short], tail);
         if !self.long.is_empty() {
             let edge = text.edge(self.reach.max(3), &mut scratch.edge);
-            for long in &self.long {
-                held = held.min(long.held(text, edge));
-            }
+            held = held.min(self.long.held(text, edge, &mut scratch.starts));
         }
         held
     }
 
     fn ranges(&self, scratch: &mut Scratch, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
-        let c = text.carry.len();
+        let (c, first) = (text.carry.len(), out.len());
         if c > 0 && held > 0 {
             // Occurrences that start in the held bytes, before `held`.
             let limit = c.min(held);
@@ -218,9 +225,8 @@ impl Find for Exact {
                     out.push((s, e));
                 }
             });
-            for long in &self.long {
-                long.ranges_from_carry(text, edge, held, out);
-            }
+            self.long.ranges_from_carry(text, edge, held, out);
+            out[first..].sort_unstable();
         }
         if held > c {
             self.unions(text.input, held - c, c, out);

@@ -128,3 +128,34 @@ pub(crate) fn remix(key: u64) -> u64 {
 pub(crate) fn mix(gram: u64) -> u64 {
     gram.wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator for the tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// Filters hold every key they were given, and pass few others.
+    #[test]
+    fn filters_hold_their_keys_and_few_others() {
+        let mut seed = 0x0bad_cafe_f00d_d00d;
+        for (n, size, most) in [(100, 64, 0.03), (30_000, 64, 0.02), (300_000, 16, 0.08)] {
+            let keys: Vec<u64> = (0..n).map(|_| rng(&mut seed)).collect();
+            let filter = Filter::new(keys.iter().copied(), n, size);
+            assert!(keys.iter().all(|&k| filter.contains(k)), "{n} keys");
+            let passed = (0..100_000)
+                .filter(|_| filter.contains(rng(&mut seed)))
+                .count();
+            assert!(
+                passed as f64 <= most * 1e5,
+                "{n} keys: {passed} chance hits"
+            );
+        }
+    }
+}

@@ -95,7 +95,7 @@ impl<'a> Text<'a> {
 ///    small as the finder can make it: the core holds back from the least of the finders'
 ///    answers, and bytes before it reach the sink at once.
 /// 2. [`ranges`](Find::ranges): given `held`, the least of all finders' answers, every range
-///    that starts in `0..held`, in order of start. Ranges that start at `held` or later are
+///    that starts in `0..held`, in order of start (the core merges the finders' runs). Ranges that start at `held` or later are
 ///    left alone: those bytes stay held and are judged again, with the next chunk, against
 ///    the set in force then. A range whose end later bytes could still move (a token body
 ///    reaching the end of the text) is reported up to `text.len()`, and the finder notes in

@@ -1,9 +1,6 @@
 //! The sampled q-gram index: finds every occurrence of a large set of patterns by reading
 //! one q-gram every few bytes (`DESIGN.md`, "The sampler").
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
-
 use super::filter::{cell_starts, mix, remix, Counts, Filter};
 use super::Range;
 
@@ -77,6 +74,10 @@ fn least_run(counts: &[usize], len: usize) -> usize {
 /// widely their q-grams are shared.
 const CROWDED: usize = 8;
 
+/// Patterns are indexed at q-grams within their first this many bytes: a hit then finds
+/// occurrences that start at most this far back, so unions are settled soon after.
+const WINDOW: usize = 128;
+
 /// Patterns shorter than this are not sampled.
 pub(crate) const MIN_SAMPLED: usize = 4;
 
@@ -131,13 +132,14 @@ impl Sampler {
             buckets_shift: 0,
             horizon: 0,
         };
-        // Any `stride` consecutive offsets of a pattern will do; first the last ones, as
-        // tokens share prefixes (`glcbt-64_`) far more often than suffixes. A pattern that
-        // this lists under a q-gram many patterns share is indexed instead at the offsets
+        // Any `stride` consecutive offsets of a pattern will do; first the last ones of its
+        // first `WINDOW` bytes, as tokens share prefixes (`glcbt-64_`) far more often than
+        // suffixes, and small offsets keep the horizon short. A pattern that this lists under
+        // a q-gram many patterns share is indexed instead at the offsets (in that window)
         // whose q-grams the other patterns share least.
         let mut entries = Vec::with_capacity(patterns.len() * stride);
         for (i, p) in patterns.iter().enumerate() {
-            sampler.push_entries(&mut entries, i, p, p.len() + 1 - q - stride);
+            sampler.push_entries(&mut entries, i, p, p.len().min(WINDOW) + 1 - q - stride);
         }
         let crowded = crowded(&entries, patterns.len());
         if crowded.contains(&true) {
@@ -146,7 +148,8 @@ impl Sampler {
             let mut counts = Vec::new();
             for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
                 counts.clear();
-                counts.extend((0..=p.len() - q).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
+                let last = p.len().min(WINDOW) - q;
+                counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
                 sampler.push_entries(&mut entries, i, p, least_run(&counts, stride));
             }
         }
@@ -301,7 +304,7 @@ impl Sampler {
             let Some(start) = at.checked_sub(e.offset as usize) else {
                 continue;
             };
-            if hay.len() - start >= p.len() && hay[start..start + p.len()] == **p {
+            if hay.len() - start >= p.len() && same(&hay[start..start + p.len()], p) {
                 found.push((start, start + p.len()));
             }
         }
@@ -335,32 +338,29 @@ impl Sampler {
     ) {
         let mut union = None;
         let mut found = Vec::new();
-        let mut pending = BinaryHeap::new();
+        // Occurrences not yet merged, sorted by start from last to first. Few: they start
+        // within the horizon of the last hit.
+        let mut pending: Vec<Range> = Vec::new();
         self.for_each_hit(hay, |at, gram| {
             // Occurrences found from here on start at `at - horizon` or later.
-            settle(
-                &mut pending,
-                &mut union,
-                at.saturating_sub(self.horizon),
-                out,
-            );
+            let settled = at.saturating_sub(self.horizon);
+            settle(&mut pending, &mut union, settled, out);
             self.verify(hay, at, gram, patterns, &mut found);
-            pending.extend(found.drain(..).filter(|&(s, _)| s < limit).map(Reverse));
+            for r in found.drain(..).filter(|&(s, _)| s < limit) {
+                let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
+                pending.insert(i, r);
+            }
         });
         settle(&mut pending, &mut union, usize::MAX, out);
     }
 }
 
-/// Merges into `union`, in order of start, the occurrences in `pending` that start before
+/// Merges into `union`, in order of start, the occurrences in `pending` (sorted from last to
+/// first) that start before
 /// `limit`, and pushes onto `out` each union that no occurrence starting at `limit` or later
 /// can touch.
-fn settle(
-    pending: &mut BinaryHeap<Reverse<Range>>,
-    union: &mut Option<Range>,
-    limit: usize,
-    out: &mut Vec<Range>,
-) {
-    while let Some(&Reverse((start, end))) = pending.peek() {
+fn settle(pending: &mut Vec<Range>, union: &mut Option<Range>, limit: usize, out: &mut Vec<Range>) {
+    while let Some(&(start, end)) = pending.last() {
         if start >= limit {
             break;
         }
@@ -378,6 +378,72 @@ fn settle(
         if b < limit {
             out.push((a, b));
             *union = None;
+        }
+    }
+}
+
+/// `a == b` for slices of the same length, eight bytes at a time, inline: most patterns are
+/// a few words long, and a call to `memcmp` costs more than comparing them.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let words = a8.by_ref().zip(b8.by_ref()).all(|(x, y)| {
+        u64::from_ne_bytes(x.try_into().expect("8 bytes"))
+            == u64::from_ne_bytes(y.try_into().expect("8 bytes"))
+    });
+    words
+        && a8
+            .remainder()
+            .iter()
+            .zip(b8.remainder())
+            .all(|(x, y)| x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator for the tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
+    /// pattern is found.
+    #[test]
+    fn large_sets_find_every_pattern() {
+        let mut seed = 0x5eed_5eed_5eed_5eed;
+        let patterns: Vec<Box<[u8]>> = (0..9000)
+            .map(|_| {
+                let len = 12 + (rng(&mut seed) % 30) as usize;
+                (0..len)
+                    .map(|_| b"0123456789abcdef"[(rng(&mut seed) % 16) as usize])
+                    .collect()
+            })
+            .collect();
+        let sampler = Sampler::new(&patterns, 12).expect("sampled");
+        assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6);
+        let mut hay = Vec::new();
+        let mut embedded = Vec::new();
+        for i in 0..2000 {
+            hay.extend(
+                (0..rng(&mut seed) % 40).map(|_| b"xyz0123 "[(rng(&mut seed) % 8) as usize]),
+            );
+            let p = &patterns[(i * 7) % patterns.len()];
+            embedded.push((hay.len(), hay.len() + p.len()));
+            hay.extend_from_slice(p);
+        }
+        let mut candidates = Vec::new();
+        sampler.unions(&hay, &patterns, usize::MAX, &mut candidates);
+        for &(s, e) in &embedded {
+            assert!(
+                candidates.iter().any(|&(a, b)| a <= s && e <= b),
+                "({s}, {e}) missed"
+            );
         }
     }
 }

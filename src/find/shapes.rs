@@ -15,7 +15,7 @@
 //! - What a stream holds back for shapes is the longest suffix that is a proper prefix of a
 //!   shortest token: a partial prefix, or a prefix and a body still too short.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
@@ -152,6 +152,35 @@ pub(crate) const MAX_TOKEN: usize = longest(true);
 /// The length of the longest prefix.
 const MAX_PREFIX: usize = longest(false);
 
+/// `EARLIER[i]`: the `(row, d)` such that the prefix of `row` could start `d` bytes before
+/// a prefix of row `i` found by its part and still have its own part later (its part lies
+/// further inside it), i.e. where the two prefixes agree on their overlap. Those few
+/// positions are checked in place after each find.
+static EARLIER: LazyLock<Vec<Vec<(usize, usize)>>> = LazyLock::new(|| {
+    SHAPES
+        .iter()
+        .map(|s| {
+            let mut found = Vec::new();
+            for (late, l) in SHAPES.iter().enumerate() {
+                // `l` at `p`, `s` at `p + d`; `l`'s part starts after `s`'s.
+                for d in 1..l.prefix.len() {
+                    let agree = l.prefix[d..].iter().zip(s.prefix).all(|(a, b)| a == b);
+                    if d + s.search_at < l.search_at && agree {
+                        found.push((late, d));
+                    }
+                }
+            }
+            found
+        })
+        .collect()
+});
+
+/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
+#[inline]
+fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
 /// The length of the longest prefix, followed by its shortest body if `with_body`.
 const fn longest(with_body: bool) -> usize {
     let mut max = 0;
@@ -274,36 +303,40 @@ impl Finder {
         Finder::Automaton(automaton)
     }
 
-    /// The first searched string in `hay` at or after `from`: where, and whose.
-    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+    /// The first searched string in `hay` at or after `from`: where, and whose (its row).
+    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
         let m = match self {
             Finder::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
             Finder::Automaton(a) => a.find(Input::new(hay).range(from..))?,
         };
-        Some((m.start(), &SHAPES[m.pattern()]))
+        Some((m.start(), m.pattern().as_usize()))
     }
 
     /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
     fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
-        let mut first: Option<(usize, &'static Shape)> = None;
-        let (mut at, mut end) = (from, hay.len());
-        while at < end {
-            let Some((j, shape)) = self.search(&hay[..end], at) else {
-                break;
-            };
-            let start = j.wrapping_sub(shape.search_at);
-            if j >= from + shape.search_at
-                && hay[start..].starts_with(shape.prefix)
-                && first.map_or(true, |(first, _)| start < first)
-            {
-                first = Some((start, shape));
-                // A part of a prefix that starts earlier lies inside that prefix, so it ends
-                // before `start + MAX_PREFIX`.
-                end = end.min(start + MAX_PREFIX);
-            }
+        let mut at = from;
+        loop {
+            let (j, index) = self.search(hay, at)?;
+            let shape = &SHAPES[index];
             at = j + 1;
+            let start = j.wrapping_sub(shape.search_at);
+            if j < from + shape.search_at || !begins_with(&hay[start..], shape.prefix) {
+                continue;
+            }
+            // A prefix that starts earlier has its part after `j` (the search finds the
+            // first part), so its part lies further inside it: it starts in
+            // `j - s.search_at + 1..start`. A few positions, checked in place.
+            let mut first = (start, shape);
+            for &(late, d) in &EARLIER[index] {
+                let late = &SHAPES[late];
+                if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
+                    if p < first.0 && begins_with(&hay[p..], late.prefix) {
+                        first = (p, late);
+                    }
+                }
+            }
+            return Some(first);
         }
-        first
     }
 }
 
@@ -359,7 +392,12 @@ impl Find for Shapes {
             text.eof,
             &mut state.scratch,
         );
+        let (first, continues) = (out.len(), ranges.continued.is_some());
         out.extend(std::iter::from_fn(|| ranges.take_before(held)));
+        if continues {
+            // The continuation came first; ranges that start in the held bytes precede it.
+            out[first..].sort_unstable();
+        }
         state.continued = ranges.ongoing;
     }
 }

@@ -192,11 +192,12 @@ impl Masker {
                 .unwrap_or(total)
         };
         self.ranges.clear();
-        for (f, s) in finders.iter().zip(&mut self.states) {
+        // Where each finder's run of ranges (each in order of start) ends.
+        let mut runs = [0; MAX_FINDERS];
+        for (i, (f, s)) in finders.iter().zip(&mut self.states).enumerate() {
             f.ranges(s, &text, held, &mut self.ranges);
+            runs[i] = self.ranges.len();
         }
-        // Each finder's ranges in order, or nearly: a merge of a few sorted runs.
-        self.ranges.sort();
 
         let mut emit = Emitter {
             carry: &self.carry,
@@ -210,9 +211,9 @@ impl Masker {
             stopped: false,
             out,
         };
-        for &range in &self.ranges {
-            emit.range(range);
-        }
+        merge(&self.ranges, &runs[..finders.len()], |range| {
+            emit.range(range)
+        });
         self.open = emit.end(held);
 
         // The new carry is `text[held..]`.
@@ -224,6 +225,32 @@ impl Masker {
             self.carry.drain(..held);
             self.carry.extend_from_slice(input);
         }
+    }
+}
+
+/// The most finders a set has.
+const MAX_FINDERS: usize = 4;
+
+/// Calls `f` for each of `ranges` in order of start, where `ranges[..runs[0]]`,
+/// `ranges[runs[0]..runs[1]]`, ... are each in order.
+fn merge(ranges: &[Range], runs: &[usize], mut f: impl FnMut(Range)) {
+    let mut heads = [0; MAX_FINDERS];
+    let mut start = 0;
+    for (i, &end) in runs.iter().enumerate() {
+        heads[i] = start;
+        start = end;
+    }
+    loop {
+        // The run whose next range starts first; one run is a plain walk.
+        let mut best: Option<usize> = None;
+        for (i, &end) in runs.iter().enumerate() {
+            if heads[i] < end && best.map_or(true, |b| ranges[heads[i]] < ranges[heads[b]]) {
+                best = Some(i);
+            }
+        }
+        let Some(b) = best else { return };
+        f(ranges[heads[b]]);
+        heads[b] += 1;
     }
 }
 
