@@ -381,6 +381,17 @@ fn a_closed_stdout_descriptor_is_an_io_error() {
             "logmask: standard output is closed: Bad file descriptor (os error 9)\n"
         );
     }
+    // A closed standard error in wrapper mode: the command's would be lost. Nothing can be
+    // said; the status says it, and the command is not started.
+    let out = Command::new("sh")
+        .args(["-c", r#"exec "$LM_BIN" -e LM_TOKEN -- echo hi 2>&-"#])
+        .env("LM_BIN", BIN)
+        .env("LM_TOKEN", TOKEN)
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.stdout, b"");
 }
 
 #[test]
