@@ -29,6 +29,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
+use std::time::Duration;
 
 use logmask::{Masker, MaskingWriter, Registry};
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
@@ -222,6 +223,12 @@ impl Shared {
                     // Another stream writes faster than we drain it: its registrations
                     // could be behind. Let its thread catch up; mask nothing meanwhile.
                     drop(sides);
+                    if stopped(stop) {
+                        if !self.write_rest(i, &mut output, &mut scratch, names)? {
+                            return Ok(Ended::ReaderGone);
+                        }
+                        break Ended::Stopped;
+                    }
                     thread::yield_now();
                     continue;
                 }
@@ -248,10 +255,7 @@ impl Shared {
                 .map_err(|e| Failure::io(names.reading, e))?;
             if ready.stop {
                 // What was read is written; what is still in the pipe is not read.
-                let mut sides = self.sides();
-                let rest = mem::take(&mut sides[i].text);
-                drop(sides);
-                if !mask(&mut output, &rest, names)? {
+                if !self.write_rest(i, &mut output, &mut scratch, names)? {
                     return Ok(Ended::ReaderGone);
                 }
                 break Ended::Stopped;
@@ -263,7 +267,7 @@ impl Shared {
             if !ready.input {
                 continue;
             }
-            let Some(direct) = self.read(i, buf, &mut scratch) else {
+            let Some(direct) = self.read(i, buf, &mut scratch, stop) else {
                 continue;
             };
             if !mask(&mut output, &buf[..direct], names)? {
@@ -277,11 +281,38 @@ impl Shared {
         })
     }
 
+    /// At a stop: writes what waits in stream `i`'s queue if the other inputs are clean (see
+    /// the module's rule); if another writes faster than it is drained, the queue is not
+    /// written (it could show a value whose registration was not read yet). `Ok(false)` if
+    /// the reader went away.
+    fn write_rest(
+        &self,
+        i: usize,
+        output: &mut MaskingWriter<Out>,
+        scratch: &mut Vec<u8>,
+        names: Names,
+    ) -> Result<bool, Failure> {
+        let mut sides = self.sides();
+        let rest = if self.clean_others(&mut sides, i, scratch) {
+            mem::take(&mut sides[i].text)
+        } else {
+            Vec::new()
+        };
+        drop(sides);
+        mask(output, &rest, names)
+    }
+
     /// Reads stream `i` once into `buf`, then drains the others through `scratch`,
     /// registering what they hold. Returns the length of what was read if it can be masked
     /// straight from `buf` (nothing queued, no registration line in it); otherwise it was
     /// queued, or nothing was read.
-    fn read(&self, i: usize, buf: &mut [u8], scratch: &mut Vec<u8>) -> Option<usize> {
+    fn read(
+        &self,
+        i: usize,
+        buf: &mut [u8],
+        scratch: &mut Vec<u8>,
+        stop: Option<&UnixStream>,
+    ) -> Option<usize> {
         let mut sides = self.sides();
         // Room in the others' queues first; never while text waits in ours.
         loop {
@@ -295,10 +326,15 @@ impl Shared {
             if !full {
                 break;
             }
+            // Timed, to notice the stop (the caller's next poll acts on it).
             sides = self
                 .changed
-                .wait(sides)
-                .unwrap_or_else(PoisonError::into_inner);
+                .wait_timeout(sides, Duration::from_millis(50))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            if stopped(stop) {
+                return None;
+            }
         }
         let (direct, _) = self.ingest(&mut sides[i], buf, true, CHUNK);
         if self.clean_others(&mut sides, i, scratch) {
@@ -473,6 +509,13 @@ impl Write for Out {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// Whether `stop` is readable or hung up, without waiting.
+fn stopped(stop: Option<&UnixStream>) -> bool {
+    let Some(stop) = stop else { return false };
+    let mut fds = [PollFd::new(stop.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
 }
 
 /// Which of `wait`'s descriptors are ready.
