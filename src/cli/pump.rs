@@ -1,61 +1,560 @@
-//! Copies one stream through a masker, promptly.
+//! Copies the streams through their maskers, promptly, with in-band registration ordered
+//! across streams.
+//!
+//! Each stream has a thread of its own that masks and writes it, so a slow reader of one
+//! output does not hold up the other. All reads of the inputs happen under one lock, and each
+//! read's registration lines are registered before the lock is released. The ordering rule:
+//! **a thread masks text only after it found every other input empty (or ended), under the
+//! lock, after that text was read.** It finds that out by draining the others without
+//! blocking; what it drains waits, in order, in that stream's queue for its own thread. So
+//! a registration line that the command wrote to one stream before it wrote the value to
+//! the other was read, and registered, before the value is judged, whichever thread read
+//! what first.
+//!
+//! | a stream's thread finds      | it                                                   |
+//! | ---                          | ---                                                  |
+//! | text in its queue            | drains the others; if all were empty, takes its queue, masks it, writes it; else yields and retries |
+//! | an empty queue, input open   | polls its input, its wake-up and the stop; reads once, drains the others, masks what it read (or queues it if another was not empty) |
+//! | an empty queue, at the end   | finishes its masker: done                             |
+//!
+//! Memory is bounded: before a thread reads its own input, it waits until each other queue
+//! is under [`QUEUED`] bytes (never while text waits in its own queue, so two threads never
+//! wait on each other), and a drain reads at most [`DRAIN`] bytes of a stream. Without
+//! in-band registration nothing is drained: each thread reads only its own input.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
-use std::os::fd::BorrowedFd;
+use std::mem;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::net::UnixStream;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::thread;
+use std::time::Duration;
 
-use logmask::{Masker, MaskingWriter};
+use logmask::{Masker, MaskingWriter, Registry};
+use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
+use super::inband::{Event, Recogniser};
 use super::Failure;
 
 /// The size of each read.
 const CHUNK: usize = 256 * 1024;
 /// The alignment of the read buffer.
 const PAGE: usize = 4096;
+/// A queue this long makes the other threads wait before they drain more into it.
+const QUEUED: usize = 1 << 20;
+/// The most one drain reads from another stream: more than a pipe holds (1 MiB at most by
+/// default on Linux), so a drain empties it of what was written before.
+const DRAIN: usize = 2 << 20;
 
-/// What a stream is called in error messages.
+/// What a stream is called in messages.
 #[derive(Clone, Copy, Debug)]
 pub struct Names {
     /// e.g. `reading standard input`.
     pub reading: &'static str,
     /// e.g. `writing standard output`.
     pub writing: &'static str,
+    /// The stream in registration messages and job ids, e.g. `stdout`.
+    pub stream: &'static str,
 }
 
-/// Masks `input` onto `output` until the end of `input`.
+/// How a stream ended without an error.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Ended {
+    /// At the end of the input.
+    Eof,
+    /// The reader of the output went away.
+    ReaderGone,
+    /// The stop descriptor became readable or hung up.
+    Stopped,
+}
+
+/// One stream to mask.
+pub struct Stream {
+    /// Non-blocking unless it is the only stream.
+    pub input: File,
+    pub output: File,
+    pub masker: Masker,
+    pub names: Names,
+}
+
+/// A stream's shared part: its input, what was read from it and not yet masked.
+struct Side {
+    /// `None` once its thread ended: nobody reads it any more (a command writing to it gets
+    /// a broken pipe, as it would without us).
+    input: Option<Arc<File>>,
+    /// Recognised bytes (registration lines taken out) waiting for the stream's thread.
+    text: Vec<u8>,
+    /// The registration lines of this stream, unless in-band registration is off.
+    recogniser: Option<Recogniser>,
+    /// The input's end was read (the recogniser is finished then).
+    eof: bool,
+    /// An error reading the input, for the stream's thread to report.
+    error: Option<io::Error>,
+    /// Written to when another thread queued text, an end or an error.
+    wake: UnixStream,
+    names: Names,
+}
+
+/// Everything the threads share.
+struct Shared {
+    sides: Mutex<Vec<Side>>,
+    /// Notified whenever a queue shrank or grew.
+    changed: Condvar,
+    registry: Arc<Registry>,
+    /// In-band registration is on: text is masked only once the other pipes are clean.
+    inband: bool,
+}
+
+/// Masks each stream's input onto its output until the end of every input, or until `stop`
+/// is readable; returns how each stream ended, in order.
 ///
 /// Each read's final output is written at once, through a [`MaskingWriter`] (text straight
-/// from the read buffer, short pieces gathered into one write): a line that cannot begin a
-/// secret reaches `output` before the next read. If the reader of `output` went away (`EPIPE`), the copy
-/// ends quietly and `input` is dropped, so a command writing to it sees the same broken pipe
-/// it would see without us.
+/// from the read buffer when nothing in it was a registration line, short pieces gathered
+/// into one write):
+/// a line that cannot begin a secret reaches the output before the next read. If the reader
+/// of an output went away (`EPIPE`), that stream ends quietly and its input is dropped. A
+/// non-blocking input or output is waited on with `poll`.
+///
+/// With `inband`, each registration line is swallowed, and its value registered before any
+/// byte read at the same time or later, from any stream, is masked (bytes before it in the
+/// same read may be masked with it too: over-masking is safe). The maskers follow
+/// `registry`, so what they hold back is judged against the new set as well.
+///
+/// When `stop` becomes readable (or its writer hangs up), each stream writes what was read,
+/// finishes its masker and ends with [`Ended::Stopped`].
 ///
 /// # Errors
 ///
-/// Any other error reading `input` or writing `output`.
+/// Per stream: an error reading its input or writing its output.
 pub fn pump(
-    mut input: impl Read,
-    output: File,
-    masker: Masker,
-    names: Names,
-) -> Result<(), Failure> {
-    let mut storage = vec![0; CHUNK + PAGE];
-    let buf = page_aligned(&mut storage);
-    let mut output = MaskingWriter::with_masker(output, masker);
-    loop {
-        let n = match input.read(buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Failure::io(names.reading, e)),
+    streams: Vec<Stream>,
+    registry: Arc<Registry>,
+    inband: bool,
+    stop: Option<&UnixStream>,
+) -> Vec<Result<Ended, Failure>> {
+    let mut sides = Vec::with_capacity(streams.len());
+    let mut own = Vec::with_capacity(streams.len());
+    for stream in streams {
+        let (wake, woken) = match UnixStream::pair().and_then(|(a, b)| {
+            a.set_nonblocking(true)?;
+            b.set_nonblocking(true)?;
+            Ok((a, b))
+        }) {
+            Ok(pair) => pair,
+            Err(e) => return vec![Err(Failure::io("starting", e))],
         };
-        // The writer takes the whole chunk; `flush` returns an error it met on the way.
-        let result = output.write_all(&buf[..n]).and_then(|()| output.flush());
-        if !settle(result, names)? {
-            return Ok(());
+        sides.push(Side {
+            input: Some(Arc::new(stream.input)),
+            text: Vec::new(),
+            recogniser: inband.then(Recogniser::default),
+            eof: false,
+            error: None,
+            wake,
+            names: stream.names,
+        });
+        own.push((
+            MaskingWriter::with_masker(Out(stream.output), stream.masker),
+            woken,
+        ));
+    }
+    let shared = Shared {
+        sides: Mutex::new(sides),
+        changed: Condvar::new(),
+        registry,
+        inband,
+    };
+    let shared = &shared;
+    thread::scope(|scope| {
+        let mut own = own.into_iter().enumerate();
+        let (first, (output, woken)) = own.next().expect("at least one stream");
+        let others: Vec<_> = own
+            .map(|(i, (output, woken))| scope.spawn(move || shared.run(i, output, &woken, stop)))
+            .collect();
+        let mut results = vec![shared.run(first, output, &woken, stop)];
+        for other in others {
+            results.push(other.join().expect("a stream's thread does not panic"));
+        }
+        results
+    })
+}
+
+impl Shared {
+    fn sides(&self) -> MutexGuard<'_, Vec<Side>> {
+        // Every change to a side is complete before the guard drops.
+        self.sides.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stream `i`'s thread.
+    fn run(
+        &self,
+        i: usize,
+        output: MaskingWriter<Out>,
+        woken: &UnixStream,
+        stop: Option<&UnixStream>,
+    ) -> Result<Ended, Failure> {
+        let result = self.copy(i, output, woken, stop);
+        // Nobody reads this input any more; the others stop waiting for this queue.
+        let mut sides = self.sides();
+        sides[i].input = None;
+        sides[i].text = Vec::new();
+        self.changed.notify_all();
+        result
+    }
+
+    fn copy(
+        &self,
+        i: usize,
+        mut output: MaskingWriter<Out>,
+        woken: &UnixStream,
+        stop: Option<&UnixStream>,
+    ) -> Result<Ended, Failure> {
+        let names = self.sides()[i].names;
+        let mut storage = vec![0; CHUNK + PAGE];
+        let buf = page_aligned(&mut storage);
+        // For draining the other streams: `buf` may hold what is masked next.
+        let mut scratch = Vec::new();
+        let mut queued = Vec::new();
+        let ended = loop {
+            // What others queued for us comes first; then our own end, or a read.
+            let mut sides = self.sides();
+            if !sides[i].text.is_empty() {
+                if !self.clean_others(&mut sides, i, &mut scratch) {
+                    // Another stream writes faster than we drain it: its registrations
+                    // could be behind. Let its thread catch up; mask nothing meanwhile.
+                    drop(sides);
+                    if stopped(stop) {
+                        if !self.write_rest(i, &mut output, &mut scratch, names)? {
+                            return Ok(Ended::ReaderGone);
+                        }
+                        break Ended::Stopped;
+                    }
+                    thread::yield_now();
+                    continue;
+                }
+                mem::swap(&mut queued, &mut sides[i].text);
+                self.changed.notify_all();
+                drop(sides);
+                if !mask(&mut output, &queued, names)? {
+                    return Ok(Ended::ReaderGone);
+                }
+                // Swapped back into the queue next time: keep no more than a read's worth.
+                queued.clear();
+                queued.shrink_to(CHUNK);
+                continue;
+            }
+            if let Some(err) = sides[i].error.take() {
+                return Err(Failure::io(names.reading, err));
+            }
+            if sides[i].eof {
+                break Ended::Eof;
+            }
+            let input = Arc::clone(sides[i].input.as_ref().expect("our thread runs"));
+            drop(sides);
+            let ready = wait(input.as_fd(), Some(woken.as_fd()), stop, PollFlags::POLLIN)
+                .map_err(|e| Failure::io(names.reading, e))?;
+            if ready.stop {
+                // What was read is written; what is still in the pipe is not read.
+                if !self.write_rest(i, &mut output, &mut scratch, names)? {
+                    return Ok(Ended::ReaderGone);
+                }
+                break Ended::Stopped;
+            }
+            if ready.woken {
+                let mut sink = [0; 64];
+                while matches!((&*woken).read(&mut sink), Ok(n) if n > 0) {}
+            }
+            if !ready.input {
+                continue;
+            }
+            let Some(direct) = self.read(i, buf, &mut scratch, stop) else {
+                continue;
+            };
+            if !mask(&mut output, &buf[..direct], names)? {
+                return Ok(Ended::ReaderGone);
+            }
+        };
+        Ok(if settle(output.finish().map(drop), names)? {
+            ended
+        } else {
+            Ended::ReaderGone
+        })
+    }
+
+    /// At a stop: writes what waits in stream `i`'s queue if the other inputs are clean (see
+    /// the module's rule); if another writes faster than it is drained, the queue is not
+    /// written (it could show a value whose registration was not read yet). `Ok(false)` if
+    /// the reader went away.
+    fn write_rest(
+        &self,
+        i: usize,
+        output: &mut MaskingWriter<Out>,
+        scratch: &mut Vec<u8>,
+        names: Names,
+    ) -> Result<bool, Failure> {
+        let mut sides = self.sides();
+        let rest = if self.clean_others(&mut sides, i, scratch) {
+            mem::take(&mut sides[i].text)
+        } else {
+            Vec::new()
+        };
+        drop(sides);
+        mask(output, &rest, names)
+    }
+
+    /// Reads stream `i` once into `buf`, then drains the others through `scratch`,
+    /// registering what they hold. Returns the length of what was read if it can be masked
+    /// straight from `buf` (nothing queued, no registration line in it); otherwise it was
+    /// queued, or nothing was read.
+    fn read(
+        &self,
+        i: usize,
+        buf: &mut [u8],
+        scratch: &mut Vec<u8>,
+        stop: Option<&UnixStream>,
+    ) -> Option<usize> {
+        let mut sides = self.sides();
+        // Room in the others' queues first; never while text waits in ours.
+        loop {
+            if !sides[i].text.is_empty() {
+                return None;
+            }
+            let full = sides
+                .iter()
+                .enumerate()
+                .any(|(j, side)| j != i && side.input.is_some() && side.text.len() >= QUEUED);
+            if !full {
+                break;
+            }
+            // Timed, to notice the stop (the caller's next poll acts on it).
+            sides = self
+                .changed
+                .wait_timeout(sides, Duration::from_millis(50))
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+            if stopped(stop) {
+                return None;
+            }
+        }
+        let (direct, _) = self.ingest(&mut sides[i], buf, true, CHUNK);
+        if self.clean_others(&mut sides, i, scratch) {
+            return direct;
+        }
+        // Not known to be clean: what was read waits in our queue (empty until now).
+        if let Some(n) = direct {
+            sides[i].text.extend_from_slice(&buf[..n]);
+        }
+        None
+    }
+
+    /// Drains every stream but `i` until its pipe is empty (at most [`DRAIN`] bytes each),
+    /// registering its lines. Returns whether every one was found empty or at its end: then
+    /// every byte that any stream wrote before this call was read and its registration lines
+    /// registered, so that text read before the call may be masked. Always true without
+    /// in-band registration.
+    fn clean_others(&self, sides: &mut [Side], i: usize, scratch: &mut Vec<u8>) -> bool {
+        if !self.inband {
+            return true;
+        }
+        let mut clean = true;
+        for j in (0..sides.len()).filter(|&j| j != i) {
+            if scratch.is_empty() {
+                scratch.resize(CHUNK, 0);
+            }
+            // Never masked straight from `scratch`: `once` is false.
+            let (_, empty) = self.ingest(&mut sides[j], scratch, false, DRAIN);
+            clean &= empty;
+        }
+        clean
+    }
+
+    /// Reads `side` until it would block, `max` bytes were read, or (with `once`) after one
+    /// read. Registers what it holds; queues the rest, except a first read that can be
+    /// masked straight from `buf`, whose length it returns (with `once` only). Also returns
+    /// whether the input was found empty (it would block), at its end, or gone.
+    fn ingest(
+        &self,
+        side: &mut Side,
+        buf: &mut [u8],
+        once: bool,
+        max: usize,
+    ) -> (Option<usize>, bool) {
+        let mut got = 0;
+        let mut queued = false;
+        let mut direct = None;
+        let mut empty = false;
+        while got < max && !side.eof {
+            let Some(input) = &side.input else { break };
+            let n = match (&**input).read(buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    empty = true;
+                    break;
+                }
+                Err(e) => {
+                    side.error = Some(e);
+                    side.eof = true;
+                    queued = true;
+                    break;
+                }
+            };
+            queued = true;
+            if n == 0 {
+                self.end(side);
+                break;
+            }
+            got += n;
+            if self.accept(side, &buf[..n], once) {
+                direct = Some(n);
+            }
+            if once {
+                break;
+            }
+        }
+        if queued && direct.is_none() {
+            self.changed.notify_all();
+            let _ = (&side.wake).write(&[1]);
+        }
+        (direct, empty || side.eof || side.input.is_none())
+    }
+
+    /// Recognises `input`'s registration lines (registering their values now) and queues its
+    /// text. Returns true instead of queueing if `direct` allows it and the whole of `input`
+    /// is text with nothing queued before it.
+    fn accept(&self, side: &mut Side, input: &[u8], direct: bool) -> bool {
+        let Some(recogniser) = &mut side.recogniser else {
+            if direct && side.text.is_empty() {
+                return true;
+            }
+            side.text.extend_from_slice(input);
+            return false;
+        };
+        let (text, names, registry) = (&mut side.text, side.names, &*self.registry);
+        let alone = direct && text.is_empty();
+        let mut whole = false;
+        recogniser.feed(input, |event| {
+            if let Event::Text(t) = event {
+                if alone && t.as_ptr() == input.as_ptr() && t.len() == input.len() {
+                    whole = true;
+                    return;
+                }
+            }
+            on_event(event, text, registry, names);
+        });
+        whole
+    }
+
+    /// The end of `side`'s input: a command line without its `\n` still registers.
+    fn end(&self, side: &mut Side) {
+        side.eof = true;
+        if let Some(recogniser) = &mut side.recogniser {
+            let (text, names, registry) = (&mut side.text, side.names, &*self.registry);
+            recogniser.finish(|event| on_event(event, text, registry, names));
         }
     }
-    settle(output.finish().map(drop), names).map(drop)
+}
+
+/// Queues a text run, or registers a command line's value (saying on stderr, never with the
+/// value, why one is refused).
+fn on_event(event: Event<'_>, text: &mut Vec<u8>, registry: &Registry, names: Names) {
+    let refused = |line: u64, why: &dyn std::fmt::Display| {
+        let _ = writeln!(
+            io::stderr(),
+            "logmask: {} line {line}: registration refused (the line is not shown): {why}",
+            names.stream
+        );
+    };
+    match event {
+        Event::Text(t) => text.extend_from_slice(t),
+        Event::Register { value, line } => {
+            if let Err(err) = registry.add(format!("{} line {line}", names.stream), [value]) {
+                refused(line, &err);
+            }
+        }
+        Event::Overlong { line } => refused(
+            line,
+            &format_args!("longer than {} bytes", super::inband::MAX_LINE),
+        ),
+    }
+}
+
+/// Masks `text` onto `output` and writes what is final; `Ok(false)` if the reader of
+/// `output` went away.
+fn mask(output: &mut MaskingWriter<Out>, text: &[u8], names: Names) -> Result<bool, Failure> {
+    if text.is_empty() {
+        return Ok(true);
+    }
+    // The writer takes the whole text; `flush` returns an error it met on the way.
+    settle(output.write_all(text).and_then(|()| output.flush()), names)
+}
+
+/// An output: a non-blocking one that is full is waited on, never an error.
+#[derive(Debug)]
+pub struct Out(File);
+
+impl Write for Out {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        loop {
+            match self.0.write(buf) {
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    wait(self.0.as_fd(), None, None, PollFlags::POLLOUT)?;
+                }
+                result => return result,
+            }
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Whether `stop` is readable or hung up, without waiting.
+fn stopped(stop: Option<&UnixStream>) -> bool {
+    let Some(stop) = stop else { return false };
+    let mut fds = [PollFd::new(stop.as_fd(), PollFlags::POLLIN)];
+    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
+}
+
+/// Which of `wait`'s descriptors are ready.
+struct Ready {
+    input: bool,
+    woken: bool,
+    stop: bool,
+}
+
+/// Waits until `fd` is ready for `events` (or at its end or in error: the next system call
+/// on it tells), `woken` is readable or `stop` is.
+fn wait(
+    fd: BorrowedFd<'_>,
+    woken: Option<BorrowedFd<'_>>,
+    stop: Option<&UnixStream>,
+    events: PollFlags,
+) -> io::Result<Ready> {
+    let mut fds = vec![PollFd::new(fd, events)];
+    let woken_at = woken.map(|w| {
+        fds.push(PollFd::new(w, PollFlags::POLLIN));
+        fds.len() - 1
+    });
+    let stop_at = stop.map(|s| {
+        fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
+        fds.len() - 1
+    });
+    loop {
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) => break,
+            Err(nix::errno::Errno::EINTR) => continue,
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let ready = |at: Option<usize>| at.is_some_and(|k| fds[k].any().unwrap_or(false));
+    Ok(Ready {
+        input: fds[0].any().unwrap_or(false),
+        woken: ready(woken_at),
+        stop: ready(stop_at),
+    })
 }
 
 /// `Ok(false)` if the reader went away, `Ok(true)` if all was written.

@@ -1,5 +1,10 @@
 //! Where the secrets come from: environment variables and secrets files, read at start and
 //! again on each reload.
+//!
+//! A reload never shrinks the set silently (SPEC §7): a file that is not a regular file at
+//! start (a pipe, `/dev/stdin`, `<(…)`, a descriptor) cannot be read twice, so it keeps the
+//! secrets of its first read; a regular file that is now unreadable, or has no secret left
+//! where it had some, keeps its previous secrets, and the reload says so.
 
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
@@ -20,6 +25,31 @@ pub struct Sources {
     pub token_shapes: bool,
 }
 
+/// What the secrets files gave at the last good read, kept for the next reload.
+#[derive(Debug)]
+pub struct Loaded {
+    files: Vec<FileState>,
+}
+
+/// One secrets file's last good contents.
+#[derive(Debug)]
+struct FileState {
+    /// Whether it was a regular file at start; only a regular file is read again.
+    rereadable: bool,
+    text: Vec<u8>,
+}
+
+/// The result of a reload: the builder to publish, what to say about it.
+pub struct Reload {
+    pub builder: SecretsBuilder,
+    /// One line per source that kept its previous secrets against what it reads now.
+    pub warnings: Vec<String>,
+    /// The number of secrets (values, before variants) in `builder`.
+    pub count: usize,
+    /// The sources that cannot be read again and keep the secrets of their first read.
+    pub kept: Vec<String>,
+}
+
 impl Sources {
     /// Reads every variable and file into a builder with the settings.
     ///
@@ -27,18 +57,92 @@ impl Sources {
     ///
     /// No source at all, an unset variable or an unreadable file; the message names the
     /// variable or file, never a value.
-    pub fn load(&self) -> Result<SecretsBuilder, Failure> {
+    pub fn load(&self) -> Result<(SecretsBuilder, Loaded), Failure> {
         if self.env.is_empty() && self.files.is_empty() {
             return Err(Failure::usage(
                 "no secrets given: use -e NAME or -f PATH (try --help)",
             ));
         }
-        let mut builder = Secrets::builder();
-        builder
-            .min_len(self.min_len)
-            .replacement(self.replacement.as_bytes())
-            .encodings(self.encodings)
-            .token_shapes(self.token_shapes);
+        let mut files = Vec::with_capacity(self.files.len());
+        for path in &self.files {
+            let cannot = |err: std::io::Error| {
+                Failure::usage(format!(
+                    "cannot read secrets file {}: {err}",
+                    path.display()
+                ))
+            };
+            // `metadata` follows symbolic links: `/dev/stdin` is a pipe or a terminal.
+            let rereadable = std::fs::metadata(path).map_err(cannot)?.is_file();
+            let text = std::fs::read(path).map_err(cannot)?;
+            files.push(FileState { rereadable, text });
+        }
+        let loaded = Loaded { files };
+        let builder = self.builder(&loaded)?;
+        Ok((builder, loaded))
+    }
+
+    /// Reads the sources again, keeping what cannot be read again, or what now reads as
+    /// nothing where it held secrets. Returns the reload and what to keep for the next one
+    /// once it is published.
+    ///
+    /// # Errors
+    ///
+    /// An unset variable; the message names it.
+    pub fn reload(&self, loaded: &Loaded) -> Result<(Reload, Loaded), Failure> {
+        let mut warnings = Vec::new();
+        let mut kept = Vec::new();
+        let mut next = Vec::with_capacity(loaded.files.len());
+        for (path, old) in self.files.iter().zip(&loaded.files) {
+            let shown = path.display();
+            let keep = |state: &FileState| FileState {
+                rereadable: state.rereadable,
+                text: state.text.clone(),
+            };
+            if !old.rereadable {
+                kept.push(shown.to_string());
+                next.push(keep(old));
+                continue;
+            }
+            let had = count_lines(&old.text);
+            match std::fs::read(path) {
+                Ok(text) if count_lines(&text) == 0 && had > 0 => {
+                    warnings.push(format!(
+                        "secrets file {shown} has no secrets now, keeping its {had} previous secrets"
+                    ));
+                    next.push(keep(old));
+                }
+                Ok(text) => next.push(FileState {
+                    rereadable: true,
+                    text,
+                }),
+                Err(err) => {
+                    warnings.push(format!(
+                        "cannot read secrets file {shown} ({err}), keeping its {had} previous secrets"
+                    ));
+                    next.push(keep(old));
+                }
+            }
+        }
+        let candidate = Loaded { files: next };
+        let builder = self.builder(&candidate)?;
+        let count = self.env.len()
+            + candidate
+                .files
+                .iter()
+                .map(|f| count_lines(&f.text))
+                .sum::<usize>();
+        let reload = Reload {
+            builder,
+            warnings,
+            count,
+            kept,
+        };
+        Ok((reload, candidate))
+    }
+
+    /// The settings, the variables' values and the files' lines.
+    fn builder(&self, loaded: &Loaded) -> Result<SecretsBuilder, Failure> {
+        let mut builder = self.settings();
         for name in &self.env {
             let shown = name.to_string_lossy();
             let value = std::env::var_os(name).ok_or_else(|| {
@@ -46,15 +150,31 @@ impl Sources {
             })?;
             builder.add_named(format!("env {shown}"), value.as_bytes());
         }
-        for path in &self.files {
-            let text = std::fs::read(path).map_err(|err| {
-                Failure::usage(format!(
-                    "cannot read secrets file {}: {err}",
-                    path.display()
-                ))
-            })?;
-            builder.add_lines_named(path.display().to_string(), text);
+        for (path, file) in self.files.iter().zip(&loaded.files) {
+            builder.add_lines_named(path.display().to_string(), &file.text);
         }
         Ok(builder)
     }
+
+    /// A builder with the settings and no secrets.
+    fn settings(&self) -> SecretsBuilder {
+        let mut builder = Secrets::builder();
+        builder
+            .min_len(self.min_len)
+            .replacement(self.replacement.as_bytes())
+            .encodings(self.encodings)
+            .token_shapes(self.token_shapes);
+        builder
+    }
+}
+
+/// The number of secrets in a secrets file's text: its non-blank lines.
+fn count_lines(text: &[u8]) -> usize {
+    let text = text.strip_suffix(b"\n").unwrap_or(text);
+    if text.is_empty() {
+        return 0;
+    }
+    text.split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty() && *line != b"\r")
+        .count()
 }

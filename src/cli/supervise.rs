@@ -1,8 +1,11 @@
 //! The signal thread: reloads the secrets on SIGHUP and, in wrapper mode, forwards SIGINT and
-//! SIGTERM to the command and reaps it.
+//! SIGTERM to the command and reaps it; once the command has exited, SIGINT and SIGTERM stop
+//! the pumps.
 
 use std::io::{self, Write};
+use std::os::unix::net::UnixStream;
 use std::process::{Child, ExitStatus};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::mpsc::{self, Receiver, Sender};
 use std::sync::Arc;
 use std::thread::{self, JoinHandle};
@@ -15,10 +18,11 @@ use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::iterator::{Handle, SignalsInfo};
 use signal_hook::low_level::siginfo::{Cause, Origin};
 
-use super::sources::Sources;
+use super::sources::{Loaded, Sources};
 use super::Failure;
 
-/// The signals we handle, registered before the command starts so that none is missed.
+/// The signals we handle, registered before the first compile and before the command starts,
+/// so that none is missed: a signal that comes before the signal thread runs waits for it.
 pub struct Signals(SignalsInfo<WithOrigin>);
 
 impl Signals {
@@ -39,38 +43,60 @@ impl Signals {
     }
 }
 
+/// What the signal thread reloads from.
+pub struct Reloading {
+    pub registry: Arc<Registry>,
+    pub sources: Sources,
+    /// What the first read gave.
+    pub loaded: Loaded,
+    /// No line for a successful reload.
+    pub quiet: bool,
+}
+
 /// The running signal thread.
 pub struct Supervisor {
     handle: Handle,
     thread: JoinHandle<()>,
     /// The command's exit status, once it has exited.
     status: Receiver<io::Result<ExitStatus>>,
+    /// The signal that stopped the pumps after the command exited, or 0.
+    stopped: Arc<AtomicI32>,
 }
 
 impl Supervisor {
-    /// Starts the signal thread: each SIGHUP reloads `sources` into `registry`; with `child`,
-    /// SIGINT and SIGTERM are forwarded to it and it is reaped when it exits.
+    /// Starts the signal thread: each SIGHUP reloads the sources into the registry; with
+    /// `child`, SIGINT and SIGTERM are forwarded to it and it is reaped when it exits, and
+    /// after that they hang up `stop`, the peer of the pumps' stop descriptor.
     pub fn start(
         signals: Signals,
-        registry: Arc<Registry>,
-        sources: Sources,
+        reloading: Reloading,
         child: Option<Child>,
+        stop: Option<UnixStream>,
     ) -> Supervisor {
         let handle = signals.0.handle();
         let (send, status) = mpsc::channel();
-        let thread = thread::spawn(move || {
-            Watch {
-                registry,
-                sources,
-                child,
-                status: send,
-            }
-            .run(signals.0)
-        });
+        let stopped = Arc::new(AtomicI32::new(0));
+        let watch = Watch {
+            reloading,
+            child,
+            status: send,
+            stop,
+            stopped: Arc::clone(&stopped),
+        };
+        let thread = thread::spawn(move || watch.run(signals.0));
         Supervisor {
             handle,
             thread,
             status,
+            stopped,
+        }
+    }
+
+    /// The signal (SIGINT or SIGTERM) that stopped the pumps after the command exited.
+    pub fn stopped_by(&self) -> Option<i32> {
+        match self.stopped.load(Ordering::SeqCst) {
+            0 => None,
+            signal => Some(signal),
         }
     }
 
@@ -99,11 +125,13 @@ impl Supervisor {
 
 /// The signal thread's state.
 struct Watch {
-    registry: Arc<Registry>,
-    sources: Sources,
+    reloading: Reloading,
     /// The command while it runs (not yet reaped).
     child: Option<Child>,
     status: Sender<io::Result<ExitStatus>>,
+    /// Dropped to stop the pumps.
+    stop: Option<UnixStream>,
+    stopped: Arc<AtomicI32>,
 }
 
 impl Watch {
@@ -120,27 +148,63 @@ impl Watch {
         }
     }
 
-    /// Re-reads the secrets; a reload that fails keeps the old set and says so.
-    fn reload(&self) {
-        let result = self.sources.load().and_then(|base| {
-            self.registry
-                .set_base(base)
-                .map_err(|err| Failure::usage(err.to_string()))
+    /// Re-reads the secrets; a reload that fails keeps the old set and says so, a source
+    /// that keeps its previous secrets says so, a reload that succeeds says how many secrets
+    /// it has (unless quiet). No line holds a value.
+    fn reload(&mut self) {
+        let r = &mut self.reloading;
+        let result = r.sources.reload(&r.loaded).and_then(|(reload, loaded)| {
+            r.registry
+                .set_base(reload.builder)
+                .map_err(|err| Failure::usage(err.to_string()))?;
+            r.loaded = loaded;
+            Ok((reload.warnings, reload.count, reload.kept))
         });
-        if let Err(failure) = result {
-            let _ = writeln!(
-                io::stderr(),
-                "logmask: reload failed, keeping the previous secrets: {}",
-                failure.message
-            );
+        let mut stderr = io::stderr().lock();
+        match result {
+            Ok((warnings, count, kept)) => {
+                for warning in &warnings {
+                    let _ = writeln!(stderr, "logmask: reload: {warning}");
+                }
+                if !r.quiet {
+                    let kept = if kept.is_empty() {
+                        String::new()
+                    } else {
+                        format!(
+                            " ({} read once at start: not a regular file)",
+                            kept.join(", ")
+                        )
+                    };
+                    let _ = writeln!(
+                        stderr,
+                        "logmask: reloaded the secrets: {count} secrets{kept}"
+                    );
+                }
+            }
+            Err(failure) => {
+                let _ = writeln!(
+                    stderr,
+                    "logmask: reload failed, keeping the previous secrets: {}",
+                    failure.message
+                );
+            }
         }
     }
 
     /// Sends the signal on to the command, unless the terminal sent it: a terminal signals
     /// its whole foreground process group, the command included, and a second copy could
-    /// make it act twice.
-    fn forward(&self, origin: &Origin) {
-        let Some(child) = &self.child else { return };
+    /// make it act twice. Once the command has exited, the signal stops the pumps instead
+    /// (whoever sent it): a background process holding the command's output open must not
+    /// keep us alive.
+    fn forward(&mut self, origin: &Origin) {
+        self.reap();
+        let Some(child) = &self.child else {
+            if let Some(stop) = self.stop.take() {
+                self.stopped.store(origin.signal, Ordering::SeqCst);
+                drop(stop);
+            }
+            return;
+        };
         if origin.cause == Cause::Kernel {
             return;
         }

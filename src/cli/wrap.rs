@@ -1,25 +1,32 @@
 //! Wrapper mode: run a command with its standard output and standard error masked.
 
 use std::ffi::OsString;
+use std::fs::File;
 use std::io;
 use std::os::fd::AsFd;
-use std::os::unix::process::ExitStatusExt;
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitCode, ExitStatus, Stdio};
 use std::sync::Arc;
-use std::thread;
 
-use logmask::Registry;
-
-use super::pump::{pump, raw, Names};
-use super::sources::Sources;
-use super::supervise::{Signals, Supervisor};
+use super::pump::{pump, raw, Ended, Names, Stream};
+use super::socket::{self, Listener};
+use super::supervise::{Reloading, Signals, Supervisor};
 use super::{Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 
+/// How to run the command.
+pub struct Options {
+    /// Recognise registration lines in both streams.
+    pub inband: bool,
+}
+
 /// Runs `command` (program and arguments) with standard input passed through and each of its
-/// output streams masked onto ours by a masker of its own, both following `registry`.
-/// SIGINT and SIGTERM go on to the command, SIGHUP reloads `sources`.
+/// output streams masked onto ours by a masker of its own, both following the registry.
+/// SIGINT and SIGTERM go on to the command, SIGHUP reloads the sources; once the command has
+/// exited, SIGINT and SIGTERM end the pumps.
 ///
-/// Returns the command's exit status, or 128 + the signal number that killed it.
+/// Returns the command's exit status, or 128 + the signal number that killed it, or
+/// 128 + the number of the signal that stopped us after it exited.
 ///
 /// # Errors
 ///
@@ -27,46 +34,104 @@ use super::{Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 /// on our side (reported once the command has exited).
 pub fn wrap(
     command: &[OsString],
-    registry: Arc<Registry>,
-    sources: Sources,
+    signals: Signals,
+    reloading: Reloading,
+    options: Options,
 ) -> Result<ExitCode, Failure> {
     let (program, args) = command.split_first().expect("clap requires a command");
+    let registry = Arc::clone(&reloading.registry);
     let out = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
     let err = raw(io::stderr().as_fd()).map_err(|e| Failure::io("standard error", e))?;
-    let signals = Signals::register(true)?;
-    let mut child = Command::new(program)
-        .args(args)
+    let (stop_here, stop) = UnixStream::pair().map_err(|e| Failure::io("starting", e))?;
+    let listener = Listener::start(Arc::clone(&registry))?;
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .env(socket::ENV, listener.path())
         .stdin(Stdio::inherit())
         .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| cannot_run(program, e))?;
-    let child_out = child.stdout.take().expect("stdout is piped");
-    let child_err = child.stderr.take().expect("stderr is piped");
-    let supervisor = Supervisor::start(signals, Arc::clone(&registry), sources, Some(child));
+        .stderr(Stdio::piped());
+    die_with_us(&mut cmd);
+    // Spawned by this thread, which lives until we exit: the parent-death signal follows the
+    // thread that forked, not the process.
+    let mut child = cmd.spawn().map_err(|e| cannot_run(program, e))?;
+    let child_out = nonblocking(child.stdout.take().expect("stdout is piped"))?;
+    let child_err = nonblocking(child.stderr.take().expect("stderr is piped"))?;
+    let supervisor = Supervisor::start(signals, reloading, Some(child), Some(stop));
 
-    let err_masker = registry.masker();
-    let err_thread = thread::spawn(move || {
-        let names = Names {
-            reading: "reading the command's standard error",
-            writing: "writing standard error",
-        };
-        pump(child_err, err, err_masker, names)
-    });
-    let names = Names {
-        reading: "reading the command's standard output",
-        writing: "writing standard output",
-    };
-    let out_result = pump(child_out, out, registry.masker(), names);
-    let err_result = err_thread
-        .join()
-        .expect("the standard error thread does not panic");
+    let streams = vec![
+        Stream {
+            input: child_out,
+            output: out,
+            masker: registry.masker(),
+            names: Names {
+                reading: "reading the command's standard output",
+                writing: "writing standard output",
+                stream: "stdout",
+            },
+        },
+        Stream {
+            input: child_err,
+            output: err,
+            masker: registry.masker(),
+            names: Names {
+                reading: "reading the command's standard error",
+                writing: "writing standard error",
+                stream: "stderr",
+            },
+        },
+    ];
+    let mut results = pump(streams, registry, options.inband, Some(&stop_here)).into_iter();
+    let out_result = results.next().expect("one result per stream");
+    let err_result = results.next().expect("one result per stream");
+    // No registration after the streams ended; the socket's directory goes.
+    drop(listener);
+    if let Some(signal) = supervisor.stopped_by() {
+        supervisor.stop();
+        out_result?;
+        err_result?;
+        return Ok(ExitCode::from((128 + signal) as u8));
+    }
     let status = supervisor.wait();
     supervisor.stop();
-    out_result?;
-    err_result?;
+    let (out_ended, err_ended) = (out_result?, err_result?);
+    debug_assert!(out_ended != Ended::Stopped && err_ended != Ended::Stopped);
     Ok(ExitCode::from(exit_status(status?)))
 }
+
+/// Our end of one of the command's output pipes, non-blocking: the pumps read it under a
+/// lock (see `pump`), which a read must not hold while it waits.
+fn nonblocking(end: impl Into<std::os::fd::OwnedFd>) -> Result<File, Failure> {
+    use nix::fcntl::{fcntl, FcntlArg, OFlag};
+    let file = File::from(end.into());
+    let failed = |e: nix::errno::Errno| Failure::io("starting", e.into());
+    let flags = OFlag::from_bits_truncate(fcntl(&file, FcntlArg::F_GETFL).map_err(failed)?);
+    fcntl(&file, FcntlArg::F_SETFL(flags | OFlag::O_NONBLOCK)).map_err(failed)?;
+    Ok(file)
+}
+
+/// Linux: the command gets SIGKILL when we die (`PR_SET_PDEATHSIG`), so that it never runs
+/// on with nobody masking what it writes. SIGKILL rather than SIGTERM: a command that traps
+/// SIGTERM could go on writing (to a file, a terminal, a socket) unmasked. If we died between
+/// the fork and the `prctl`, the command is not started at all.
+#[cfg(any(target_os = "linux", target_os = "android"))]
+fn die_with_us(cmd: &mut Command) {
+    let parent = nix::unistd::getpid();
+    // SAFETY: the closure makes only async-signal-safe system calls (prctl, getppid) and
+    // allocates nothing.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::prctl::set_pdeathsig(nix::sys::signal::Signal::SIGKILL)?;
+            if nix::unistd::getppid() != parent {
+                return Err(io::Error::from_raw_os_error(nix::libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
+/// Elsewhere there is no parent-death signal: see the README.
+#[cfg(not(any(target_os = "linux", target_os = "android")))]
+fn die_with_us(_cmd: &mut Command) {}
 
 /// Our exit status for the command's: its own, or 128 + the signal that killed it.
 fn exit_status(status: ExitStatus) -> u8 {

@@ -8,6 +8,8 @@ mod async_adapters;
 mod cases;
 mod cli;
 mod encodings;
+#[cfg(feature = "cli")]
+mod live;
 mod props;
 mod registry;
 mod regressions;

@@ -15,16 +15,16 @@ use nix::sys::signal::{kill, killpg, Signal};
 use nix::unistd::Pid;
 
 /// The secret every test masks, given to `logmask` as `-e LM_TOKEN`.
-const TOKEN: &str = "glcbt-64_abcdef1234";
+pub(crate) const TOKEN: &str = "glcbt-64_abcdef1234";
 
 /// How long a test's `logmask` may run before the watchdog kills it.
-const LIMIT: Duration = Duration::from_secs(20);
+pub(crate) const LIMIT: Duration = Duration::from_secs(20);
 
 /// Kills the process group of `pid` unless dropped within `LIMIT`.
-struct Watchdog(Option<Sender<()>>);
+pub(crate) struct Watchdog(Option<Sender<()>>);
 
 impl Watchdog {
-    fn new(pid: u32) -> Self {
+    pub(crate) fn new(pid: u32) -> Self {
         let (send, recv) = mpsc::channel::<()>();
         thread::spawn(move || {
             if let Err(RecvTimeoutError::Timeout) = recv.recv_timeout(LIMIT) {
@@ -42,27 +42,27 @@ impl Drop for Watchdog {
 }
 
 /// A running `logmask` with piped standard streams.
-struct Running {
-    child: Child,
-    stdin: Option<ChildStdin>,
-    out: BufReader<ChildStdout>,
-    err: BufReader<ChildStderr>,
-    _watchdog: Watchdog,
+pub(crate) struct Running {
+    pub(crate) child: Child,
+    pub(crate) stdin: Option<ChildStdin>,
+    pub(crate) out: BufReader<ChildStdout>,
+    pub(crate) err: BufReader<ChildStderr>,
+    pub(crate) _watchdog: Watchdog,
 }
 
-fn logmask(args: &[&str]) -> Command {
+pub(crate) fn logmask(args: &[&str]) -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_logmask"));
     cmd.args(args).env("LM_TOKEN", TOKEN).process_group(0);
     cmd
 }
 
 /// `logmask -e LM_TOKEN -- sh -c SCRIPT`.
-fn wrap(script: &str) -> Command {
+pub(crate) fn wrap(script: &str) -> Command {
     logmask(&["-e", "LM_TOKEN", "--", "sh", "-c", script])
 }
 
 impl Running {
-    fn start(mut cmd: Command) -> Running {
+    pub(crate) fn start(mut cmd: Command) -> Running {
         let mut child = cmd
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -79,26 +79,26 @@ impl Running {
         }
     }
 
-    fn line(&mut self) -> String {
+    pub(crate) fn line(&mut self) -> String {
         read_line(&mut self.out)
     }
 
-    fn err_line(&mut self) -> String {
+    pub(crate) fn err_line(&mut self) -> String {
         read_line(&mut self.err)
     }
 
-    fn send(&mut self, text: &str) {
+    pub(crate) fn send(&mut self, text: &str) {
         let stdin = self.stdin.as_mut().expect("stdin open");
         stdin.write_all(text.as_bytes()).unwrap();
         stdin.flush().unwrap();
     }
 
-    fn signal(&self, signal: Signal) {
+    pub(crate) fn signal(&self, signal: Signal) {
         kill(Pid::from_raw(self.child.id() as i32), signal).unwrap();
     }
 
     /// Closes stdin, reads both streams to the end, and waits.
-    fn finish(mut self) -> (ExitStatus, String, String) {
+    pub(crate) fn finish(mut self) -> (ExitStatus, String, String) {
         drop(self.stdin.take());
         let mut err = String::new();
         let mut reader = self.err;
@@ -114,14 +114,14 @@ impl Running {
     }
 }
 
-fn read_line(reader: &mut impl BufRead) -> String {
+pub(crate) fn read_line(reader: &mut impl BufRead) -> String {
     let mut line = String::new();
     reader.read_line(&mut line).unwrap();
     line
 }
 
 /// Runs to the end with an empty standard input.
-fn run(cmd: Command) -> (ExitStatus, String, String) {
+pub(crate) fn run(cmd: Command) -> (ExitStatus, String, String) {
     let (status, out, err) = Running::start(cmd).finish();
     assert!(
         !out.contains(TOKEN) && !err.contains(TOKEN),
@@ -131,16 +131,16 @@ fn run(cmd: Command) -> (ExitStatus, String, String) {
 }
 
 /// A file in the temporary directory, removed on drop.
-struct TempFile(PathBuf);
+pub(crate) struct TempFile(pub(crate) PathBuf);
 
 impl TempFile {
-    fn new(name: &str, contents: &str) -> Self {
+    pub(crate) fn new(name: &str, contents: &str) -> Self {
         let path = std::env::temp_dir().join(format!("logmask-{}-{name}", std::process::id()));
         std::fs::write(&path, contents).unwrap();
         TempFile(path)
     }
 
-    fn write(&self, contents: &str) {
+    pub(crate) fn write(&self, contents: &str) {
         // Write a new file and rename it over the old one, so that a reload never sees a
         // half-written file.
         let tmp = self.0.with_extension("new");
@@ -148,7 +148,7 @@ impl TempFile {
         std::fs::rename(&tmp, &self.0).unwrap();
     }
 
-    fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.0.to_str().unwrap()
     }
 }
@@ -290,7 +290,7 @@ fn a_closed_stdout_ends_the_command_through_its_broken_pipe() {
 }
 
 /// Reads lines until one comes back with the probe masked (the reload is in effect).
-fn until_masked(lm: &mut Running, probe: &str) {
+pub(crate) fn until_masked(lm: &mut Running, probe: &str) {
     let start = Instant::now();
     loop {
         lm.send(&format!("probe {probe}\n"));
@@ -312,6 +312,7 @@ fn sighup_reloads_the_secrets_files() {
     file.write("new-secret-2\n");
     lm.signal(Signal::SIGHUP);
     until_masked(&mut lm, "new-secret-2");
+    assert_eq!(lm.err_line(), "logmask: reloaded the secrets: 1 secrets\n");
     lm.send("2 old-secret-1 new-secret-2\n");
     assert_eq!(lm.line(), "2 old-secret-1 [MASKED]\n");
 
@@ -337,6 +338,7 @@ fn sighup_reloads_the_secrets_files() {
 fn sighup_reloads_the_set_of_both_streams_of_a_command() {
     let file = TempFile::new("hup-wrap.txt", "old-secret-1\n");
     let mut lm = Running::start(logmask(&[
+        "--quiet",
         "-f",
         file.path(),
         "--",
@@ -367,4 +369,5 @@ fn sighup_reloads_the_set_of_both_streams_of_a_command() {
     assert_eq!(lm.err_line(), "e old-secret-1 [MASKED]\n");
     let (status, _, err) = lm.finish();
     assert!(status.success(), "{err}");
+    assert_eq!(err, "", "--quiet: no line for a successful reload");
 }
