@@ -200,6 +200,225 @@ fn token_bodies_too_short_are_not_masked() {
     }
 }
 
+/// `n` made-up characters from `chars`, a different mix for each `seed`.
+fn made_up(chars: &str, n: usize, seed: usize) -> String {
+    let c = chars.as_bytes();
+    (0..n)
+        .map(|i| char::from(c[(i * 7 + seed * 13 + i / c.len()) % c.len()]))
+        .collect()
+}
+
+const HEX: &str = "0123456789abcdef";
+const ALNUM: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+const B64URL: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+
+/// A made-up token of each family added by issue 15, in its issuer's structure, and the text
+/// that must remain of `x=<token>;` (the prefix is split from its body in the source, so
+/// that secret scanners do not take these for real tokens).
+fn structured_tokens() -> Vec<(String, String)> {
+    let b64url =
+        |text: &str| String::from_utf8(naive::base64(text.as_bytes(), naive::URL_SAFE)).unwrap();
+    let jwt = format!(
+        "{}.{}.{}",
+        b64url(r#"{"alg":"HS256","typ":"JWT"}"#),
+        b64url(r#"{"sub":"ci-test","iat":1700000000}"#),
+        made_up(B64URL, 43, 1)
+    );
+    let grafana = format!(
+        "{}==",
+        String::from_utf8(naive::base64(
+            br#"{"o":"123456","n":"stack-123456-read","k":"Made0Up0Key0For0Tests","m":{"r":"us"}}"#,
+            naive::STANDARD
+        ))
+        .unwrap()
+    );
+    let masked = |prefix: &str, body: String| (format!("{prefix}{body}"), "[MASKED]".to_owned());
+    vec![
+        masked(
+            "glrtr-",
+            format!("t2_{}.01.1a2b3c4d5", made_up(B64URL, 27, 2)),
+        ),
+        masked("glffct-", made_up(ALNUM, 20, 3)),
+        masked("GR1348941", made_up(B64URL, 20, 4)),
+        masked(
+            "xapp-",
+            format!("1-A0FAKE00000-1234567890123-{}", made_up(HEX, 64, 5)),
+        ),
+        masked(
+            "xoxa-",
+            format!("2-1234567890-1234567890-{}", made_up(HEX, 32, 6)),
+        ),
+        masked(
+            "xoxe-",
+            format!(
+                "1-{}",
+                made_up("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ", 146, 7)
+            ),
+        ),
+        masked("xoxr-", format!("1234567890-{}", made_up(ALNUM, 16, 8))),
+        (
+            format!(
+                "https://hooks.slack.com/services/T00FAKE0000/B00FAKE0000/{}",
+                made_up(ALNUM, 24, 9)
+            ),
+            "https://[MASKED]".to_owned(),
+        ),
+        (
+            format!(
+                "https://hooks.slack.com/workflows/T00FAKE0000/A00FAKE0000/123456789012345678/{}",
+                made_up(ALNUM, 24, 10)
+            ),
+            "https://[MASKED]".to_owned(),
+        ),
+        masked("ASIA", "IOSFODNN7EXAMPLE".to_owned()),
+        masked("AIza", made_up(B64URL, 35, 11)),
+        masked("GOCSPX-", made_up(B64URL, 28, 12)),
+        masked(
+            "sk-proj-",
+            format!(
+                "{}T3BlbkFJ{}",
+                made_up(B64URL, 58, 13),
+                made_up(B64URL, 58, 14)
+            ),
+        ),
+        masked(
+            "sk-svcacct-",
+            format!(
+                "{}T3BlbkFJ{}",
+                made_up(B64URL, 58, 15),
+                made_up(B64URL, 58, 16)
+            ),
+        ),
+        masked(
+            "sk-admin-",
+            format!(
+                "{}T3BlbkFJ{}",
+                made_up(B64URL, 58, 17),
+                made_up(B64URL, 58, 18)
+            ),
+        ),
+        masked("sk-ant-", format!("api03-{}AA", made_up(B64URL, 93, 19))),
+        masked("sk_live_", format!("51FAKE{}", made_up(ALNUM, 93, 20))),
+        masked("rk_live_", made_up(ALNUM, 24, 21)),
+        masked("sk_test_", made_up(ALNUM, 24, 22)),
+        masked("whsec_", made_up(ALNUM, 32, 23)),
+        masked("npm_", made_up(ALNUM, 36, 24)),
+        masked("pypi-AgEIcHlwaS5vcmc", made_up(B64URL, 150, 25)),
+        masked("dckr_pat_", made_up(B64URL, 27, 26)),
+        masked(
+            "hf_",
+            made_up(
+                "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz",
+                34,
+                27,
+            ),
+        ),
+        masked(
+            "SG.",
+            format!("{}.{}", made_up(B64URL, 22, 28), made_up(B64URL, 43, 29)),
+        ),
+        masked("shpat_", made_up(HEX, 32, 30)),
+        masked("shpss_", made_up(HEX, 32, 31)),
+        masked("shpca_", made_up(HEX, 32, 32)),
+        masked("shppa_", made_up(HEX, 32, 33)),
+        masked("dop_v1_", made_up(HEX, 64, 34)),
+        masked("doo_v1_", made_up(HEX, 64, 35)),
+        masked("dor_v1_", made_up(HEX, 64, 36)),
+        masked("hvs.", format!("CAESI{}", made_up(B64URL, 90, 37))),
+        masked("hvb.", format!("AAAAAQ{}", made_up(B64URL, 132, 38))),
+        (
+            format!(
+                "Zq3xK9mWv2Lp8R.atlasv1.{}",
+                made_up("0123456789abcdefghijklmnopqrstuvwxyz_=-", 67, 39)
+            ),
+            "Zq3xK9mWv2Lp8R[MASKED]".to_owned(),
+        ),
+        masked("dapi", format!("{}-2", made_up(HEX, 32, 40))),
+        masked(
+            "glsa_",
+            format!("{}_{}", made_up(ALNUM, 32, 41), made_up(HEX, 8, 42)),
+        ),
+        masked("glc_", grafana),
+        masked(
+            "PMAK-",
+            format!("{}-{}", made_up(HEX, 24, 43), made_up(HEX, 34, 44)),
+        ),
+        (jwt, "[MASKED]".to_owned()),
+    ]
+}
+
+#[test]
+fn each_new_token_family_is_masked_in_its_structure() {
+    let tokens = structured_tokens();
+    for (token, want) in &tokens {
+        check(&[], &format!("x={token};\n"), &format!("x={want};\n"));
+    }
+    // Every row of the table has a made-up token: here, or for the 19 rows older than
+    // issue 15, in `each_token_kind_is_masked`.
+    for (prefix, _, _) in TOKENS {
+        let listed = tokens.iter().any(|(t, _)| t.contains(prefix));
+        let old = [
+            "glpat-",
+            "glcbt-",
+            "gldt-",
+            "glrt-",
+            "glptt-",
+            "glft-",
+            "glsoat-",
+            "glimt-",
+            "glagent-",
+            "gloas-",
+            "ghp_",
+            "gho_",
+            "ghu_",
+            "ghs_",
+            "ghr_",
+            "github_pat_",
+            "xoxb-",
+            "xoxp-",
+            "AKIA",
+        ];
+        assert!(
+            listed || old.contains(&prefix),
+            "no made-up token for {prefix}"
+        );
+    }
+}
+
+/// Each row's near-miss: a body one character shorter than the shortest; and look-alikes
+/// from real logs.
+#[test]
+fn near_misses_stay() {
+    for (prefix, class, min) in TOKENS {
+        let text = format!("x={prefix}{};\n", made_up(class, min - 1, 1));
+        check(&[], &text, &text);
+    }
+    let b64url =
+        |text: &str| String::from_utf8(naive::base64(text.as_bytes(), naive::URL_SAFE)).unwrap();
+    for text in [
+        // A JWT header alone, and one cut after its payload.
+        format!("{}\n", b64url(r#"{"alg":"HS256","typ":"JWT"}"#)),
+        format!(
+            "{}.{}\n",
+            b64url(r#"{"alg":"RS256"}"#),
+            b64url(r#"{"sub":"x"}"#)
+        ),
+        "npm_config_cache=/home/ci/.npm npm_package_version=1.2.3\n".into(),
+        "hf_hub_download(repo_id='org/model') MSG.length rapidapi.com\n".into(),
+        "region ASIA-PACIFIC-SOUTHEAST-1 dapi-version: 2.0\n".into(),
+        "https://hooks.slack.com/services/ (unset) sk-proj-settings.json\n".into(),
+        "xapp-config.yaml shpat_ dop_v1_ hvs.local .atlasv1.json PMAK-1234\n".into(),
+        // A `+` or `/` ends a base64url body: AIza, then 34 characters and a `+`.
+        format!(
+            "AIza{}+{}\n",
+            made_up(B64URL, 34, 2),
+            made_up(B64URL, 10, 3)
+        ),
+    ] {
+        check(&[], &text, &text);
+    }
+}
+
 #[test]
 fn token_bodies_are_masked_whole_however_long() {
     let long = format!("AKIA{}", "Q".repeat(500));

@@ -238,19 +238,24 @@ const GITHUB: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 const GITHUB_PAT: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_";
 const SLACK: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-";
 const AWS: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const BASE64URL: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+const BASE64: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/=_-";
 
 /// The token shapes of the README's table: prefix, body characters, shortest body.
-pub const TOKENS: [(&str, &str, usize); 19] = [
+pub const TOKENS: [(&str, &str, usize); 59] = [
     ("glpat-", GITLAB, 20),
     ("glcbt-", GITLAB, 22),
     ("gldt-", GITLAB, 20),
     ("glrt-", GITLAB, 20),
+    ("glrtr-", GITLAB, 20),
     ("glptt-", GITLAB, 40),
     ("glft-", GITLAB, 20),
     ("glsoat-", GITLAB, 20),
     ("glimt-", GITLAB, 25),
     ("glagent-", GITLAB, 50),
     ("gloas-", GITLAB, 64),
+    ("glffct-", GITLAB, 20),
+    ("GR1348941", BASE64URL, 20),
     ("ghp_", GITHUB, 36),
     ("gho_", GITHUB, 36),
     ("ghu_", GITHUB, 36),
@@ -259,7 +264,44 @@ pub const TOKENS: [(&str, &str, usize); 19] = [
     ("github_pat_", GITHUB_PAT, 82),
     ("xoxb-", SLACK, 21),
     ("xoxp-", SLACK, 61),
+    ("xapp-", SLACK, 30),
+    ("xoxa-", SLACK, 16),
+    ("xoxe-", SLACK, 40),
+    ("xoxr-", SLACK, 16),
+    ("hooks.slack.com/services/", BASE64, 40),
+    ("hooks.slack.com/workflows/", BASE64, 40),
     ("AKIA", AWS, 16),
+    ("ASIA", AWS, 16),
+    ("AIza", BASE64URL, 35),
+    ("GOCSPX-", BASE64URL, 28),
+    ("sk-proj-", BASE64URL, 40),
+    ("sk-svcacct-", BASE64URL, 40),
+    ("sk-admin-", BASE64URL, 40),
+    ("sk-ant-", BASE64URL, 40),
+    ("sk_live_", GITHUB, 24),
+    ("rk_live_", GITHUB, 24),
+    ("sk_test_", GITHUB, 24),
+    ("whsec_", GITHUB, 32),
+    ("npm_", GITHUB, 36),
+    ("pypi-AgEIcHlwaS5vcmc", BASE64URL, 50),
+    ("dckr_pat_", BASE64URL, 27),
+    ("hf_", GITHUB, 34),
+    ("SG.", GITLAB, 66),
+    ("shpat_", GITHUB, 32),
+    ("shpss_", GITHUB, 32),
+    ("shpca_", GITHUB, 32),
+    ("shppa_", GITHUB, 32),
+    ("dop_v1_", GITHUB, 64),
+    ("doo_v1_", GITHUB, 64),
+    ("dor_v1_", GITHUB, 64),
+    ("hvs.", GITLAB, 24),
+    ("hvb.", GITLAB, 24),
+    (".atlasv1.", BASE64, 60),
+    ("dapi", SLACK, 32),
+    ("glsa_", GITHUB_PAT, 41),
+    ("glc_", BASE64, 32),
+    ("PMAK-", SLACK, 59),
+    ("eyJ", GITLAB, 74),
 ];
 
 /// Every token range in `input`: a prefix, wherever it occurs, and the whole run of body
