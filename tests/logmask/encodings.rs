@@ -239,7 +239,6 @@ fn structured_tokens() -> Vec<(String, String)> {
             format!("t2_{}.01.1a2b3c4d5", made_up(B64URL, 27, 2)),
         ),
         masked("glffct-", made_up(ALNUM, 20, 3)),
-        masked("GR1348941", made_up(B64URL, 20, 4)),
         masked(
             "xapp-",
             format!("1-A0FAKE00000-1234567890123-{}", made_up(HEX, 64, 5)),
@@ -272,7 +271,6 @@ fn structured_tokens() -> Vec<(String, String)> {
         ),
         masked("ASIA", "IOSFODNN7EXAMPLE".to_owned()),
         masked("AIza", made_up(B64URL, 35, 11)),
-        masked("GOCSPX-", made_up(B64URL, 28, 12)),
         masked(
             "sk-proj-",
             format!(
@@ -301,10 +299,8 @@ fn structured_tokens() -> Vec<(String, String)> {
         masked("sk_live_", format!("51FAKE{}", made_up(ALNUM, 93, 20))),
         masked("rk_live_", made_up(ALNUM, 24, 21)),
         masked("sk_test_", made_up(ALNUM, 24, 22)),
-        masked("whsec_", made_up(ALNUM, 32, 23)),
         masked("npm_", made_up(ALNUM, 36, 24)),
         masked("pypi-AgEIcHlwaS5vcmc", made_up(B64URL, 150, 25)),
-        masked("dckr_pat_", made_up(B64URL, 27, 26)),
         masked(
             "hf_",
             made_up(

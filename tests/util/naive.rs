@@ -242,7 +242,7 @@ const BASE64URL: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrs
 const BASE64: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/=_-";
 
 /// The token shapes of the README's table: prefix, body characters, shortest body.
-pub const TOKENS: [(&str, &str, usize); 59] = [
+pub const TOKENS: [(&str, &str, usize); 55] = [
     ("glpat-", GITLAB, 20),
     ("glcbt-", GITLAB, 22),
     ("gldt-", GITLAB, 20),
@@ -255,7 +255,6 @@ pub const TOKENS: [(&str, &str, usize); 59] = [
     ("glagent-", GITLAB, 50),
     ("gloas-", GITLAB, 64),
     ("glffct-", GITLAB, 20),
-    ("GR1348941", BASE64URL, 20),
     ("ghp_", GITHUB, 36),
     ("gho_", GITHUB, 36),
     ("ghu_", GITHUB, 36),
@@ -273,7 +272,6 @@ pub const TOKENS: [(&str, &str, usize); 59] = [
     ("AKIA", AWS, 16),
     ("ASIA", AWS, 16),
     ("AIza", BASE64URL, 35),
-    ("GOCSPX-", BASE64URL, 28),
     ("sk-proj-", BASE64URL, 40),
     ("sk-svcacct-", BASE64URL, 40),
     ("sk-admin-", BASE64URL, 40),
@@ -281,10 +279,8 @@ pub const TOKENS: [(&str, &str, usize); 59] = [
     ("sk_live_", GITHUB, 24),
     ("rk_live_", GITHUB, 24),
     ("sk_test_", GITHUB, 24),
-    ("whsec_", GITHUB, 32),
     ("npm_", GITHUB, 36),
     ("pypi-AgEIcHlwaS5vcmc", BASE64URL, 50),
-    ("dckr_pat_", BASE64URL, 27),
     ("hf_", GITHUB, 34),
     ("SG.", GITLAB, 66),
     ("shpat_", GITHUB, 32),
