@@ -121,6 +121,73 @@ fn json_escaped_secrets() {
 }
 
 #[test]
+fn shell_quoted_secrets() {
+    // `set -x` traces single-quote a word and write its `'` as `'\''`.
+    check(
+        &["it's-a-s3cret"],
+        "+ curl -u 'ci:it'\\''s-a-s3cret' https://example.com\n",
+        "+ curl -u 'ci:[MASKED]' https://example.com\n",
+    );
+    // `printf %q`: backslashes, and `$'…'` for a value with a control character.
+    check(
+        &["p@ss w0rd$x!"],
+        "export PW=p@ss\\ w0rd\\$x\\!\n",
+        "export PW=[MASKED]\n",
+    );
+    check(
+        &["-----BEGIN KEY-----\nMIIBVwIBADANBgkqhkiG9w0BAQEF\n-----END KEY-----"],
+        "KEY=$'-----BEGIN KEY-----\\nMIIBVwIBADANBgkqhkiG9w0BAQEF\\n-----END KEY-----'\n",
+        "KEY=$'[MASKED]'\n",
+    );
+    check(
+        &["caf\u{e9}-p\u{e4}ss\tword"],
+        "X=$'caf\\303\\251-p\\303\\244ss\\tword' Y=$'caf\u{e9}-p\u{e4}ss\\tword'\n",
+        "X=$'[MASKED]' Y=$'[MASKED]'\n",
+    );
+}
+
+#[test]
+fn json_escapes_of_common_encoders() {
+    let secret = "p\u{e4}ssw\u{f6}rd/<ok>&\u{1F511}";
+    for (encoder, json) in [
+        ("Python json.dumps", r"p\u00e4ssw\u00f6rd/<ok>&\ud83d\udd11"),
+        ("PHP json_encode", r"p\u00e4ssw\u00f6rd\/<ok>&\ud83d\udd11"),
+        (
+            "Go encoding/json",
+            "p\u{e4}ssw\u{f6}rd/\\u003cok\\u003e\\u0026\u{1F511}",
+        ),
+        (
+            ".NET",
+            r"p\u00E4ssw\u00F6rd/\u003Cok\u003E\u0026\uD83D\uDD11",
+        ),
+    ] {
+        let input = format!("{{\"password\":\"{json}\"}}\n");
+        println!("{encoder}");
+        check(&[secret], &input, "{\"password\":\"[MASKED]\"}\n");
+    }
+    check(
+        &["ctl\u{1f}-s3cret"],
+        "\"ctl\\u001F-s3cret\"",
+        "\"[MASKED]\"",
+    );
+}
+
+#[test]
+fn form_encoded_secrets() {
+    let secret = "my s3cret pass*~";
+    check(
+        &[secret],
+        "POST /login body=user=ci&password=my+s3cret+pass*%7E&x=1\n",
+        "POST /login body=user=ci&password=[MASKED]&x=1\n",
+    );
+    check(
+        &[secret],
+        "password=my+s3cret+pass%2A~&x=1\n",
+        "password=[MASKED]&x=1\n",
+    );
+}
+
+#[test]
 fn multi_line_secret_lines_and_their_variants() {
     // Printed line by line: each long line is a secret; "-----END KEY-----" too.
     let key = "-----BEGIN KEY-----\r\nMIIBVwIBADANBgkqhkiG9w0BAQEF\r\n}\r\n";
@@ -497,8 +564,9 @@ fn endless_token_body_streams_in_constant_memory() {
     assert_eq!(out, b"key [MASKED]\n");
 }
 
-/// Bytes for secrets: escapes for every encoding, and token characters.
-const SECRET_BYTES: &[u8] = b"aZ9+/=\"\\\n%-_. ~?\x01\xff";
+/// Bytes for secrets: escapes for every encoding (shell quoting's `' $ : ~`, JSON's `< & /`,
+/// UTF-8 `é` and a lone `\xff`, form encoding's ` * ~`), and token characters.
+const SECRET_BYTES: &[u8] = b"aZ9+/=\"\\\n%-_. ~?\x01\xff'$<&*:\x1b\xc3\xa9";
 /// Filler: token characters and separators.
 const FILLER: &[u8] = b"aZ9-_. \n=";
 
@@ -517,11 +585,11 @@ fn piece(secrets: &[Vec<u8>], kind: u8, a: usize, b: usize, bytes: &[u8], out: &
         let to = v.len() - (b / 3 % 3).min(v.len() - from);
         v[from..to].to_vec()
     };
-    match kind % 8 {
+    match kind % 11 {
         0 => out.extend_from_slice(bytes),
         1 => out.extend_from_slice(&s[(b % 4).min(s.len())..]),
         2 | 3 => {
-            let alphabet = if kind % 8 == 2 {
+            let alphabet = if kind % 11 == 2 {
                 naive::STANDARD
             } else {
                 naive::URL_SAFE
@@ -532,6 +600,15 @@ fn piece(secrets: &[Vec<u8>], kind: u8, a: usize, b: usize, bytes: &[u8], out: &
         }
         4 => out.extend(cut(naive::percent(s, b % 2 == 0))),
         5 => out.extend(cut(naive::json(s))),
+        6 => {
+            let forms = naive::shell(s);
+            out.extend(cut(forms[b % forms.len()].clone()));
+        }
+        7 => {
+            let forms = naive::json_escapes(s);
+            out.extend(cut(forms[b % forms.len()].clone()));
+        }
+        8 => out.extend(cut(naive::form(s, ["-._~", "*-._"][b % 2], b / 2 % 2 == 0))),
         _ => {
             let (prefix, class, min) = TOKENS[a % TOKENS.len()];
             out.extend_from_slice(prefix.as_bytes());
@@ -543,11 +620,14 @@ fn piece(secrets: &[Vec<u8>], kind: u8, a: usize, b: usize, bytes: &[u8], out: &
 }
 
 fn case() -> impl Strategy<Value = (Vec<Vec<u8>>, Rules, Vec<u8>, Vec<usize>)> {
-    let rules = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>()).prop_map(
-        |(base64, url, json, shapes)| Rules {
+    let rules = (prop::array::uniform7(any::<bool>())).prop_map(
+        |[base64, url, json, shell, json_escapes, form, shapes]| Rules {
             base64,
             url,
             json,
+            shell,
+            json_escapes,
+            form,
             shapes,
         },
     );
@@ -661,6 +741,37 @@ fn cli_encodings_none_and_no_token_shapes() {
         out.stdout,
         b"c1VwM3ItczNjcjN0LXQwa2VuCg== AKIAIOSFODNN7EXAMPLE [MASKED]\n"
     );
+}
+
+#[test]
+fn cli_new_encodings_by_name() {
+    let dir = std::env::temp_dir().join(format!("logmask-enc-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("secrets.txt");
+    std::fs::write(&file, "it's p@ss w0rd\n").unwrap();
+    let file = file.to_str().unwrap();
+    let input = b"+ login 'it'\\''s p@ss w0rd' pw=it\\'s\\ p@ss\\ w0rd f=it%27s+p%40ss+w0rd\n";
+    for (list, want) in [
+        ("none", &input[..]),
+        (
+            "shell",
+            b"+ login '[MASKED]' pw=[MASKED] f=it%27s+p%40ss+w0rd\n",
+        ),
+        (
+            "form",
+            b"+ login 'it'\\''s p@ss w0rd' pw=it\\'s\\ p@ss\\ w0rd f=[MASKED]\n",
+        ),
+        ("shell,form", b"+ login '[MASKED]' pw=[MASKED] f=[MASKED]\n"),
+    ] {
+        let out = cli(&["-f", file, "--encodings", list], input);
+        assert_eq!(out.status.code(), Some(0), "{list}");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(want),
+            "{list}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
