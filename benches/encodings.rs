@@ -13,7 +13,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
-use logmask::{Encodings, Masker, Secrets};
+use logmask::{Encodings, Masker, Piece, Secrets};
 
 /// Size of the log and of each chunk fed to the masker.
 const LOG: usize = 4 << 20;
@@ -31,9 +31,9 @@ const RULES: [(&str, Encodings, bool); 4] = [
 fn mask(secrets: &Arc<Secrets>, log: &[u8]) -> (usize, usize) {
     let mut masker = Masker::new(Arc::clone(secrets));
     let (mut len, mut masked) = (0, 0);
-    let mut count = |piece: &[u8]| {
+    let mut count = |piece: Piece<'_>| {
         len += piece.len();
-        masked += usize::from(piece == secrets.replacement());
+        masked += usize::from(matches!(piece, Piece::Replacement(_)));
     };
     for chunk in log.chunks(CHUNK) {
         masker.mask(chunk, &mut count);

@@ -31,9 +31,9 @@ fn masked(secrets: &Arc<Secrets>, log: &[u8], chunk: usize, out: &mut Vec<u8>) {
     out.clear();
     let mut m = Masker::new(Arc::clone(secrets));
     for c in log.chunks(chunk) {
-        m.mask(c, |p| out.extend_from_slice(p));
+        m.mask(c, |p| out.extend_from_slice(&p));
     }
-    m.finish(|p| out.extend_from_slice(p));
+    m.finish(|p| out.extend_from_slice(&p));
 }
 
 fn bench_mask(c: &mut Criterion) {

@@ -59,10 +59,10 @@ fn mask(masker: &mut Masker, log: &[u8], out: &mut Vec<u8>, times: &mut Vec<Dura
     out.clear();
     for chunk in log.chunks(CHUNK) {
         let start = Instant::now();
-        masker.mask(chunk, |p| out.extend_from_slice(p));
+        masker.mask(chunk, |p| out.extend_from_slice(&p));
         times.push(start.elapsed());
     }
-    masker.finish(|p| out.extend_from_slice(p));
+    masker.finish(|p| out.extend_from_slice(&p));
 }
 
 /// The median, 99th percentile and longest of `times`, in milliseconds.

@@ -2,7 +2,8 @@
 //!
 //! `cargo run --release --example gen_log -- LOG_PATH SECRETS_PATH SIZE_MIB N_SECRETS [EVERY]`
 //! writes about SIZE_MIB MiB of log with one of the N_SECRETS secrets every EVERY bytes on
-//! average (default 1 MiB), and the secrets, one per line.
+//! average (default 1 MiB), and the secrets, one per line. EVERY `dense` writes ~100-byte
+//! lines, each with a secret.
 
 #[path = "../benches/support/corpus.rs"]
 mod corpus;
@@ -15,11 +16,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Err("usage: gen_log LOG_PATH SECRETS_PATH SIZE_MIB N_SECRETS [EVERY]".into());
     };
     let size: usize = size.parse::<usize>()? << 20;
-    let every: usize = rest
-        .first()
-        .map(|s| s.parse())
-        .transpose()?
-        .unwrap_or(1 << 20);
+    let dense = rest.first().is_some_and(|s| s == "dense");
+    let every: usize = match rest.first() {
+        Some(s) if !dense => s.parse()?,
+        _ => 1 << 20,
+    };
     let secrets = corpus::secrets(n.parse()?, 1);
     let mut file = std::io::BufWriter::new(std::fs::File::create(secrets_path)?);
     for s in &secrets {
@@ -34,7 +35,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut seed = 7;
     while written < size {
         let n = block.min(size - written);
-        log.write_all(&corpus::log(n, &secrets, every, seed))?;
+        if dense {
+            log.write_all(&corpus::dense_log(n, &secrets, seed))?;
+        } else {
+            log.write_all(&corpus::log(n, &secrets, every, seed))?;
+        }
         written += n;
         seed += 1;
     }

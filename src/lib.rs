@@ -63,7 +63,7 @@ pub use adapters::io::{MaskingReader, MaskingWriter};
 pub use adapters::tokio;
 pub use registry::Registry;
 pub use set::{Encodings, Error, Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
-pub use stream::Masker;
+pub use stream::{Masker, Piece};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

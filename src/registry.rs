@@ -4,8 +4,9 @@ use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use arc_swap::{ArcSwap, Cache};
+use arc_swap::ArcSwap;
 
+use crate::stream::source::Shared;
 use crate::{Error, Masker, Secrets, SecretsBuilder};
 
 /// The secrets of the jobs running now, shared by every stream made from it.
@@ -55,7 +56,7 @@ use crate::{Error, Masker, Secrets, SecretsBuilder};
 /// ```
 pub struct Registry {
     /// The compiled set that streams apply; replaced whole after each change.
-    current: Arc<ArcSwap<Secrets>>,
+    current: Shared,
     /// What `current` is compiled from.
     state: Mutex<State>,
     /// Held while a new set is compiled and published, so that sets are published in the
@@ -180,7 +181,7 @@ impl Registry {
     /// registry's current set. Give it to [`MaskingWriter::with_masker`](crate::MaskingWriter::with_masker)
     /// or [`MaskingReader::with_masker`](crate::MaskingReader::with_masker) for `std::io`.
     pub fn masker(&self) -> Masker {
-        Masker::following(Follow(Cache::new(Arc::clone(&self.current))))
+        Masker::following(&self.current)
     }
 
     /// The number of active jobs.
@@ -267,16 +268,4 @@ fn union<'a>(
         all.append(job);
     }
     all
-}
-
-/// A stream's view of a registry's current set: one atomic load tells whether it changed.
-#[derive(Clone, Debug)]
-pub(crate) struct Follow(Cache<Arc<ArcSwap<Secrets>>, Arc<Secrets>>);
-
-impl Follow {
-    /// The registry's current set.
-    #[inline]
-    pub(crate) fn current(&mut self) -> &Arc<Secrets> {
-        self.0.load()
-    }
 }

@@ -219,3 +219,31 @@ pub fn log(size: usize, secrets: &[Vec<u8>], every: usize, seed: u64) -> Vec<u8>
     out.truncate(size);
     out
 }
+
+/// A dense log of about `size` bytes: lines of about 100 bytes (API request logs, `set -x`
+/// in a loop), each with one of `secrets`.
+pub fn dense_log(size: usize, secrets: &[Vec<u8>], seed: u64) -> Vec<u8> {
+    let mut rng = Rng::new(seed);
+    let mut out = Vec::with_capacity(size + 256);
+    while out.len() < size {
+        let t = rng.below(86_400);
+        out.extend_from_slice(
+            format!(
+                "2026-11-25T{:02}:{:02}:{:02}Z GET /api/v4/jobs/{} ",
+                t / 3600,
+                t / 60 % 60,
+                t % 60,
+                rng.below(9_999_999)
+            )
+            .as_bytes(),
+        );
+        out.extend_from_slice(rng.pick(&["token=", "JOB-TOKEN: ", "Bearer "]).as_bytes());
+        out.extend_from_slice(&secrets[rng.below(secrets.len())]);
+        out.extend_from_slice(b" id=");
+        let pad = 100usize.saturating_sub(out.len() % 100 + 1).min(40);
+        rng.chars(ALNUM, pad.max(8), &mut out);
+        out.push(b'\n');
+    }
+    out.truncate(size);
+    out
+}

@@ -183,7 +183,7 @@ fn check_writer(c: &AdapterCase, input: &[u8], secrets: &Arc<logmask::Secrets>, 
     for (k, chunk) in chunks(input, &c.case.chunks).enumerate() {
         let n = retry(c.writer.len(), || w.write(chunk));
         assert_eq!(n, chunk.len(), "a write took part of its input");
-        masker.mask(chunk, |piece| emitted.extend_from_slice(piece));
+        masker.mask(chunk, |piece| emitted.extend_from_slice(&piece));
         assert!(
             want.starts_with(&w.get_ref().written),
             "the inner writer got \"{}\", not a prefix of \"{}\"",

@@ -290,22 +290,22 @@ pub fn check(case: &Case) {
     let mut consumed = 0;
     let mut checked = 0;
     for chunk in chunks(&p.input, &case.chunks) {
-        masker.mask(chunk, |piece| out.extend_from_slice(piece));
+        masker.mask(chunk, |piece| out.extend_from_slice(&piece));
         consumed += chunk.len();
         let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);
         oracle.check_emitted(consumed, start, masker.is_mask_pending(), &out, checked);
         checked = out.len();
     }
     held.check_whole(&p.reference, &p.input);
-    masker.finish(|piece| out.extend_from_slice(piece));
+    masker.finish(|piece| out.extend_from_slice(&piece));
     assert_same(&out, &p.expected, "streamed output");
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
     assert!(!masker.is_mask_pending(), "finish left a mask pending");
 
     // `finish` resets the masker for a new stream.
     out.clear();
-    masker.mask(&p.input, |piece| out.extend_from_slice(piece));
-    masker.finish(|piece| out.extend_from_slice(piece));
+    masker.mask(&p.input, |piece| out.extend_from_slice(&piece));
+    masker.finish(|piece| out.extend_from_slice(&piece));
     assert_same(&out, &p.expected, "output of the reused masker");
 }
 

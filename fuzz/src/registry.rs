@@ -196,7 +196,7 @@ pub fn check(case: &RegistryCase) {
                 input.truncate(MAX_INPUT);
                 let set = references.len() - 1;
                 let bound = registry.secrets().max_len().max(1);
-                masker.mask(&input[from..], |piece| out.extend_from_slice(piece));
+                masker.mask(&input[from..], |piece| out.extend_from_slice(&piece));
                 let before = held.start;
                 let p = held.after_chunk(&references[set], &input, &masker, bound);
                 fed.push(Fed {
@@ -210,7 +210,7 @@ pub fn check(case: &RegistryCase) {
             }
         }
     }
-    masker.finish(|piece| out.extend_from_slice(piece));
+    masker.finish(|piece| out.extend_from_slice(&piece));
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
     assert!(!masker.is_mask_pending(), "finish left a mask pending");
 

@@ -268,14 +268,14 @@ pub fn check(case: &FileCase) {
             let mut bare = Masker::new(bare.into());
             for (is_file, bytes) in &sources {
                 let mut out = Vec::new();
-                masker.mask(bytes, |piece| out.extend_from_slice(piece));
-                masker.finish(|piece| out.extend_from_slice(piece));
+                masker.mask(bytes, |piece| out.extend_from_slice(&piece));
+                masker.finish(|piece| out.extend_from_slice(&piece));
                 let want = reference.mask(bytes, &replacement);
                 assert_same(&out, &want, "masked secrets file");
 
                 out.clear();
-                bare.mask(bytes, |piece| out.extend_from_slice(piece));
-                bare.finish(|piece| out.extend_from_slice(piece));
+                bare.mask(bytes, |piece| out.extend_from_slice(&piece));
+                bare.finish(|piece| out.extend_from_slice(&piece));
                 let left_over = |b: &u8| if *is_file { b"\r\n".contains(b) } else { false };
                 assert!(
                     out.iter().all(left_over),

@@ -2,24 +2,17 @@
 
 use std::io::{self, BufRead, Read, Write};
 use std::sync::Arc;
+use std::task::Poll;
 
+use super::core::{mask_read, Output, ReadBuffer};
 use crate::{Masker, Secrets};
 
 /// The size of the buffer a [`MaskingReader`] reads its inner reader with.
 const READ_BUF: usize = 64 * 1024;
-/// The alignment of the read buffer.
-const PAGE: usize = 4096;
 
-/// Masks the bytes of one read, `input`; an empty read is the end of the stream, which
-/// finishes `masker`. Returns whether it did.
-pub(crate) fn mask_read(masker: &mut Masker, input: &[u8], out: impl FnMut(&[u8])) -> bool {
-    if input.is_empty() {
-        masker.finish(out);
-        true
-    } else {
-        masker.mask(input, out);
-        false
-    }
+/// The inner writer as the adapter core writes: one `write` call, never `Pending`.
+fn sync<W: Write>(inner: &mut W) -> impl FnMut(&[u8]) -> Poll<io::Result<usize>> + '_ {
+    move |buf| Poll::Ready(inner.write(buf))
 }
 
 /// A writer that masks everything written through it before passing it to `W`.
@@ -52,10 +45,8 @@ pub struct MaskingWriter<W: Write> {
     /// `None` only after `finish` took it.
     inner: Option<W>,
     masker: Masker,
-    /// Output that `inner` did not take yet, written before anything else.
-    pending: Vec<u8>,
-    /// An error from `inner` that the call that met it could not return.
-    error: Option<io::Error>,
+    /// Output that `inner` did not take yet, and the error that stopped it.
+    output: Output,
 }
 
 impl<W: Write> MaskingWriter<W> {
@@ -69,8 +60,7 @@ impl<W: Write> MaskingWriter<W> {
         MaskingWriter {
             inner: Some(inner),
             masker,
-            pending: Vec::new(),
-            error: None,
+            output: Output::default(),
         }
     }
 
@@ -120,65 +110,20 @@ impl<W: Write> MaskingWriter<W> {
             .inner
             .as_mut()
             .expect("inner writer present until finish");
-        let (pending, error) = (&mut self.pending, &mut self.error);
-        let out = |piece: &[u8]| write_or_keep(inner, piece, pending, error);
-        match input {
-            Some(buf) => self.masker.mask(buf, out),
-            None => self.masker.finish(out),
-        }
+        self.output.mask(&mut self.masker, input, sync(inner));
     }
 
     /// Returns a kept error, then writes the kept output.
     fn write_pending(&mut self) -> io::Result<()> {
-        if let Some(err) = self.error.take() {
-            return Err(err);
-        }
-        if !self.pending.is_empty() {
-            let inner = self
-                .inner
-                .as_mut()
-                .expect("inner writer present until finish");
-            let mut done = 0;
-            let result = write_all_counted(inner, &self.pending, &mut done);
-            self.pending.drain(..done);
-            result?;
-        }
-        Ok(())
-    }
-}
-
-/// Writes `piece` to `inner`, or keeps it (and the error) once `inner` has failed.
-fn write_or_keep<W: Write>(
-    inner: &mut W,
-    piece: &[u8],
-    pending: &mut Vec<u8>,
-    error: &mut Option<io::Error>,
-) {
-    if error.is_some() || !pending.is_empty() {
-        pending.extend_from_slice(piece);
-        return;
-    }
-    let mut done = 0;
-    if let Err(err) = write_all_counted(inner, piece, &mut done) {
-        pending.extend_from_slice(&piece[done..]);
-        *error = Some(err);
-    }
-}
-
-/// `write_all` that reports how much was written before an error.
-fn write_all_counted<W: Write>(inner: &mut W, mut buf: &[u8], done: &mut usize) -> io::Result<()> {
-    while !buf.is_empty() {
-        match inner.write(buf) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => {
-                *done += n;
-                buf = &buf[n..];
-            }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
+        let inner = self
+            .inner
+            .as_mut()
+            .expect("inner writer present until finish");
+        match self.output.drain(sync(inner)) {
+            Poll::Ready(result) => result,
+            Poll::Pending => unreachable!("a std::io writer is never pending"),
         }
     }
-    Ok(())
 }
 
 impl<W: Write> Write for MaskingWriter<W> {
@@ -227,10 +172,8 @@ impl<W: Write> Drop for MaskingWriter<W> {
 pub struct MaskingReader<R: Read> {
     inner: R,
     masker: Masker,
-    /// Storage for the input read from `inner`; `input_at` is where its page-aligned
-    /// `READ_BUF` bytes begin (the kernel copies into aligned memory much faster).
-    input: Box<[u8]>,
-    input_at: usize,
+    /// The input read from `inner`.
+    input: ReadBuffer,
     /// Masked output; `output[out_pos..]` has not been returned yet.
     output: Vec<u8>,
     out_pos: usize,
@@ -246,12 +189,10 @@ impl<R: Read> MaskingReader<R> {
 
     /// Wraps `inner`, masking with `masker`.
     pub fn with_masker(inner: R, masker: Masker) -> Self {
-        let input = vec![0; READ_BUF + PAGE].into_boxed_slice();
         MaskingReader {
             inner,
             masker,
-            input_at: input.as_ptr().align_offset(PAGE),
-            input,
+            input: ReadBuffer::new(READ_BUF),
             output: Vec::new(),
             out_pos: 0,
             done: false,
@@ -284,16 +225,12 @@ impl<R: Read> BufRead for MaskingReader<R> {
         while self.out_pos == self.output.len() && !self.done {
             self.output.clear();
             self.out_pos = 0;
-            let input = &mut self.input[self.input_at..self.input_at + READ_BUF];
-            let n = match self.inner.read(input) {
+            let n = match self.inner.read(self.input.space()) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Err(e),
             };
-            let output = &mut self.output;
-            self.done = mask_read(&mut self.masker, &input[..n], |piece| {
-                output.extend_from_slice(piece)
-            });
+            self.done = mask_read(&mut self.masker, self.input.filled(n), &mut self.output);
         }
         Ok(&self.output[self.out_pos..])
     }

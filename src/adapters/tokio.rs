@@ -42,8 +42,8 @@ use bytes::Bytes;
 use futures_core::stream::{FusedStream, Stream};
 use pin_project_lite::pin_project;
 
-use super::io::mask_read;
-use crate::{Masker, Secrets};
+use super::core::{mask_read, Output};
+use crate::{Masker, Piece, Secrets};
 
 /// The most input a [`MaskingAsyncWriter`] masks at a time, and the size of the buffer a
 /// [`MaskingAsyncReader`] reads its inner reader with.
@@ -95,12 +95,8 @@ pin_project! {
         #[pin]
         inner: W,
         masker: Masker,
-        // Output that `inner` did not take yet: `pending[written..]` goes before anything
-        // else. Empty (and `written` 0) whenever all of it was written.
-        pending: Vec<u8>,
-        written: usize,
-        // An error from `inner` that the call that met it could not return.
-        error: Option<io::Error>,
+        // Output that `inner` did not take yet, and the error that stopped it.
+        output: Output,
         // `poll_shutdown` was called: the masker's tail is in `pending` or written.
         finished: bool,
     }
@@ -117,9 +113,7 @@ impl<W: AsyncWrite> MaskingAsyncWriter<W> {
         MaskingAsyncWriter {
             inner,
             masker,
-            pending: Vec::new(),
-            written: 0,
-            error: None,
+            output: Output::default(),
             finished: false,
         }
     }
@@ -151,47 +145,6 @@ impl<W: AsyncWrite> MaskingAsyncWriter<W> {
     }
 }
 
-/// Returns a kept error, then writes the kept output.
-fn write_pending<W: AsyncWrite>(
-    this: &mut WriterProj<'_, W>,
-    cx: &mut Context<'_>,
-) -> Poll<io::Result<()>> {
-    if let Some(err) = this.error.take() {
-        return Poll::Ready(Err(err));
-    }
-    while *this.written < this.pending.len() {
-        let rest = &this.pending[*this.written..];
-        match ready!(this.inner.as_mut().poll_write(cx, rest)) {
-            Ok(0) => return Poll::Ready(Err(io::ErrorKind::WriteZero.into())),
-            Ok(n) => *this.written += n,
-            Err(err) => return Poll::Ready(Err(err)),
-        }
-    }
-    this.pending.clear();
-    *this.written = 0;
-    Poll::Ready(Ok(()))
-}
-
-/// Writes `piece` to `inner` straight away, or keeps what `inner` does not take (and its
-/// error) once it returned `Pending` or failed.
-fn write_or_keep<W: AsyncWrite>(
-    mut inner: Pin<&mut W>,
-    cx: &mut Context<'_>,
-    mut piece: &[u8],
-    pending: &mut Vec<u8>,
-    error: &mut Option<io::Error>,
-) {
-    while !piece.is_empty() && pending.is_empty() && error.is_none() {
-        match inner.as_mut().poll_write(cx, piece) {
-            Poll::Ready(Ok(0)) => *error = Some(io::ErrorKind::WriteZero.into()),
-            Poll::Ready(Ok(n)) => piece = &piece[n..],
-            Poll::Ready(Err(err)) => *error = Some(err),
-            Poll::Pending => break,
-        }
-    }
-    pending.extend_from_slice(piece);
-}
-
 impl<W: AsyncWrite> AsyncWrite for MaskingAsyncWriter<W> {
     fn poll_write(
         self: Pin<&mut Self>,
@@ -205,14 +158,13 @@ impl<W: AsyncWrite> AsyncWrite for MaskingAsyncWriter<W> {
                 "write after shutdown",
             )));
         }
-        ready!(write_pending(&mut this, cx))?;
+        ready!(this.output.drain(|b| this.inner.as_mut().poll_write(cx, b)))?;
         let mut taken = 0;
         // Take more while `inner` keeps up, so that pending output stays one piece at most.
-        while taken < buf.len() && this.pending.is_empty() && this.error.is_none() {
+        while taken < buf.len() && this.output.is_clear() {
             let piece = &buf[taken..buf.len().min(taken + CHUNK)];
-            let (inner, pending, error) = (&mut this.inner, &mut *this.pending, &mut *this.error);
-            this.masker.mask(piece, |out| {
-                write_or_keep(inner.as_mut(), cx, out, pending, error)
+            this.output.mask(this.masker, Some(piece), |b| {
+                this.inner.as_mut().poll_write(cx, b)
             });
             taken += piece.len();
         }
@@ -223,7 +175,7 @@ impl<W: AsyncWrite> AsyncWrite for MaskingAsyncWriter<W> {
     /// prefix stays held.
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         let mut this = self.project();
-        ready!(write_pending(&mut this, cx))?;
+        ready!(this.output.drain(|b| this.inner.as_mut().poll_write(cx, b)))?;
         this.inner.poll_flush(cx)
     }
 
@@ -233,11 +185,10 @@ impl<W: AsyncWrite> AsyncWrite for MaskingAsyncWriter<W> {
         let mut this = self.project();
         if !*this.finished {
             *this.finished = true;
-            let (inner, pending, error) = (&mut this.inner, &mut *this.pending, &mut *this.error);
-            this.masker
-                .finish(|out| write_or_keep(inner.as_mut(), cx, out, pending, error));
+            this.output
+                .mask(this.masker, None, |b| this.inner.as_mut().poll_write(cx, b));
         }
-        ready!(write_pending(&mut this, cx))?;
+        ready!(this.output.drain(|b| this.inner.as_mut().poll_write(cx, b)))?;
         this.inner.poll_shutdown(cx)
     }
 }
@@ -345,16 +296,13 @@ impl<R: AsyncRead> AsyncRead for MaskingAsyncReader<R> {
         this.output.clear();
         *this.out_pos = 0;
         let start = buf.filled().len();
-        // Output goes straight into `buf`; what does not fit waits in `output`.
         while !*this.done && buf.filled().len() == start && this.output.is_empty() {
             let n = ready!(read_chunk(this.inner.as_mut(), cx, this.input))?;
-            let output = &mut *this.output;
-            let put = |piece: &[u8]| {
-                let k = piece.len().min(buf.remaining());
-                buf.put_slice(&piece[..k]);
-                output.extend_from_slice(&piece[k..]);
-            };
-            *this.done = mask_read(this.masker, &this.input[..n], put);
+            *this.done = mask_read(this.masker, &this.input[..n], this.output);
+            // Output goes into `buf` as far as it fits; the rest waits in `output`.
+            let k = this.output.len().min(buf.remaining());
+            buf.put_slice(&this.output[..k]);
+            *this.out_pos = k;
         }
         Poll::Ready(Ok(()))
     }
@@ -367,10 +315,7 @@ impl<R: AsyncRead> AsyncBufRead for MaskingAsyncReader<R> {
             this.output.clear();
             *this.out_pos = 0;
             let n = ready!(read_chunk(this.inner.as_mut(), cx, this.input))?;
-            let output = &mut *this.output;
-            *this.done = mask_read(this.masker, &this.input[..n], |piece| {
-                output.extend_from_slice(piece)
-            });
+            *this.done = mask_read(this.masker, &this.input[..n], this.output);
         }
         Poll::Ready(Ok(&this.output[*this.out_pos..]))
     }
@@ -492,41 +437,39 @@ where
     }
 }
 
-/// Turns the output pieces of one chunk into `Bytes`: slices of `chunk` where a piece lies
-/// in it, a shared copy of the replacement text, and other copies joined in `staged`.
+/// Turns the output pieces of one chunk into `Bytes`: slices of `chunk` for its text, the
+/// shared replacement, and copies of held bytes joined in `staged`.
 struct Slicer<'a> {
     chunk: &'a Bytes,
     queue: &'a mut VecDeque<Bytes>,
     staged: &'a mut Vec<u8>,
-    /// The replacement text, and where the masker's copy of it lies.
     replacement: &'a Bytes,
-    replacement_at: *const u8,
     /// Where in `queue` the whole chunk goes, when one piece is all of it: it is moved there
     /// afterwards, which saves a reference count.
     whole: Option<usize>,
 }
 
 impl Slicer<'_> {
-    fn put(&mut self, piece: &[u8]) {
+    fn put(&mut self, piece: Piece<'_>) {
         if piece.is_empty() {
             return;
         }
-        let len = self.chunk.len();
-        let at = (piece.as_ptr() as usize).wrapping_sub(self.chunk.as_ptr() as usize);
-        if at < len && piece.len() <= len - at {
-            self.flush();
-            if piece.len() == len {
-                self.whole = Some(self.queue.len());
-                self.queue.push_back(Bytes::new());
-            } else {
-                self.queue.push_back(self.chunk.slice(at..at + piece.len()));
+        match piece {
+            Piece::Input { start, bytes } => {
+                self.flush();
+                if bytes.len() == self.chunk.len() {
+                    self.whole = Some(self.queue.len());
+                    self.queue.push_back(Bytes::new());
+                } else {
+                    self.queue
+                        .push_back(self.chunk.slice(start..start + bytes.len()));
+                }
             }
-        } else if piece.as_ptr() == self.replacement_at && piece.len() == self.replacement.len() {
-            // The masker's replacement, which `replacement` equals (checked per chunk).
-            self.flush();
-            self.queue.push_back(self.replacement.clone());
-        } else {
-            self.staged.extend_from_slice(piece);
+            Piece::Replacement(_) => {
+                self.flush();
+                self.queue.push_back(self.replacement.clone());
+            }
+            Piece::Held(bytes) => self.staged.extend_from_slice(bytes),
         }
     }
 
@@ -568,7 +511,6 @@ where
                 queue: this.queue,
                 staged: this.staged,
                 replacement: this.replacement,
-                replacement_at: replacement.as_ptr(),
                 whole: None,
             };
             match &chunk {

@@ -4,7 +4,7 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::BorrowedFd;
 
-use logmask::Masker;
+use logmask::{Masker, MaskingWriter};
 
 use super::Failure;
 
@@ -24,9 +24,9 @@ pub struct Names {
 
 /// Masks `input` onto `output` until the end of `input`.
 ///
-/// Each read's final output is written at once, piece by piece straight from the read buffer
-/// (one write for a chunk with nothing to mask): a line that cannot begin a secret reaches
-/// `output` before the next read. If the reader of `output` went away (`EPIPE`), the copy
+/// Each read's final output is written at once, through a [`MaskingWriter`] (text straight
+/// from the read buffer, short pieces gathered into one write): a line that cannot begin a
+/// secret reaches `output` before the next read. If the reader of `output` went away (`EPIPE`), the copy
 /// ends quietly and `input` is dropped, so a command writing to it sees the same broken pipe
 /// it would see without us.
 ///
@@ -35,12 +35,13 @@ pub struct Names {
 /// Any other error reading `input` or writing `output`.
 pub fn pump(
     mut input: impl Read,
-    mut output: File,
-    mut masker: Masker,
+    output: File,
+    masker: Masker,
     names: Names,
 ) -> Result<(), Failure> {
     let mut storage = vec![0; CHUNK + PAGE];
     let buf = page_aligned(&mut storage);
+    let mut output = MaskingWriter::with_masker(output, masker);
     loop {
         let n = match input.read(buf) {
             Ok(0) => break,
@@ -48,22 +49,13 @@ pub fn pump(
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(Failure::io(names.reading, e)),
         };
-        let mut result = Ok(());
-        masker.mask(&buf[..n], |piece| write(&mut output, piece, &mut result));
+        // The writer takes the whole chunk; `flush` returns an error it met on the way.
+        let result = output.write_all(&buf[..n]).and_then(|()| output.flush());
         if !settle(result, names)? {
             return Ok(());
         }
     }
-    let mut result = Ok(());
-    masker.finish(|piece| write(&mut output, piece, &mut result));
-    settle(result, names).map(drop)
-}
-
-/// Writes `piece` unless an earlier piece failed; keeps the first error in `result`.
-fn write(output: &mut File, piece: &[u8], result: &mut io::Result<()>) {
-    if result.is_ok() {
-        *result = output.write_all(piece);
-    }
+    settle(output.finish().map(drop), names).map(drop)
 }
 
 /// `Ok(false)` if the reader went away, `Ok(true)` if all was written.

@@ -15,9 +15,11 @@
 //! - What a stream holds back for shapes is the longest suffix that is a proper prefix of a
 //!   shortest token: a partial prefix, or a prefix and a body still too short.
 
-use std::sync::OnceLock;
+use std::sync::{LazyLock, OnceLock};
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
+
+use super::{Find, Range, Text};
 
 /// The characters a token body is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -197,6 +199,35 @@ pub(crate) const MAX_TOKEN: usize = longest(true);
 /// The length of the longest prefix.
 const MAX_PREFIX: usize = longest(false);
 
+/// `EARLIER[i]`: the `(row, d)` such that the prefix of `row` could start `d` bytes before
+/// a prefix of row `i` found by its part and still have its own part later (its part lies
+/// further inside it), i.e. where the two prefixes agree on their overlap. Those few
+/// positions are checked in place after each find.
+static EARLIER: LazyLock<Vec<Vec<(usize, usize)>>> = LazyLock::new(|| {
+    SHAPES
+        .iter()
+        .map(|s| {
+            let mut found = Vec::new();
+            for (late, l) in SHAPES.iter().enumerate() {
+                // `l` at `p`, `s` at `p + d`; `l`'s part starts after `s`'s.
+                for d in 1..l.prefix.len() {
+                    let agree = l.prefix[d..].iter().zip(s.prefix).all(|(a, b)| a == b);
+                    if d + s.search_at < l.search_at && agree {
+                        found.push((late, d));
+                    }
+                }
+            }
+            found
+        })
+        .collect()
+});
+
+/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
+#[inline]
+fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
 /// The length of the longest prefix, followed by its shortest body if `with_body`.
 const fn longest(with_body: bool) -> usize {
     let mut max = 0;
@@ -269,10 +300,6 @@ impl ClassSet {
     /// No class.
     pub(crate) const EMPTY: ClassSet = ClassSet(0);
 
-    pub(crate) fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-
     fn insert(&mut self, class: Class) {
         self.0 |= class.bit();
     }
@@ -304,8 +331,8 @@ impl ClassSet {
 /// the number of shapes.
 struct Finder {
     searcher: Searcher,
-    /// `shapes[k]`: the shapes whose searched part is the searcher's pattern `k`.
-    shapes: Vec<Vec<&'static Shape>>,
+    /// `shapes[k]`: the rows of the shapes whose searched part is the searcher's pattern `k`.
+    shapes: Vec<Vec<usize>>,
 }
 
 enum Searcher {
@@ -315,22 +342,19 @@ enum Searcher {
     Automaton(AhoCorasick),
 }
 
-/// The distinct searched parts, in table order, and the shapes that share each.
-fn parts() -> (Vec<&'static [u8]>, Vec<Vec<&'static Shape>>) {
-    let (mut parts, mut shapes) = (
-        Vec::<&'static [u8]>::new(),
-        Vec::<Vec<&'static Shape>>::new(),
-    );
-    for s in &SHAPES {
+/// The distinct searched parts, in table order, and the rows that share each.
+fn parts() -> (Vec<&'static [u8]>, Vec<Vec<usize>>) {
+    let (mut parts, mut rows) = (Vec::<&'static [u8]>::new(), Vec::<Vec<usize>>::new());
+    for (row, s) in SHAPES.iter().enumerate() {
         match parts.iter().position(|&p| p == s.search) {
-            Some(k) => shapes[k].push(s),
+            Some(k) => rows[k].push(row),
             None => {
                 parts.push(s.search);
-                shapes.push(vec![s]);
+                rows.push(vec![row]);
             }
         }
     }
-    (parts, shapes)
+    (parts, rows)
 }
 
 impl Finder {
@@ -366,8 +390,8 @@ impl Finder {
         }
     }
 
-    /// The first searched part in `hay` at or after `from`: where, and the shapes sharing it.
-    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[&'static Shape])> {
+    /// The first searched part in `hay` at or after `from`: where, and the rows sharing it.
+    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[usize])> {
         let m = match &self.searcher {
             Searcher::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
             Searcher::Automaton(a) => a.find(Input::new(hay).range(from..))?,
@@ -377,27 +401,39 @@ impl Finder {
 
     /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
     fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
-        let mut first: Option<(usize, &'static Shape)> = None;
-        let (mut at, mut end) = (from, hay.len());
-        while at < end {
-            let Some((j, shapes)) = self.search(&hay[..end], at) else {
-                break;
-            };
-            for &shape in shapes {
+        let mut at = from;
+        loop {
+            let (j, rows) = self.search(hay, at)?;
+            at = j + 1;
+            // The earliest of the rows sharing the part whose prefix is there.
+            let mut found: Option<(usize, usize)> = None;
+            for &index in rows {
+                let shape = &SHAPES[index];
                 let start = j.wrapping_sub(shape.search_at);
                 if j >= from + shape.search_at
-                    && hay[start..].starts_with(shape.prefix)
-                    && first.map_or(true, |(first, _)| start < first)
+                    && begins_with(&hay[start..], shape.prefix)
+                    && found.map_or(true, |(first, _)| start < first)
                 {
-                    first = Some((start, shape));
-                    // A part of a prefix that starts earlier lies inside that prefix, so it
-                    // ends before `start + MAX_PREFIX`.
-                    end = end.min(start + MAX_PREFIX);
+                    found = Some((start, index));
                 }
             }
-            at = j + 1;
+            let Some((start, index)) = found else {
+                continue;
+            };
+            // A prefix that starts earlier has its part after `j` (the search finds the
+            // first part), so its part lies further inside it: it starts in
+            // `j - s.search_at + 1..start`. A few positions, checked in place.
+            let mut first = (start, &SHAPES[index]);
+            for &(late, d) in &EARLIER[index] {
+                let late = &SHAPES[late];
+                if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
+                    if p < first.0 && begins_with(&hay[p..], late.prefix) {
+                        first = (p, late);
+                    }
+                }
+            }
+            return Some(first);
         }
-        first
     }
 }
 
@@ -428,9 +464,49 @@ impl Shape {
     }
 }
 
+/// The token-shape finder: the rule above for every row of [`SHAPES`].
+pub(crate) struct Shapes;
+
+/// What a stream carries for [`Shapes`].
+#[derive(Clone, Default)]
+pub(crate) struct ShapesState {
+    /// The classes in which a masked body reaches the end of the text so far: the next
+    /// bytes of these classes extend it.
+    continued: ClassSet,
+    /// The tail of the text, or the held bytes and the head of the chunk.
+    scratch: Vec<u8>,
+}
+
+impl Find for Shapes {
+    type State = ShapesState;
+
+    fn held(&self, state: &mut ShapesState, text: &Text<'_>) -> usize {
+        let (from, tail) = text.tail(MAX_TOKEN - 1, &mut state.scratch);
+        from + held_start(tail)
+    }
+
+    fn ranges(&self, state: &mut ShapesState, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
+        let mut ranges = Ranges::new(
+            text.carry,
+            text.input,
+            state.continued,
+            text.eof,
+            &mut state.scratch,
+        );
+        let (first, continues) = (out.len(), ranges.continued.is_some());
+        out.extend(std::iter::from_fn(|| ranges.take_before(held)));
+        if continues {
+            // The continuation came first; ranges that start in the held bytes precede it.
+            out[first..].sort_unstable();
+        }
+        state.continued = ranges.ongoing;
+    }
+}
+
 /// The masked token ranges of the text `carry ++ input`, as `(start, end)` in text positions
-/// and in order of start; taken one by one with [`take_upto`](Self::take_upto).
-pub(crate) struct Ranges<'a> {
+/// and in order of start (the continuation of bodies from before first); taken one by one
+/// with [`take_before`](Self::take_before).
+struct Ranges<'a> {
     carry: &'a [u8],
     input: &'a [u8],
     /// `carry` followed by the head of `input`: where the prefixes that start in `carry`
@@ -440,12 +516,15 @@ pub(crate) struct Ranges<'a> {
     eof: bool,
     /// Prefixes starting before this position have been handled.
     next: usize,
-    /// A range found and not yet taken.
-    peeked: Option<(usize, usize)>,
+    /// The range that continues the bodies of `continued`, not yet taken.
+    continued: Option<(usize, usize)>,
+    /// A range found and not yet taken, with its class.
+    peeked: Option<(usize, usize, Class)>,
     /// Per class, `(from, end)`: a run `text[from..end)` of its characters that ends at the
     /// end of the text or before a byte outside the class (the last one found).
     runs: [Option<(usize, usize)>; CLASSES],
-    /// The classes of masked bodies that reach the end of the text (and are not complete).
+    /// The classes of the taken ranges whose bodies reach the end of the text (and are not
+    /// complete).
     ongoing: ClassSet,
 }
 
@@ -453,7 +532,7 @@ impl<'a> Ranges<'a> {
     /// The ranges in `carry ++ input`. `continued` holds the classes in which a masked body
     /// reached the end of the previous text (which ends at the end of `carry`): the run of
     /// their characters at the start of `input` is masked too. `scratch` is working space.
-    pub(crate) fn new(
+    fn new(
         carry: &'a [u8],
         input: &'a [u8],
         continued: ClassSet,
@@ -470,6 +549,7 @@ impl<'a> Ranges<'a> {
             edge: scratch,
             eof,
             next: 0,
+            continued: None,
             peeked: None,
             runs: [None; CLASSES],
             ongoing: ClassSet::EMPTY,
@@ -481,42 +561,42 @@ impl<'a> Ranges<'a> {
             ranges.note_ongoing(class, run_end);
         }
         if end > c {
-            ranges.peeked = Some((c, end));
+            ranges.continued = Some((c, end));
         }
         ranges
     }
 
-    /// The next range, if it starts at or before `upto`.
-    pub(crate) fn take_upto(&mut self, upto: usize) -> Option<(usize, usize)> {
+    /// The next range, if it starts before `limit` or continues a body from before.
+    fn take_before(&mut self, limit: usize) -> Option<(usize, usize)> {
+        if let Some(continued) = self.continued.take() {
+            return Some(continued);
+        }
         if self.peeked.is_none() {
             self.peeked = self.find();
         }
         match self.peeked {
-            Some((start, _)) if start <= upto => self.peeked.take(),
+            Some((start, end, class)) if start < limit => {
+                self.peeked = None;
+                self.note_ongoing(class, end);
+                Some((start, end))
+            }
             _ => None,
         }
-    }
-
-    /// The classes in which a masked body reaches the end of the text; complete only once
-    /// every range has been taken.
-    pub(crate) fn ongoing(&self) -> ClassSet {
-        self.ongoing
     }
 
     fn len(&self) -> usize {
         self.carry.len() + self.input.len()
     }
 
-    /// The next token range after `next`.
-    fn find(&mut self) -> Option<(usize, usize)> {
+    /// The next token range after `next`, with its class.
+    fn find(&mut self) -> Option<(usize, usize, Class)> {
         loop {
             let (start, shape) = self.next_prefix()?;
             self.next = start + 1;
             let body = start + shape.prefix.len();
             let end = self.run_end(shape.class, body);
             if end - body >= shape.min_body {
-                self.note_ongoing(shape.class, end);
-                return Some((start, end));
+                return Some((start, end, shape.class));
             }
         }
     }
@@ -602,7 +682,7 @@ mod tests {
     fn ranges(carry: &[u8], input: &[u8], continued: ClassSet, eof: bool) -> Vec<(usize, usize)> {
         let mut scratch = Vec::new();
         let mut r = Ranges::new(carry, input, continued, eof, &mut scratch);
-        std::iter::from_fn(|| r.take_upto(usize::MAX)).collect()
+        std::iter::from_fn(|| r.take_before(usize::MAX)).collect()
     }
 
     #[test]
@@ -756,9 +836,9 @@ mod tests {
             false,
             &mut scratch,
         );
-        assert_eq!(r.take_upto(0), Some((0, 20)));
-        assert_eq!(r.take_upto(usize::MAX), None);
-        assert_eq!(r.ongoing(), ClassSet(Class::Aws.bit()));
+        assert_eq!(r.take_before(1), Some((0, 20)));
+        assert_eq!(r.take_before(usize::MAX), None);
+        assert_eq!(r.ongoing, ClassSet(Class::Aws.bit()));
     }
 
     #[test]
@@ -771,8 +851,8 @@ mod tests {
         let both = ClassSet(Class::Aws.bit() | Class::GitLab.bit());
         let mut scratch = Vec::new();
         let mut r = Ranges::new(b"", b"AB-cd", both, false, &mut scratch);
-        assert_eq!(r.take_upto(0), Some((0, 5)));
-        assert_eq!(r.ongoing(), ClassSet(Class::GitLab.bit()));
+        assert_eq!(r.take_before(1), Some((0, 5)));
+        assert_eq!(r.ongoing, ClassSet(Class::GitLab.bit()));
     }
 
     #[test]

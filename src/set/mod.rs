@@ -1,6 +1,7 @@
 //! The compiled set of secrets and its builder.
 
 use std::fmt;
+use std::sync::Arc;
 
 mod encodings;
 mod error;
@@ -8,8 +9,9 @@ mod error;
 pub use encodings::Encodings;
 pub use error::Error;
 
-use crate::find::exact::Engine;
-use crate::find::shapes;
+use crate::find::exact::Exact;
+use crate::find::shapes::{self, Shapes};
+use crate::find::Finder;
 use encodings::add_variants;
 pub(crate) use error::{ErrorKind, Origin};
 
@@ -38,7 +40,8 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 /// # Ok::<(), logmask::Error>(())
 /// ```
 pub struct Secrets {
-    engine: Engine,
+    /// The exact finder first, then the token shapes if they are on.
+    finders: Vec<Finder>,
     replacement: Box<[u8]>,
     min_len: usize,
     encodings: Encodings,
@@ -71,12 +74,12 @@ impl Secrets {
     /// The number of distinct byte strings masked: the secrets, the lines of multi-line ones,
     /// and their encoded variants (token shapes are not counted).
     pub fn len(&self) -> usize {
-        self.engine.len()
+        self.exact().len()
     }
 
     /// Whether no byte string is masked (token shapes may still be).
     pub fn is_empty(&self) -> bool {
-        self.engine.len() == 0
+        self.exact().len() == 0
     }
 
     /// The length of the longest byte string a stream must see whole before it can mask it:
@@ -88,7 +91,7 @@ impl Secrets {
         } else {
             0
         };
-        self.engine.max_len().max(shapes)
+        self.exact().max_len().max(shapes)
     }
 
     /// The encoded variants masked along with each secret.
@@ -113,11 +116,19 @@ impl Secrets {
 
     /// Approximate heap bytes used by the compiled set.
     pub fn memory_usage(&self) -> usize {
-        self.engine.memory_usage() + self.replacement.len()
+        self.exact().memory_usage() + self.replacement.len()
     }
 
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.engine
+    /// The finders, in the order streams keep their states.
+    pub(crate) fn finders(&self) -> &[Finder] {
+        &self.finders
+    }
+
+    fn exact(&self) -> &Exact {
+        match &self.finders[0] {
+            Finder::Exact(exact) => exact,
+            _ => unreachable!("the exact finder comes first"),
+        }
     }
 }
 
@@ -256,8 +267,12 @@ impl SecretsBuilder {
     /// text, as given or in one of the selected encodings. The error names the secret by its
     /// origin, never by its value.
     pub fn build(&self) -> Result<Secrets, Error> {
+        let mut finders = vec![Finder::Exact(Arc::new(Exact::new(self.patterns()?)))];
+        if self.token_shapes {
+            finders.push(Finder::Shapes(Shapes));
+        }
         Ok(Secrets {
-            engine: Engine::new(self.patterns()?),
+            finders,
             replacement: self.replacement.as_slice().into(),
             min_len: self.min_len,
             encodings: self.encodings,

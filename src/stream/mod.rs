@@ -1,10 +1,26 @@
-//! The streaming core: one [`Masker`] per stream.
+//! The streaming core: one [`Masker`] per stream, with its typed output [`Piece`]s.
+//!
+//! The core keeps what is the same for every matcher: the held bytes, the masked range that
+//! may still grow, the merge of the finders' ranges, and the output. What is searched and how
+//! lives behind the finder contract ([`Find`](crate::find::Find)); `docs/CONTRACT.md` §3 is
+//! the behaviour this implements.
+
+mod emit;
+mod piece;
+pub(crate) mod source;
 
 use std::sync::Arc;
 
-use crate::find::shapes::{self, ClassSet};
-use crate::registry::Follow;
+pub use piece::Piece;
+
+use crate::find::{self, Range, State, Text};
 use crate::Secrets;
+use emit::Emitter;
+use source::{Follow, Shared};
+
+/// The most input judged at once: a longer chunk is masked as several, so the ranges of one
+/// step (and the memory they take) stay bounded whatever the caller writes at a time.
+const BLOCK: usize = 256 * 1024;
 
 /// Masks one stream, chunk by chunk, with a shared [`Secrets`] set.
 ///
@@ -17,8 +33,20 @@ use crate::Secrets;
 /// longest suffix that is a proper prefix of a secret or of a shortest token), so memory is
 /// bounded by [`Secrets::max_len`].
 ///
-/// A `Masker` does no I/O and never fails: output goes to a callback, as pieces that borrow
-/// the input wherever it passes through unchanged.
+/// A `Masker` does no I/O and never fails: output goes to a callback, as [`Piece`]s that
+/// borrow the input wherever it passes through unchanged.
+///
+/// # States
+///
+/// Between chunks a masker is in one of three states (`held` is where the bytes that may
+/// still change begin, after the new chunk; "open" is a masked range whose replacement waits
+/// because a later occurrence could still touch it):
+///
+/// | state | held bytes | open range | next chunk | finish |
+/// | --- | --- | --- | --- | --- |
+/// | Passing | none | none | → Holding if it ends in a possible prefix, → Open if a range reaches its end, else stays | nothing to emit |
+/// | Holding | a possible prefix | none | the held bytes are judged with the chunk (against the set in force then): → Passing, Holding or Open | the held bytes, as text |
+/// | Open | inside or after the range | reaches into the held bytes | a range touching it extends it; else its replacement is emitted: → Passing or Holding | the replacement, then the rest |
 ///
 /// # Example
 ///
@@ -29,10 +57,10 @@ use crate::Secrets;
 /// let secrets = Arc::new(Secrets::new(["abcdefgh", "efghijkl"])?);
 /// let mut masker = Masker::new(secrets);
 /// let mut out = Vec::new();
-/// masker.mask(b"xxabcdef", |piece| out.extend_from_slice(piece));
+/// masker.mask(b"xxabcdef", |piece| out.extend_from_slice(&piece));
 /// assert_eq!(out, b"xx"); // "abcdef" could still become a secret
-/// masker.mask(b"ghijklyy", |piece| out.extend_from_slice(piece));
-/// masker.finish(|piece| out.extend_from_slice(piece));
+/// masker.mask(b"ghijklyy", |piece| out.extend_from_slice(&piece));
+/// masker.finish(|piece| out.extend_from_slice(&piece));
 /// assert_eq!(out, b"xx[MASKED]yy");
 /// # Ok::<(), logmask::Error>(())
 /// ```
@@ -40,44 +68,41 @@ use crate::Secrets;
 pub struct Masker {
     /// The set applied to the last chunk.
     secrets: Arc<Secrets>,
-    /// `Some`: `secrets` follows a [`Registry`](crate::Registry), checked at each chunk.
+    /// `Some`: `secrets` follows a shared cell (a [`Registry`](crate::Registry)'s), checked
+    /// at each chunk.
     follow: Option<Follow>,
-    /// The input not yet emitted: the longest suffix of the input so far that is a proper
-    /// prefix of some secret or shortest token (empty at the start and after `finish`).
-    /// Shorter than `Secrets::max_len`.
+    /// The input not yet emitted: the longest suffix of the input so far that some finder
+    /// says a later byte could still turn into a masked range (empty at the start and after
+    /// `finish`). Shorter than `Secrets::max_len`.
     carry: Vec<u8>,
     /// `Some(end)`: a masked range that began at or before the start of `carry` and ends at
     /// `carry[end]` (`end <= carry.len()`) is still open, because an occurrence starting in
     /// `carry[..=end]` would merge with it. Its replacement has not been emitted, and the
     /// input before `carry` that it covers has been dropped.
     open: Option<usize>,
-    /// The token classes in which a masked token body reaches the end of the input so far.
-    /// Non-empty only when `open == Some(carry.len())`: the next bytes of these classes
-    /// extend the open range.
-    runs: ClassSet,
-    /// Scratch space: `carry` followed by the head of the next chunk, or the tail of the
-    /// input so far. Never longer than twice `Secrets::max_len`.
-    scratch: Vec<u8>,
-    /// Scratch space: occurrences that start in `carry`, as `(start, end)`.
-    edge: Vec<(usize, usize)>,
+    /// One state per finder of `secrets`, in the same order.
+    states: Vec<State>,
+    /// The ranges of the current step (kept for its allocation).
+    ranges: Vec<Range>,
 }
 
 impl Masker {
     /// A masker for a new stream.
     pub fn new(secrets: Arc<Secrets>) -> Masker {
+        let states = secrets.finders().iter().map(|f| f.new_state()).collect();
         Masker {
             secrets,
             follow: None,
             carry: Vec::new(),
             open: None,
-            runs: ClassSet::EMPTY,
-            scratch: Vec::new(),
-            edge: Vec::new(),
+            states,
+            ranges: Vec::new(),
         }
     }
 
-    /// A masker for a new stream that applies the current set of a registry at each chunk.
-    pub(crate) fn following(mut follow: Follow) -> Masker {
+    /// A masker for a new stream that applies the current set of `shared` at each chunk.
+    pub(crate) fn following(shared: &Shared) -> Masker {
+        let mut follow = Follow::new(shared);
         let secrets = Arc::clone(follow.current());
         Masker {
             follow: Some(follow),
@@ -96,7 +121,7 @@ impl Masker {
     /// [`Registry`](crate::Registry) stops following it.
     pub fn set_secrets(&mut self, secrets: Arc<Secrets>) {
         self.follow = None;
-        self.secrets = secrets;
+        self.apply(secrets);
     }
 
     /// The number of input bytes accepted but not yet emitted.
@@ -111,125 +136,88 @@ impl Masker {
 
     /// Accepts the next chunk of the stream and emits, through `out`, all output that no
     /// later input can change.
-    pub fn mask(&mut self, input: &[u8], out: impl FnMut(&[u8])) {
-        self.process(input, false, out);
+    pub fn mask(&mut self, input: &[u8], mut out: impl FnMut(Piece<'_>)) {
+        self.refresh();
+        let mut offset = 0;
+        while offset < input.len() {
+            let end = input.len().min(offset + BLOCK);
+            self.step(&input[offset..end], offset, false, &mut out);
+            offset = end;
+        }
     }
 
     /// Ends the stream: emits everything still held back (a secret prefix that never
     /// completed is plain text) and resets the masker for a new stream.
-    pub fn finish(&mut self, out: impl FnMut(&[u8])) {
-        self.process(&[], true, out);
-        debug_assert!(self.carry.is_empty() && self.open.is_none() && self.runs.is_empty());
+    pub fn finish(&mut self, mut out: impl FnMut(Piece<'_>)) {
+        self.refresh();
+        self.step(&[], 0, true, &mut out);
+        debug_assert!(self.carry.is_empty() && self.open.is_none());
     }
 
-    fn process(&mut self, input: &[u8], eof: bool, mut out: impl FnMut(&[u8])) {
+    /// Picks up the followed cell's current set.
+    fn refresh(&mut self) {
         if let Some(follow) = &mut self.follow {
             let current = follow.current();
             if !Arc::ptr_eq(current, &self.secrets) {
-                self.secrets = Arc::clone(current);
+                let current = Arc::clone(current);
+                self.apply(current);
             }
         }
-        debug_assert!(self.runs.is_empty() || self.open == Some(self.carry.len()));
-        let secrets = Arc::clone(&self.secrets);
-        let engine = secrets.engine();
-        let token_shapes = secrets.token_shapes();
-        let replacement = secrets.replacement();
-        let max_len = engine.max_len();
-        let keep = max_len.saturating_sub(1);
-        let c = self.carry.len();
-        let total = c + input.len();
+    }
 
-        // The text is `carry ++ input`, with positions counted from the start of `carry`.
-        // `held` is where the bytes that a later byte could still complete begin.
+    /// Makes `secrets` the set, keeping the finders' states that it can go on with.
+    fn apply(&mut self, secrets: Arc<Secrets>) {
+        find::carry_states(secrets.finders(), &mut self.states);
+        self.secrets = secrets;
+    }
+
+    /// Masks one block of input (`offset` is where it begins in the caller's chunk).
+    fn step(&mut self, input: &[u8], offset: usize, eof: bool, out: &mut impl FnMut(Piece<'_>)) {
+        let finders = self.secrets.finders();
+        let text = Text {
+            carry: &self.carry,
+            input,
+            eof,
+        };
+        let total = text.len();
+        // Where the bytes that a later byte could still change begin.
         let held = if eof {
             total
         } else {
-            let (carry, scratch) = (&self.carry, &mut self.scratch);
-            let held = held_in_tail(carry, input, keep, scratch, |t| engine.held_start(t));
-            if token_shapes {
-                let window = shapes::MAX_TOKEN - 1;
-                held.min(held_in_tail(
-                    carry,
-                    input,
-                    window,
-                    scratch,
-                    shapes::held_start,
-                ))
-            } else {
-                held
-            }
+            finders
+                .iter()
+                .zip(&mut self.states)
+                .map(|(f, s)| f.held(s, &text))
+                .min()
+                .unwrap_or(total)
         };
-        // A range ending at `hold` or later could still grow.
-        let hold = if eof { usize::MAX } else { held };
-
-        // Occurrences that start in `carry` (complete ones may end in `input`).
-        self.edge.clear();
-        if c > 0 {
-            self.scratch.clear();
-            self.scratch.extend_from_slice(&self.carry);
-            self.scratch
-                .extend_from_slice(&input[..input.len().min(keep)]);
-            let edge = &mut self.edge;
-            engine.for_each_occurrence(&self.scratch, 0, self.scratch.len(), |s, e| {
-                if s < c {
-                    edge.push((s, e));
-                }
-            });
-            self.edge.sort_unstable();
+        self.ranges.clear();
+        // Where each finder's run of ranges (each in order of start) ends.
+        let mut runs = [0; MAX_FINDERS];
+        for (i, (f, s)) in finders.iter().zip(&mut self.states).enumerate() {
+            f.ranges(s, &text, held, &mut self.ranges);
+            runs[i] = self.ranges.len();
         }
 
         let mut emit = Emitter {
             carry: &self.carry,
             input,
-            replacement,
-            hold,
+            offset,
+            replacement: self.secrets.replacement(),
+            hold: if eof { usize::MAX } else { held },
             pos: 0,
             cur: self.open.map(|end| (0, end)),
             cur_from_before: self.open.is_some(),
             stopped: false,
-            out: &mut out,
+            out,
         };
-        // Token ranges join in order of start, before the secrets' ranges that start later.
-        let mut tokens = token_shapes
-            .then(|| shapes::Ranges::new(&self.carry, input, self.runs, eof, &mut self.scratch));
-        // An occurrence that starts in the held bytes is left to the next chunk, which finds
-        // it again if the set it applies still has it: held bytes are judged by that set.
-        for &(s, e) in self.edge.iter().filter(|&&(s, _)| s < held) {
-            feed_tokens(&mut tokens, &mut emit, s);
-            emit.range(s, e);
-        }
-        // Occurrences inside `input`: each overlaps one of the candidates, so the union of
-        // the occurrences overlapping each candidate, in candidate order, covers them all.
-        // These unions start in non-decreasing order, which is what `Emitter` needs.
-        engine.for_each_candidate(input, |s, e| {
-            if emit.stopped {
-                return;
-            }
-            let mut union: Option<(usize, usize)> = None;
-            let from = s.saturating_sub(keep);
-            let to = (e + keep).min(input.len());
-            engine.for_each_occurrence(input, from, to, |a, b| {
-                if a < e && b > s && c + a < held {
-                    union = Some(union.map_or((a, b), |(lo, hi)| (lo.min(a), hi.max(b))));
-                }
-            });
-            if let Some((lo, hi)) = union {
-                feed_tokens(&mut tokens, &mut emit, c + lo);
-                emit.range(c + lo, c + hi);
-            }
+        merge(&self.ranges, &runs[..finders.len()], |range| {
+            emit.range(range)
         });
-        feed_tokens(&mut tokens, &mut emit, usize::MAX);
-        let ongoing = tokens.map_or(ClassSet::EMPTY, |t| t.ongoing());
         self.open = emit.end(held);
-        // Token bodies that reach the end continue the open range only if it reaches the end
-        // too (otherwise they start in the held bytes and are found again).
-        self.runs = if self.open == Some(total - held) {
-            ongoing
-        } else {
-            ClassSet::EMPTY
-        };
 
         // The new carry is `text[held..]`.
+        let c = self.carry.len();
         if held >= c {
             self.carry.clear();
             self.carry.extend_from_slice(&input[held - c..]);
@@ -240,41 +228,29 @@ impl Masker {
     }
 }
 
-/// The start of the longest suffix of `carry ++ input` that `held_start` picks from the last
-/// `window` bytes, counted from the start of `carry`.
-fn held_in_tail(
-    carry: &[u8],
-    input: &[u8],
-    window: usize,
-    scratch: &mut Vec<u8>,
-    held_start: impl Fn(&[u8]) -> usize,
-) -> usize {
-    let c = carry.len();
-    if input.len() >= window {
-        let from = input.len() - window;
-        c + from + held_start(&input[from..])
-    } else {
-        let from = (c + input.len()).saturating_sub(window);
-        scratch.clear();
-        scratch.extend_from_slice(&carry[from.min(c)..]);
-        scratch.extend_from_slice(input);
-        from + held_start(scratch)
-    }
-}
+/// The most finders a set has.
+const MAX_FINDERS: usize = 4;
 
-/// Passes to `emit` the token ranges that start at or before `upto`.
-fn feed_tokens<F: FnMut(&[u8])>(
-    tokens: &mut Option<shapes::Ranges<'_>>,
-    emit: &mut Emitter<'_, F>,
-    upto: usize,
-) {
-    if let Some(tokens) = tokens {
-        while !emit.stopped {
-            match tokens.take_upto(upto) {
-                Some((s, e)) => emit.range(s, e),
-                None => break,
+/// Calls `f` for each of `ranges` in order of start, where `ranges[..runs[0]]`,
+/// `ranges[runs[0]..runs[1]]`, ... are each in order.
+fn merge(ranges: &[Range], runs: &[usize], mut f: impl FnMut(Range)) {
+    let mut heads = [0; MAX_FINDERS];
+    let mut start = 0;
+    for (i, &end) in runs.iter().enumerate() {
+        heads[i] = start;
+        start = end;
+    }
+    loop {
+        // The run whose next range starts first; one run is a plain walk.
+        let mut best: Option<usize> = None;
+        for (i, &end) in runs.iter().enumerate() {
+            if heads[i] < end && best.map_or(true, |b| ranges[heads[i]] < ranges[heads[b]]) {
+                best = Some(i);
             }
         }
+        let Some(b) = best else { return };
+        f(ranges[heads[b]]);
+        heads[b] += 1;
     }
 }
 
@@ -289,86 +265,6 @@ impl std::fmt::Debug for Masker {
     }
 }
 
-/// Merges masked ranges, given in non-decreasing order of start, and emits the output for
-/// the text `carry ++ input` up to the first byte that may still change.
-struct Emitter<'a, F: FnMut(&[u8])> {
-    carry: &'a [u8],
-    input: &'a [u8],
-    replacement: &'a [u8],
-    /// A range ending at or after this position may still grow; it and all after it wait.
-    hold: usize,
-    /// Output has been emitted for `text[..pos]`.
-    pos: usize,
-    /// The merged range being built, not yet emitted.
-    cur: Option<(usize, usize)>,
-    /// `cur` contains the range left open by the previous chunk.
-    cur_from_before: bool,
-    /// `cur` reaches `hold`: every later range lies in the held bytes and is found again
-    /// with the next chunk.
-    stopped: bool,
-    out: &'a mut F,
-}
-
-impl<F: FnMut(&[u8])> Emitter<'_, F> {
-    fn range(&mut self, start: usize, end: usize) {
-        if self.stopped {
-            return;
-        }
-        match &mut self.cur {
-            Some(cur) if start <= cur.1 => cur.1 = cur.1.max(end),
-            Some(cur) if cur.1 >= self.hold => self.stopped = true,
-            Some(_) => {
-                self.close();
-                self.cur = Some((start, end));
-            }
-            None => self.cur = Some((start, end)),
-        }
-    }
-
-    /// Emits `cur`, which can no longer grow, and the text before it.
-    fn close(&mut self) {
-        if let Some((start, end)) = self.cur.take() {
-            self.text(start);
-            (self.out)(self.replacement);
-            self.pos = end;
-            self.cur_from_before = false;
-        }
-    }
-
-    /// Emits the text from `pos` up to `to`.
-    fn text(&mut self, to: usize) {
-        let c = self.carry.len();
-        if self.pos < to.min(c) {
-            (self.out)(&self.carry[self.pos..to.min(c)]);
-        }
-        if to > c && to > self.pos {
-            (self.out)(&self.input[self.pos.max(c) - c..to - c]);
-        }
-        self.pos = self.pos.max(to);
-    }
-
-    /// Emits all that is final before `held`; returns the new `open` state relative to it.
-    fn end(mut self, held: usize) -> Option<usize> {
-        match self.cur {
-            Some((_, end)) if end < self.hold => {
-                self.close();
-                self.text(held);
-                None
-            }
-            Some((start, end)) => {
-                self.text(start.min(held));
-                // A range that starts in the held bytes is found again with the next chunk,
-                // unless it carries the open range from before.
-                (start < held || self.cur_from_before).then(|| end - held)
-            }
-            None => {
-                self.text(held);
-                None
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -379,13 +275,13 @@ mod tests {
 
     fn feed(m: &mut Masker, chunk: &[u8]) -> Vec<u8> {
         let mut out = Vec::new();
-        m.mask(chunk, |p| out.extend_from_slice(p));
+        m.mask(chunk, |p| out.extend_from_slice(&p));
         out
     }
 
     fn end(m: &mut Masker) -> Vec<u8> {
         let mut out = Vec::new();
-        m.finish(|p| out.extend_from_slice(p));
+        m.finish(|p| out.extend_from_slice(&p));
         out
     }
 
@@ -429,17 +325,46 @@ mod tests {
     }
 
     #[test]
-    fn unchanged_input_is_borrowed_not_copied() {
+    fn pieces_say_what_they_are() {
         let mut m = masker(&["abcdefgh"]);
-        let input = b"plain text abcdefgh more text".to_vec();
+        let mut pieces = Vec::new();
+        m.mask(b"held abcd", |p| pieces.push(format!("{p:?}")));
+        let input = b"efgh, then text".to_vec();
         let range = input.as_ptr_range();
-        let mut pieces = 0;
         m.mask(&input, |p| {
-            pieces += 1;
-            if p != b"[MASKED]" {
-                assert!(range.contains(&p.as_ptr()), "a text piece was copied");
+            if let Piece::Input { start, bytes } = p {
+                assert!(range.contains(&bytes.as_ptr()), "a text piece was copied");
+                assert_eq!(&input[start..start + bytes.len()], bytes);
             }
+            pieces.push(format!("{p:?}"));
         });
-        assert_eq!(pieces, 3);
+        m.mask(b"x abc", |p| pieces.push(format!("{p:?}")));
+        m.finish(|p| pieces.push(format!("{p:?}")));
+        let want = [
+            "Input { start: 0, bytes: [104, 101, 108, 100, 32] }",
+            "Replacement([91, 77, 65, 83, 75, 69, 68, 93])",
+            "Input { start: 4, bytes: [44, 32, 116, 104, 101, 110, 32, 116, 101, 120, 116] }",
+            "Input { start: 0, bytes: [120, 32] }",
+            "Held([97, 98, 99])",
+        ];
+        assert_eq!(pieces, want);
+    }
+
+    #[test]
+    fn long_chunks_are_masked_in_blocks_with_offsets() {
+        let mut m = masker(&["abcdefgh"]);
+        let mut input = vec![b'.'; BLOCK - 3];
+        input.extend_from_slice(b"abcdefgh tail");
+        let mut out = Vec::new();
+        let mut starts = Vec::new();
+        m.mask(&input, |p| {
+            if let Piece::Input { start, .. } = p {
+                starts.push(start);
+            }
+            out.extend_from_slice(&p);
+        });
+        m.finish(|p| out.extend_from_slice(&p));
+        assert_eq!(out, [&vec![b'.'; BLOCK - 3][..], b"[MASKED] tail"].concat());
+        assert_eq!(starts, [0, BLOCK + 5]);
     }
 }

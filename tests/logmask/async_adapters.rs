@@ -248,7 +248,7 @@ fn via_writer(secrets: &Arc<Secrets>, chunks: &[Vec<u8>], max: usize, flush: boo
             rest = &rest[n..];
         }
         if flush {
-            core.mask(chunk, |piece| core_out.extend_from_slice(piece));
+            core.mask(chunk, |piece| core_out.extend_from_slice(&piece));
             block_on(w.flush()).expect("flush");
             assert_eq!(
                 w.get_ref().out,

@@ -148,7 +148,7 @@ fn multi_line_secret_masked_whole_and_by_line() {
 /// Output of one chunk and what the masker holds after it.
 fn after(masker: &mut Masker, chunk: &str) -> (String, usize) {
     let mut out = Vec::new();
-    masker.mask(chunk.as_bytes(), |p| out.extend_from_slice(p));
+    masker.mask(chunk.as_bytes(), |p| out.extend_from_slice(&p));
     (String::from_utf8(out).unwrap(), masker.held_back())
 }
 
@@ -209,7 +209,7 @@ fn finish_emits_an_incomplete_prefix_as_text() {
     let (out, held) = after(&mut m, "x abcdefg");
     assert_eq!((out.as_str(), held), ("x ", 7));
     let mut tail = Vec::new();
-    m.finish(|p| tail.extend_from_slice(p));
+    m.finish(|p| tail.extend_from_slice(&p));
     assert_eq!(tail, b"abcdefg");
     assert_eq!(m.held_back(), 0);
     // The masker starts over for a new stream.
@@ -225,7 +225,7 @@ fn held_back_stays_below_the_longest_secret() {
         assert!(m.held_back() < secrets[0].len());
     }
     let mut out = Vec::new();
-    m.finish(|p| out.extend_from_slice(p));
+    m.finish(|p| out.extend_from_slice(&p));
     assert!(out.iter().all(|&b| b == b'a'));
 }
 
@@ -234,7 +234,8 @@ fn new_secrets_judge_the_held_bytes() {
     let mut m = masker(&["abcdefgh"]);
     assert_eq!(after(&mut m, "x abcd"), ("x ".into(), 4));
     m.set_secrets(compile(&v(&["cdefghij"]), 8));
-    assert_eq!(after(&mut m, "efghij."), ("ab[MASKED].".into(), 0));
+    // (Not ".": it may begin the token prefix ".atlasv1." and be held.)
+    assert_eq!(after(&mut m, "efghij;"), ("ab[MASKED];".into(), 0));
 }
 
 #[test]

@@ -151,7 +151,7 @@ fn run_concurrently(
                     let input = chunks(&mut rng, &mut pending);
                     let before = registry.secrets();
                     let mut output = Vec::new();
-                    masker.mask(&input, |p| output.extend_from_slice(p));
+                    masker.mask(&input, |p| output.extend_from_slice(&p));
                     let applied = Arc::clone(masker.secrets());
                     seen.push(Chunk {
                         input,
@@ -163,7 +163,7 @@ fn run_concurrently(
                 }
                 let before = registry.secrets();
                 let mut output = Vec::new();
-                masker.finish(|p| output.extend_from_slice(p));
+                masker.finish(|p| output.extend_from_slice(&p));
                 seen.push(Chunk {
                     input: Vec::new(),
                     output,
@@ -285,9 +285,9 @@ fn split_chunks_apply_each_set_like_set_secrets() {
         for (n, c) in chunks.iter().enumerate() {
             reference.set_secrets(Arc::clone(&c.applied));
             if n + 1 == chunks.len() {
-                reference.finish(|p| want.extend_from_slice(p));
+                reference.finish(|p| want.extend_from_slice(&p));
             } else {
-                reference.mask(&c.input, |p| want.extend_from_slice(p));
+                reference.mask(&c.input, |p| want.extend_from_slice(&p));
             }
             got.extend_from_slice(&c.output);
             input.extend_from_slice(&c.input);
@@ -350,8 +350,8 @@ fn concurrent_changes_are_all_published() {
 /// Masks `text` as one whole stream.
 fn mask_all(mut masker: Masker, text: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
-    masker.mask(text, |p| out.extend_from_slice(p));
-    masker.finish(|p| out.extend_from_slice(p));
+    masker.mask(text, |p| out.extend_from_slice(&p));
+    masker.finish(|p| out.extend_from_slice(&p));
     out
 }
 
@@ -397,15 +397,15 @@ fn a_change_applies_to_the_bytes_still_held() {
         registry.add("a", [token]).unwrap();
         let mut masker = registry.masker();
         let mut out = Vec::new();
-        masker.mask(first.as_bytes(), |o| out.extend_from_slice(o));
+        masker.mask(first.as_bytes(), |o| out.extend_from_slice(&o));
         assert_eq!(masker.held_back(), held, "{want}");
         assert_eq!(masker.is_mask_pending(), held == 0, "{want}");
         match change {
             Change::Add(other) => registry.add("b", [other]).unwrap(),
             Change::Remove => assert!(registry.remove("a")),
         }
-        masker.mask(second.as_bytes(), |o| out.extend_from_slice(o));
-        masker.finish(|o| out.extend_from_slice(o));
+        masker.mask(second.as_bytes(), |o| out.extend_from_slice(&o));
+        masker.finish(|o| out.extend_from_slice(&o));
         assert_eq!(String::from_utf8(out).unwrap(), want);
     }
 }

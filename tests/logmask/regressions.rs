@@ -98,9 +98,9 @@ fn registry_change_while_mask_pending_rejudges_held_bytes() {
     };
     let mut masker = Masker::new(set(&["cc", "ab", "abc"]));
     let mut out = Vec::new();
-    masker.mask(b"ccab", |p| out.extend_from_slice(p));
+    masker.mask(b"ccab", |p| out.extend_from_slice(&p));
     assert_eq!((masker.held_back(), masker.is_mask_pending()), (2, true));
     masker.set_secrets(set(&["cc"]));
-    masker.finish(|p| out.extend_from_slice(p));
+    masker.finish(|p| out.extend_from_slice(&p));
     assert_eq!(String::from_utf8_lossy(&out), "[MASKED]ab");
 }

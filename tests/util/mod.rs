@@ -88,15 +88,15 @@ fn stream_checked(
             .unwrap_or(rest.len())
             .min(rest.len());
         i += 1;
-        masker.mask(&rest[..n], |p| out.extend_from_slice(p));
+        masker.mask(&rest[..n], |p| out.extend_from_slice(&p));
         rest = &rest[n..];
         check(input.len() - rest.len(), masker.held_back());
         if i > 4 * input.len() + 8 {
             // Only zero sizes: feed the rest at once.
-            masker.mask(rest, |p| out.extend_from_slice(p));
+            masker.mask(rest, |p| out.extend_from_slice(&p));
             rest = &[];
         }
     }
-    masker.finish(|p| out.extend_from_slice(p));
+    masker.finish(|p| out.extend_from_slice(&p));
     out
 }

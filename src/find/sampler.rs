@@ -1,0 +1,449 @@
+//! The sampled q-gram index: finds every occurrence of a large set of patterns by reading
+//! one q-gram every few bytes (`DESIGN.md`, "The sampler").
+
+use super::filter::{cell_starts, mix, remix, Counts, Filter};
+use super::Range;
+
+/// A sampled q-gram index over the patterns, for sets too large for the automaton's
+/// prefilter.
+///
+/// An occurrence of a pattern at least `min_len` long that starts at `x` contains the q-gram
+/// at the first position `p >= x` divisible by `stride`, at offset `p - x < stride`, and that
+/// q-gram lies inside the pattern as `stride <= min_len - q + 1`. So probing one q-gram every
+/// `stride` bytes against each pattern's q-grams at `stride` consecutive offsets, and
+/// comparing the patterns listed for a q-gram that is found, finds every occurrence.
+pub(crate) struct Sampler {
+    /// The q-gram length, 4 or 6 bytes: longer q-grams are rarer in ordinary text, shorter
+    /// ones allow a longer stride.
+    q: usize,
+    /// Keeps the low `q` bytes of a little-endian `u64`.
+    gram_mask: u64,
+    stride: usize,
+    /// The q-grams' filter: a quick "no" for almost every probe, tested without a branch.
+    filter: Filter,
+    /// A filter of [`remix`]ed keys that the probes passing `filter` must pass too: most
+    /// chance hits then cost one memory access, not a bucket look-up.
+    second: Filter,
+    /// Where each q-gram is in the patterns, grouped by bucket.
+    entries: Box<[Entry]>,
+    /// `buckets[b]..buckets[b + 1]`: the entries whose key's top bits are `b`.
+    buckets: Box<[u32]>,
+    /// `64 - log2(buckets.len() - 1)`.
+    buckets_shift: u32,
+    /// The largest offset in `entries`: an occurrence found by a probe at `at` starts at
+    /// `at - horizon` or later.
+    horizon: usize,
+}
+
+/// A q-gram of a pattern: its [`mix`], the pattern's index and the q-gram's offset in it.
+#[derive(Clone, Copy)]
+struct Entry {
+    key: u64,
+    pattern: u32,
+    offset: u32,
+}
+
+/// For each of `n` patterns, whether one of its `entries` has a key that more than
+/// [`CROWDED`] entries have (or, rarely, a hash that more keys have).
+fn crowded(entries: &[Entry], n: usize) -> Vec<bool> {
+    let mut counts = Counts::new((entries.len() * 2).next_power_of_two());
+    for e in entries {
+        counts.add(e.key);
+    }
+    let mut crowded = vec![false; n];
+    for e in entries.iter().filter(|e| counts.get(e.key) > CROWDED) {
+        crowded[e.pattern as usize] = true;
+    }
+    crowded
+}
+
+/// The start of the first run of `len` consecutive `counts` with the least sum.
+fn least_run(counts: &[usize], len: usize) -> usize {
+    let mut sum: usize = counts[..len].iter().sum();
+    let mut best = (sum, 0);
+    for k in 1..=counts.len() - len {
+        sum = sum + counts[k + len - 1] - counts[k - 1];
+        if sum < best.0 {
+            best = (sum, k);
+        }
+    }
+    best.1
+}
+
+/// A q-gram listed for more patterns than this makes the index choose offsets by how
+/// widely their q-grams are shared.
+const CROWDED: usize = 8;
+
+/// Patterns are indexed at q-grams within their first this many bytes: a hit then finds
+/// occurrences that start at most this far back, so unions are settled soon after.
+const WINDOW: usize = 128;
+
+/// Patterns shorter than this are not sampled.
+pub(crate) const MIN_SAMPLED: usize = 4;
+
+/// The filter's size, in bits per index entry (rounded to a power of two) ...
+const FILTER_SIZE: usize = 64;
+
+/// ... while that makes a filter of at most this many bits (256 KiB, half of a common L2
+/// cache) ...
+const FILTER_MAX: usize = 1 << 21;
+
+/// ... else this many.
+const LARGE_FILTER_SIZE: usize = 16;
+
+/// The second filter's size, in bits per index entry.
+const SECOND_FILTER_SIZE: usize = 16;
+
+/// The longest stride: more offsets per pattern fill the index faster than longer strides
+/// save probes.
+const MAX_STRIDE: usize = 16;
+
+/// Up to this many patterns, 4-byte q-grams (a longer stride) rarely occur by chance; past
+/// it, 6-byte ones keep chance hits rare. (5-byte ones, a stride one longer, made 10,000
+/// secrets 5-10% faster on the benchmark log but a log of hex digests with hex secrets a
+/// third slower.)
+const FEW_PATTERNS: usize = 4096;
+
+/// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
+/// strides are at most [`MAX_STRIDE`].
+const PROBES: usize = 1024;
+
+impl Sampler {
+    /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
+    /// patterns are too short to sample or too many to index.
+    pub(crate) fn new(patterns: &[Box<[u8]>], min_len: usize) -> Option<Sampler> {
+        if min_len < MIN_SAMPLED || u32::try_from(patterns.len()).is_err() {
+            return None;
+        }
+        let q = if min_len >= 8 && patterns.len() > FEW_PATTERNS {
+            6
+        } else {
+            4
+        };
+        let stride = (min_len + 1 - q).min(MAX_STRIDE);
+        let mut sampler = Sampler {
+            q,
+            gram_mask: u64::MAX >> (64 - 8 * q),
+            stride,
+            filter: Filter::empty(64),
+            second: Filter::empty(64),
+            entries: Box::default(),
+            buckets: Box::default(),
+            buckets_shift: 0,
+            horizon: 0,
+        };
+        // Any `stride` consecutive offsets of a pattern will do; first the last ones of its
+        // first `WINDOW` bytes, as tokens share prefixes (`glcbt-64_`) far more often than
+        // suffixes, and small offsets keep the horizon short. A pattern that this lists under
+        // a q-gram many patterns share is indexed instead at the offsets (in that window)
+        // whose q-grams the other patterns share least.
+        let mut entries = Vec::with_capacity(patterns.len() * stride);
+        for (i, p) in patterns.iter().enumerate() {
+            sampler.push_entries(&mut entries, i, p, p.len().min(WINDOW) + 1 - q - stride);
+        }
+        let crowded = crowded(&entries, patterns.len());
+        if crowded.contains(&true) {
+            let shared = sampler.sketch(patterns);
+            entries.retain(|e| !crowded[e.pattern as usize]);
+            let mut counts = Vec::new();
+            for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
+                counts.clear();
+                let last = p.len().min(WINDOW) - q;
+                counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
+                sampler.push_entries(&mut entries, i, p, least_run(&counts, stride));
+            }
+        }
+        u32::try_from(entries.len()).ok()?;
+        sampler.horizon = entries.iter().map(|e| e.offset as usize).max().unwrap_or(0);
+        let keys = entries.iter().map(|e| e.key);
+        let size = match Filter::size(entries.len(), FILTER_SIZE) {
+            bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
+            _ => FILTER_SIZE,
+        };
+        sampler.filter = Filter::new(keys.clone(), entries.len(), size);
+        sampler.second = Filter::new(keys.map(remix), entries.len(), SECOND_FILTER_SIZE);
+        // One or two entries per bucket, placed by a counting sort.
+        let bits = (entries.len() / 2)
+            .next_power_of_two()
+            .max(16)
+            .trailing_zeros();
+        let shift = 64 - bits;
+        sampler.buckets_shift = shift;
+        let buckets = cell_starts(entries.iter().map(|e| e.key), bits);
+        let mut next = buckets.clone();
+        let mut sorted = vec![entries[0]; entries.len()];
+        for e in &entries {
+            let slot = &mut next[(e.key >> shift) as usize];
+            sorted[*slot as usize] = *e;
+            *slot += 1;
+        }
+        let entries = sorted;
+        sampler.buckets = buckets.into_boxed_slice();
+        sampler.entries = entries.into_boxed_slice();
+        Some(sampler)
+    }
+
+    /// Adds the entries of pattern `i`, `p`, at the `stride` offsets from `from`.
+    fn push_entries(&self, entries: &mut Vec<Entry>, i: usize, p: &[u8], from: usize) {
+        entries.extend((from..from + self.stride).map(|offset| Entry {
+            key: mix(self.gram_at(p, offset)),
+            pattern: i as u32,
+            offset: offset as u32,
+        }));
+    }
+
+    /// How many of the patterns' q-grams hash like each q-gram, roughly.
+    fn sketch(&self, patterns: &[Box<[u8]>]) -> Counts {
+        let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
+        let mut sketch = Counts::new(total.next_power_of_two().clamp(1 << 10, 1 << 18));
+        for p in patterns {
+            for o in 0..=p.len() - self.q {
+                sketch.add(mix(self.gram_at(p, o)));
+            }
+        }
+        sketch
+    }
+
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.filter.memory_usage()
+            + self.second.memory_usage()
+            + self.buckets.len() * 4
+            + self.entries.len() * std::mem::size_of::<Entry>()
+    }
+
+    /// The q-gram at `hay[at..]`, which holds at least `q` bytes.
+    #[inline(always)]
+    fn gram_at(&self, hay: &[u8], at: usize) -> u64 {
+        match hay.get(at..at + 8) {
+            Some(word) => u64::from_le_bytes(word.try_into().expect("8 bytes")) & self.gram_mask,
+            None => {
+                let mut word = [0; 8];
+                word[..self.q].copy_from_slice(&hay[at..at + self.q]);
+                u64::from_le_bytes(word)
+            }
+        }
+    }
+
+    /// Whether `gram` passes the second filter.
+    #[inline(always)]
+    fn passes_second(&self, gram: u64) -> bool {
+        self.second.contains(remix(mix(gram)))
+    }
+
+    /// The entries of `gram`.
+    #[inline]
+    fn lookup(&self, gram: u64) -> impl Iterator<Item = &Entry> {
+        let key = mix(gram);
+        let b = (key >> self.buckets_shift) as usize;
+        let bucket = &self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize];
+        bucket.iter().filter(move |e| e.key == key)
+    }
+
+    /// Calls `f(at, gram)` for each probe position `at` (every `stride` bytes) whose q-gram
+    /// passes the filter.
+    #[inline(always)]
+    fn for_each_hit(&self, hay: &[u8], mut f: impl FnMut(usize, u64)) {
+        // Probes read 8 bytes: those at `at < end` need no care at the end of `hay`.
+        let end = hay.len().saturating_sub(7);
+        // The probes of a block go without branches, noting where the filter passed; then
+        // the hits are handed out.
+        let mut hits = [0u16; PROBES];
+        let mut at = 0;
+        while at < end {
+            let block_end = end.min(at + PROBES * self.stride);
+            let n = self.probe(hay, at, block_end, &mut hits);
+            for &hit in &hits[..n] {
+                let p = at + usize::from(hit);
+                let gram = self.gram_at(hay, p);
+                if self.passes_second(gram) {
+                    f(p, gram);
+                }
+            }
+            at += (block_end - at).div_ceil(self.stride) * self.stride;
+        }
+        while at + self.q <= hay.len() {
+            let gram = self.gram_at(hay, at);
+            if self.filter.contains(mix(gram)) && self.passes_second(gram) {
+                f(at, gram);
+            }
+            at += self.stride;
+        }
+    }
+
+    /// Probes `hay` at `from`, `from + stride`, ... below `to` (`to + 7 <= hay.len()`, at most
+    /// [`PROBES`] probes); notes in `hits` the offsets from `from` of those that pass the
+    /// filter, and returns how many did. Kept apart so that the loop has the registers to
+    /// itself.
+    #[inline(never)]
+    fn probe(&self, hay: &[u8], from: usize, to: usize, hits: &mut [u16; PROBES]) -> usize {
+        let (filter, gram_mask) = (&self.filter, self.gram_mask);
+        let block = &hay[from..to + 7];
+        let mut n = 0;
+        for at in (0..to - from).step_by(self.stride) {
+            // SAFETY: `at + 8 <= to - from + 7 == block.len()`.
+            let word = unsafe { block.as_ptr().add(at).cast::<u64>().read_unaligned() };
+            // `% PROBES` is a no-op (a block has that many probes) that spares a bounds check.
+            hits[n % PROBES] = at as u16;
+            n += usize::from(filter.contains(mix(u64::from_le(word) & gram_mask)));
+        }
+        n
+    }
+
+    /// Pushes onto `found` each occurrence whose q-gram at `at` is `gram`.
+    #[inline]
+    fn verify(
+        &self,
+        hay: &[u8],
+        at: usize,
+        gram: u64,
+        patterns: &[Box<[u8]>],
+        found: &mut Vec<(usize, usize)>,
+    ) {
+        for e in self.lookup(gram) {
+            let p = &patterns[e.pattern as usize];
+            let Some(start) = at.checked_sub(e.offset as usize) else {
+                continue;
+            };
+            if hay.len() - start >= p.len() && same(&hay[start..start + p.len()], p) {
+                found.push((start, start + p.len()));
+            }
+        }
+    }
+
+    /// Calls `f(start, end)` for every occurrence of `patterns` in `hay`, in no particular
+    /// order.
+    pub(crate) fn for_each_occurrence(
+        &self,
+        hay: &[u8],
+        patterns: &[Box<[u8]>],
+        mut f: impl FnMut(usize, usize),
+    ) {
+        let mut found = Vec::new();
+        self.for_each_hit(hay, |at, gram| {
+            self.verify(hay, at, gram, patterns, &mut found);
+            for (s, e) in found.drain(..) {
+                f(s, e);
+            }
+        });
+    }
+
+    /// Pushes onto `out`, in order, each maximal union of overlapping or touching occurrences
+    /// of `patterns` in `hay` that start before `limit` (later ones are left out).
+    pub(crate) fn unions(
+        &self,
+        hay: &[u8],
+        patterns: &[Box<[u8]>],
+        limit: usize,
+        out: &mut Vec<Range>,
+    ) {
+        let mut union = None;
+        let mut found = Vec::new();
+        // Occurrences not yet merged, sorted by start from last to first. Few: they start
+        // within the horizon of the last hit.
+        let mut pending: Vec<Range> = Vec::new();
+        self.for_each_hit(hay, |at, gram| {
+            // Occurrences found from here on start at `at - horizon` or later.
+            let settled = at.saturating_sub(self.horizon);
+            settle(&mut pending, &mut union, settled, out);
+            self.verify(hay, at, gram, patterns, &mut found);
+            for r in found.drain(..).filter(|&(s, _)| s < limit) {
+                let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
+                pending.insert(i, r);
+            }
+        });
+        settle(&mut pending, &mut union, usize::MAX, out);
+    }
+}
+
+/// Merges into `union`, in order of start, the occurrences in `pending` (sorted from last to
+/// first) that start before
+/// `limit`, and pushes onto `out` each union that no occurrence starting at `limit` or later
+/// can touch.
+fn settle(pending: &mut Vec<Range>, union: &mut Option<Range>, limit: usize, out: &mut Vec<Range>) {
+    while let Some(&(start, end)) = pending.last() {
+        if start >= limit {
+            break;
+        }
+        pending.pop();
+        *union = Some(match *union {
+            Some((a, b)) if start <= b => (a, b.max(end)),
+            Some(done) => {
+                out.push(done);
+                (start, end)
+            }
+            None => (start, end),
+        });
+    }
+    if let Some((a, b)) = *union {
+        if b < limit {
+            out.push((a, b));
+            *union = None;
+        }
+    }
+}
+
+/// `a == b` for slices of the same length, eight bytes at a time, inline: most patterns are
+/// a few words long, and a call to `memcmp` costs more than comparing them.
+#[inline]
+fn same(a: &[u8], b: &[u8]) -> bool {
+    debug_assert_eq!(a.len(), b.len());
+    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let words = a8.by_ref().zip(b8.by_ref()).all(|(x, y)| {
+        u64::from_ne_bytes(x.try_into().expect("8 bytes"))
+            == u64::from_ne_bytes(y.try_into().expect("8 bytes"))
+    });
+    words
+        && a8
+            .remainder()
+            .iter()
+            .zip(b8.remainder())
+            .all(|(x, y)| x == y)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tiny deterministic generator for the tests.
+    fn rng(seed: &mut u64) -> u64 {
+        *seed ^= *seed << 13;
+        *seed ^= *seed >> 7;
+        *seed ^= *seed << 17;
+        *seed
+    }
+
+    /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
+    /// pattern is found.
+    #[test]
+    fn large_sets_find_every_pattern() {
+        let mut seed = 0x5eed_5eed_5eed_5eed;
+        let patterns: Vec<Box<[u8]>> = (0..9000)
+            .map(|_| {
+                let len = 12 + (rng(&mut seed) % 30) as usize;
+                (0..len)
+                    .map(|_| b"0123456789abcdef"[(rng(&mut seed) % 16) as usize])
+                    .collect()
+            })
+            .collect();
+        let sampler = Sampler::new(&patterns, 12).expect("sampled");
+        assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6);
+        let mut hay = Vec::new();
+        let mut embedded = Vec::new();
+        for i in 0..2000 {
+            hay.extend(
+                (0..rng(&mut seed) % 40).map(|_| b"xyz0123 "[(rng(&mut seed) % 8) as usize]),
+            );
+            let p = &patterns[(i * 7) % patterns.len()];
+            embedded.push((hay.len(), hay.len() + p.len()));
+            hay.extend_from_slice(p);
+        }
+        let mut candidates = Vec::new();
+        sampler.unions(&hay, &patterns, usize::MAX, &mut candidates);
+        for &(s, e) in &embedded {
+            assert!(
+                candidates.iter().any(|&(a, b)| a <= s && e <= b),
+                "({s}, {e}) missed"
+            );
+        }
+    }
+}
