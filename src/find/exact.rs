@@ -12,7 +12,7 @@
 use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem;
 
-use super::long::Longs;
+use super::long::{Longs, Scan};
 use super::prefix::{key16, Prefixes};
 use super::sampler::Sampler;
 use super::{Find, Range, Text};
@@ -65,8 +65,8 @@ pub(crate) struct Scratch {
     edge: Vec<u8>,
     /// The tail of the text, where the chunk is shorter than it.
     tail: Vec<u8>,
-    /// Where each long pattern's held suffix could begin.
-    starts: Vec<usize>,
+    /// The long patterns' occurrences and matchers.
+    scan: Scan,
 }
 
 impl Exact {
@@ -93,19 +93,21 @@ impl Exact {
         let long = Longs::new(&patterns[short..]);
         let reach = patterns[..short].iter().map(|p| p.len()).max().unwrap_or(1) - 1;
         let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
-        let min_len = patterns.iter().map(|p| p.len()).min().unwrap_or(0);
-        let search = match patterns.len() {
+        // The search covers the short patterns; the long ones have their own matchers.
+        let shorts = &patterns[..short];
+        let min_len = shorts.iter().map(|p| p.len()).min().unwrap_or(0);
+        let search = match shorts.len() {
             0 => Search::Nothing,
             1 => Search::One(
-                memmem::Finder::new(&patterns[0]).into_owned(),
-                period(&patterns[0]),
+                memmem::Finder::new(&shorts[0]).into_owned(),
+                period(&shorts[0]),
             ),
-            _ => match Sampler::new(&patterns, min_len) {
+            _ => match Sampler::new(shorts, min_len) {
                 Some(sampler) => Search::Sampled(sampler),
                 None => Search::Automaton(
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
-                        .build(&patterns)
+                        .build(shorts)
                         .expect("a set of literal patterns of bounded size always compiles"),
                 ),
             },
@@ -135,7 +137,7 @@ impl Exact {
     pub(crate) fn memory_usage(&self) -> usize {
         let search = match &self.search {
             Search::Nothing => 0,
-            Search::One(_, _) => self.max_len,
+            Search::One(finder, _) => finder.needle().len(),
             Search::Sampled(sampler) => sampler.memory_usage(),
             Search::Automaton(ac) => ac.memory_usage(),
         };
@@ -158,7 +160,9 @@ impl Exact {
                     at += i + period;
                 }
             }
-            Search::Sampled(sampler) => sampler.for_each_occurrence(hay, &self.patterns, f),
+            Search::Sampled(sampler) => {
+                sampler.for_each_occurrence(hay, &self.patterns[..self.short], f)
+            }
             Search::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(hay) {
                     f(m.start(), m.end());
@@ -172,7 +176,9 @@ impl Exact {
     fn unions(&self, hay: &[u8], limit: usize, offset: usize, out: &mut Vec<Range>) {
         let first = out.len();
         match &self.search {
-            Search::Sampled(sampler) => sampler.unions(hay, &self.patterns, limit, out),
+            Search::Sampled(sampler) => {
+                sampler.unions(hay, &self.patterns[..self.short], limit, out)
+            }
             _ => {
                 let mut union: Option<Range> = None;
                 let mut found = Vec::new();
@@ -209,7 +215,7 @@ impl Find for Exact {
         let mut held = from + self.prefixes.held_start(&self.patterns[..self.short], tail);
         if !self.long.is_empty() {
             let edge = text.edge(self.reach.max(3), &mut scratch.edge);
-            held = held.min(self.long.held(text, edge, &mut scratch.starts));
+            held = held.min(self.long.held(text, edge, &mut scratch.scan));
         }
         held
     }
@@ -225,11 +231,14 @@ impl Find for Exact {
                     out.push((s, e));
                 }
             });
-            self.long.ranges_from_carry(text, edge, held, out);
             out[first..].sort_unstable();
         }
         if held > c {
             self.unions(text.input, held - c, c, out);
+        }
+        // Found by `held`, in the held bytes and the chunk alike.
+        if !self.long.is_empty() && self.long.ranges(&mut scratch.scan, held, out) {
+            out[first..].sort_unstable();
         }
     }
 }

@@ -1,27 +1,48 @@
-//! Long and self-overlapping patterns at the chunk edge: a Knuth–Morris–Pratt matcher per
-//! pattern, so that what is held back and what starts in the held bytes costs time linear in
-//! the text looked at, however long the pattern and however often it overlaps itself.
+//! Long and self-overlapping patterns: one search for their first bytes (heads), and from
+//! each head a Knuth–Morris–Pratt matcher, so that finding them, and telling how much of the
+//! text could still begin one, costs time linear in the text however long the pattern and
+//! however often it overlaps itself (runs of its own prefix included).
 
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use memchr::memmem;
 
 use super::{Range, Text};
 
-/// The long patterns of a set, with one search for the heads of all of them.
+/// The length of a pattern's head: a match, or a suffix that could begin one and is at least
+/// this long, starts with it.
+const HEAD: usize = 3;
+
+/// The long patterns of a set.
 pub(crate) struct Longs {
     longs: Vec<Long>,
-    /// Finds the distinct heads ...
+    /// Finds the first of the distinct heads ...
     heads: Option<AhoCorasick>,
+    /// ... and each of them ...
+    each: Vec<memmem::Finder<'static>>,
     /// ... and `by_head[h]` lists the patterns that begin with head `h`.
     by_head: Vec<Vec<usize>>,
-    /// The length of the longest of them.
-    max_len: usize,
+}
+
+/// A stream's scratch space for [`Longs`].
+#[derive(Clone, Default)]
+pub(crate) struct Scan {
+    /// The occurrences found by the last [`Longs::held`], in no particular order.
+    found: Vec<Range>,
+    /// Per pattern, where its matcher last stopped with nothing partly matched.
+    covered: Vec<usize>,
+}
+
+/// One pattern with its failure function.
+struct Long {
+    pattern: Box<[u8]>,
+    /// `fail[k]`: the length of the longest proper border (both prefix and suffix) of
+    /// `pattern[..k]`, for `k` in `1..=len`; `fail[0]` is 0.
+    fail: Box<[u32]>,
 }
 
 impl Longs {
     /// The matchers for `patterns` (each at least [`HEAD`] bytes long).
     pub(crate) fn new(patterns: &[Box<[u8]>]) -> Longs {
-        let longs: Vec<Long> = patterns.iter().map(|p| Long::new(p)).collect();
         let mut heads: Vec<&[u8]> = Vec::new();
         let mut by_head: Vec<Vec<usize>> = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
@@ -33,16 +54,20 @@ impl Longs {
                 }
             }
         }
+        let each = heads
+            .iter()
+            .map(|h| memmem::Finder::new(h).into_owned())
+            .collect();
         let heads = (!heads.is_empty()).then(|| {
             AhoCorasick::builder()
                 .match_kind(MatchKind::LeftmostFirst)
                 .build(&heads)
-                .expect("a few 4-byte strings always compile")
+                .expect("a few short strings always compile")
         });
         Longs {
-            max_len: longs.iter().map(Long::len).max().unwrap_or(0),
-            longs,
+            longs: patterns.iter().map(|p| Long::new(p)).collect(),
             heads,
+            each,
             by_head,
         }
     }
@@ -58,78 +83,103 @@ impl Longs {
             + self.heads.as_ref().map_or(0, AhoCorasick::memory_usage)
     }
 
-    /// The start of the longest suffix of `text` that is a proper prefix of one of the
-    /// patterns (`text.len()` if none). `edge` is `carry` followed by at least `HEAD - 1`
-    /// bytes of `input` (or all of it); `starts` is scratch space.
-    pub(crate) fn held(&self, text: &Text<'_>, edge: &[u8], starts: &mut Vec<usize>) -> usize {
+    /// Finds every occurrence in `text` (kept in `scan` for [`ranges`](Self::ranges)) and
+    /// returns the start of the longest suffix that is a proper prefix of one of the patterns
+    /// (`text.len()` if none). `edge` is `carry` followed by at least `HEAD - 1` bytes of
+    /// `input` (or all of it).
+    pub(crate) fn held(&self, text: &Text<'_>, edge: &[u8], scan: &mut Scan) -> usize {
+        let n = text.len();
+        scan.found.clear();
         let Some(heads) = &self.heads else {
-            return text.len();
+            return n;
         };
-        let (n, c) = (text.len(), text.carry.len());
-        // Each pattern's suffix starts in its last `len - 1` bytes, at its first head there
-        // or in the last `HEAD - 1` bytes (`n` for none yet).
-        let window = |i: usize| n.saturating_sub(self.longs[i].len() - 1);
-        starts.clear();
-        starts.resize(self.longs.len(), n);
-        let mut left = self.longs.len();
-        let from = n.saturating_sub(self.max_len - 1);
-        // The heads that start in `carry` lie in `edge`; then those in `input`.
-        let carry_part = (from < c).then(|| (0, &edge[..edge.len().min(c + HEAD - 1)]));
-        let input_part = (c, text.input);
-        for (offset, hay) in carry_part.into_iter().chain([input_part]) {
-            let mut at = from.max(offset) - offset;
-            while left > 0 && at < hay.len() {
-                let Some(m) = heads.find(Input::new(hay).range(at..)) else {
-                    break;
-                };
-                let pos = offset + m.start();
-                for &i in &self.by_head[m.pattern().as_usize()] {
-                    if starts[i] == n && pos >= window(i) {
-                        starts[i] = pos;
-                        left -= 1;
-                    }
+        scan.covered.clear();
+        scan.covered.resize(self.longs.len(), 0);
+        let mut held = n;
+        // Heads in order, all of them by one search while they are new; once one is found
+        // again inside the stretch its matchers covered already (a run of it), each head by
+        // its own search from where its matchers stopped, which skips such runs.
+        let (mut at, mut repeated) = (0, false);
+        while let Some((pos, h)) = find(text, edge, at, |hay, from| {
+            let m = heads.find(Input::new(hay).range(from..))?;
+            Some((m.start(), m.pattern().as_usize()))
+        }) {
+            if self.by_head[h].iter().all(|&i| scan.covered[i] > pos) {
+                repeated = true;
+                break;
+            }
+            held = held.min(self.start(h, pos, text, scan));
+            at = pos + 1;
+        }
+        if repeated {
+            for (h, head) in self.each.iter().enumerate() {
+                let mut from = at;
+                while let Some((pos, ())) = find(text, edge, from, |hay, from| {
+                    Some((from + head.find(&hay[from..])?, ()))
+                }) {
+                    held = held.min(self.start(h, pos, text, scan));
+                    let covered = self.by_head[h].iter().map(|&i| scan.covered[i]).min();
+                    from = covered.unwrap_or(0).max(pos + 1);
                 }
-                at = m.start() + 1;
             }
         }
-        let mut held = n;
+        // A suffix shorter than a head.
         for (i, long) in self.longs.iter().enumerate() {
-            let start = match starts[i] {
-                s if s < n => s,
-                _ => long.short_start(text, window(i)).unwrap_or(n),
-            };
-            held = held.min(long.held_from(text, start));
+            if scan.covered[i] < n {
+                let from = n.saturating_sub(HEAD - 1).max(scan.covered[i]);
+                if let Some(s) = (from..n).find(|&s| long.begins(text, s)) {
+                    held = held.min(s);
+                }
+            }
         }
         held
     }
 
-    /// Pushes onto `out` each occurrence that starts in `text.carry` before `held`.
-    pub(crate) fn ranges_from_carry(
-        &self,
-        text: &Text<'_>,
-        edge: &[u8],
-        held: usize,
-        out: &mut Vec<Range>,
-    ) {
-        for long in &self.longs {
-            long.ranges_from_carry(text, edge, held, out);
+    /// Runs the matchers of the patterns of head `h` that `pos` is not covered for, from
+    /// `pos`; returns the start of the suffix they hold (`text.len()` if none).
+    fn start(&self, h: usize, pos: usize, text: &Text<'_>, scan: &mut Scan) -> usize {
+        let n = text.len();
+        let mut held = n;
+        for &i in &self.by_head[h] {
+            if pos >= scan.covered[i] {
+                let (end, k) = self.longs[i].run(text, pos, &mut scan.found);
+                scan.covered[i] = end;
+                if k > 0 {
+                    held = held.min(n - k);
+                }
+            }
         }
+        held
+    }
+
+    /// Pushes onto `out` the occurrences the last [`held`](Self::held) found that start
+    /// before `held`; returns whether there were any.
+    pub(crate) fn ranges(&self, scan: &mut Scan, held: usize, out: &mut Vec<Range>) -> bool {
+        let first = out.len();
+        out.extend(scan.found.iter().filter(|&&(s, _)| s < held));
+        out.len() > first
     }
 }
 
-/// One pattern with its failure function.
-pub(crate) struct Long {
-    pattern: Box<[u8]>,
-    /// `fail[k]`: the length of the longest proper border (both prefix and suffix) of
-    /// `pattern[..k]`, for `k` in `1..=len`; `fail[0]` is 0.
-    fail: Box<[u32]>,
-    /// Finds the first 4 bytes of the pattern: a suffix at least that long that is a prefix
-    /// starts with them.
-    head: memmem::Finder<'static>,
+/// The first find at or after text position `from`, by `search(hay, from)` (which returns a
+/// position in `hay` and what was found) over the heads that start in `carry` (in `edge`, cut
+/// so that only they lie in it), then over `input`.
+fn find<T>(
+    text: &Text<'_>,
+    edge: &[u8],
+    from: usize,
+    mut search: impl FnMut(&[u8], usize) -> Option<(usize, T)>,
+) -> Option<(usize, T)> {
+    let c = text.carry.len();
+    if from < c {
+        let hay = &edge[..edge.len().min(c + HEAD - 1)];
+        if let Some(found) = search(hay, from) {
+            return Some(found);
+        }
+    }
+    let (pos, t) = search(text.input, from.max(c) - c)?;
+    Some((c + pos, t))
 }
-
-/// The length of a pattern's head (its first bytes, searched for).
-const HEAD: usize = 4;
 
 impl Long {
     /// The matcher for `pattern` (at least [`HEAD`] bytes long).
@@ -147,18 +197,15 @@ impl Long {
             fail[i + 1] = k as u32;
         }
         Long {
-            head: memmem::Finder::new(&pattern[..HEAD]).into_owned(),
             pattern: pattern.into(),
             fail: fail.into_boxed_slice(),
         }
     }
 
-    /// The length of the pattern.
     fn len(&self) -> usize {
         self.pattern.len()
     }
 
-    /// Heap bytes used.
     fn memory_usage(&self) -> usize {
         self.pattern.len() + self.fail.len() * 4
     }
@@ -181,88 +228,32 @@ impl Long {
         }
     }
 
-    /// The first position in `from..to` where the text could begin the pattern: where its
-    /// head occurs, or, in the last `HEAD - 1` bytes, where a part of the head does. `edge` is
-    /// `carry` followed by at least `HEAD - 1` bytes of `input` (or all of it).
-    fn next_start(&self, text: &Text<'_>, edge: &[u8], from: usize, to: usize) -> Option<usize> {
-        let c = text.carry.len();
-        let found = if from < c {
-            // A head that starts in `carry` lies in `edge`.
-            let end = edge.len().min(c + HEAD - 1).min(to + HEAD - 1);
-            self.head.find(&edge[from..end]).map(|i| from + i)
-        } else {
-            None
-        };
-        let found = found.or_else(|| {
-            let f = from.max(c) - c;
-            let end = text.input.len().min((to + HEAD - 1).saturating_sub(c));
-            (f < end)
-                .then(|| self.head.find(&text.input[f..end]).map(|i| c + f + i))
-                .flatten()
-        });
-        found
-            .or_else(|| self.short_start(text, from))
-            .filter(|&s| s < to)
-    }
-
-    /// Where, at or after `from`, a suffix of `text` shorter than the head begins the
-    /// pattern.
-    fn short_start(&self, text: &Text<'_>, from: usize) -> Option<usize> {
-        let n = text.len();
-        (from.max(n.saturating_sub(HEAD - 1))..n)
-            .find(|&i| (i..n).all(|j| text.at(j) == self.pattern[j - i]))
-    }
-
-    /// The start of the longest suffix of `text` that is a proper prefix of the pattern,
-    /// given `start`: where the first suffix that could be one begins (`text.len()` if none).
-    fn held_from(&self, text: &Text<'_>, start: usize) -> usize {
-        let n = text.len();
+    /// Matches from `start` (where nothing before is partly matched) until nothing is partly
+    /// matched or the text ends, pushing each occurrence onto `found`. Returns where it
+    /// stopped and, at the end of the text, the length of the longest suffix that is a
+    /// proper prefix (else 0).
+    fn run(&self, text: &Text<'_>, start: usize, found: &mut Vec<Range>) -> (usize, usize) {
+        let (n, len) = (text.len(), self.len());
         let mut k = 0;
         for i in start..n {
             k = self.step(k, text.at(i));
+            if k == len {
+                found.push((i + 1 - len, i + 1));
+            }
+            if k == 0 {
+                return (i + 1, 0);
+            }
         }
-        if k == self.len() {
+        if k == len {
             k = self.fail[k] as usize;
         }
-        n - k
+        (n, k)
     }
 
-    /// The start of the longest suffix of `text` that is a proper prefix of the pattern
-    /// (`text.len()` if none). `edge` as for [`next_start`](Self::next_start).
-    #[cfg(test)]
-    fn held(&self, text: &Text<'_>, edge: &[u8]) -> usize {
-        let from = text.len().saturating_sub(self.len() - 1);
-        let start = self
-            .next_start(text, edge, from, text.len())
-            .unwrap_or(text.len());
-        self.held_from(text, start)
-    }
-
-    /// Pushes onto `out` each occurrence that starts in `text.carry` before `held`.
-    fn ranges_from_carry(&self, text: &Text<'_>, edge: &[u8], held: usize, out: &mut Vec<Range>) {
-        let (n, len) = (text.len(), self.len());
-        let limit = text.carry.len().min(held);
-        let mut i = 0;
-        let mut k = 0;
-        // Invariant: `text[i - k..i]` is the longest prefix of the pattern ending at `i`.
-        while i < n {
-            if k == 0 {
-                // No partial match: skip to where one could begin, if still in time.
-                match self.next_start(text, edge, i, limit) {
-                    Some(s) => i = s,
-                    None => return,
-                }
-            }
-            k = self.step(k, text.at(i));
-            i += 1;
-            if k == len && i - len < limit {
-                out.push((i - len, i));
-            }
-            if i - k >= limit {
-                // Every partial match from here on starts at `limit` or later.
-                return;
-            }
-        }
+    /// Whether the text from `s` to its end is a prefix of the pattern.
+    fn begins(&self, text: &Text<'_>, s: usize) -> bool {
+        let n = text.len();
+        n - s < self.len() && (s..n).all(|j| text.at(j) == self.pattern[j - s])
     }
 }
 
@@ -270,14 +261,8 @@ impl Long {
 mod tests {
     use super::*;
 
-    fn naive_held(p: &[u8], text: &[u8]) -> usize {
-        (0..text.len())
-            .find(|&i| text.len() - i < p.len() && p.starts_with(&text[i..]))
-            .unwrap_or(text.len())
-    }
-
     #[test]
-    fn held_and_carry_ranges_match_the_naive_answers() {
+    fn held_and_occurrences_match_the_naive_answers() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
         let mut rng = move || {
             seed ^= seed << 13;
@@ -285,14 +270,19 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
+        let mut scan = Scan::default();
         let mut edge = Vec::new();
         for round in 0..3000 {
-            // Self-overlapping patterns over a two-letter alphabet.
-            let len = 4 + (rng() % 12) as usize;
-            let p: Vec<u8> = (0..len)
-                .map(|_| if rng() % 4 == 0 { b'b' } else { b'a' })
+            // Self-overlapping patterns over a two-letter alphabet, some sharing a head.
+            let patterns: Vec<Box<[u8]>> = (0..1 + rng() % 3)
+                .map(|_| {
+                    let len = HEAD + (rng() % 12) as usize;
+                    (0..len)
+                        .map(|_| if rng() % 4 == 0 { b'b' } else { b'a' })
+                        .collect()
+                })
                 .collect();
-            let long = Long::new(&p);
+            let longs = Longs::new(&patterns);
             let text: Vec<u8> = (0..(rng() % 40) as usize)
                 .map(|_| if rng() % 5 == 0 { b'b' } else { b'a' })
                 .collect();
@@ -304,14 +294,29 @@ mod tests {
             };
             edge.clear();
             edge.extend_from_slice(&text[..(c + HEAD - 1).min(text.len())]);
-            assert_eq!(long.held(&t, &edge), naive_held(&p, &text), "{round}");
+            let want_held = (0..text.len())
+                .find(|&i| {
+                    patterns
+                        .iter()
+                        .any(|p| text.len() - i < p.len() && p.starts_with(&text[i..]))
+                })
+                .unwrap_or(text.len());
+            assert_eq!(longs.held(&t, &edge, &mut scan), want_held, "{round}");
             let held = (rng() as usize) % (text.len() + 1);
             let mut got = Vec::new();
-            long.ranges_from_carry(&t, &edge, held, &mut got);
-            let want: Vec<Range> = (0..c.min(held))
-                .filter(|&s| text[s..].starts_with(&p))
-                .map(|s| (s, s + len))
+            longs.ranges(&mut scan, held, &mut got);
+            got.sort_unstable();
+            got.dedup();
+            let mut want: Vec<Range> = patterns
+                .iter()
+                .flat_map(|p| {
+                    (0..text.len())
+                        .filter(|&s| s < held && text[s..].starts_with(p))
+                        .map(|s| (s, s + p.len()))
+                })
                 .collect();
+            want.sort_unstable();
+            want.dedup();
             assert_eq!(got, want, "{round}");
         }
     }

@@ -102,6 +102,9 @@ impl<'a> Text<'a> {
 ///    its [`State`](Find::State) that it continues; its next text then begins with the
 ///    bytes that continue it.
 ///
+/// The core asks `held` and then `ranges` of every text, the last one (`eof`) included, so
+/// a finder may keep what `held` found in its state for `ranges`.
+///
 /// Ranges that start before the text (already settled) are never reported again, except as
 /// such a continuation. Every range a finder reports must lie in the reference semantics'
 /// masked ranges of the whole stream (no more, no fewer): the core merges them, it does not

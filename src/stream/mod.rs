@@ -180,17 +180,15 @@ impl Masker {
             eof,
         };
         let total = text.len();
-        // Where the bytes that a later byte could still change begin.
-        let held = if eof {
-            total
-        } else {
-            finders
-                .iter()
-                .zip(&mut self.states)
-                .map(|(f, s)| f.held(s, &text))
-                .min()
-                .unwrap_or(total)
-        };
+        // Where the bytes that a later byte could still change begin (none at the end; the
+        // finders are asked all the same, as the contract has `held` before `ranges`).
+        let held = finders
+            .iter()
+            .zip(&mut self.states)
+            .map(|(f, s)| f.held(s, &text))
+            .min()
+            .unwrap_or(total);
+        let held = if eof { total } else { held };
         self.ranges.clear();
         // Where each finder's run of ranges (each in order of start) ends.
         let mut runs = [0; MAX_FINDERS];

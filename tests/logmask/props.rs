@@ -123,3 +123,47 @@ proptest! {
         prop_assert_eq!(stream(&compiled, &input, &sizes), expected(&secrets, 2, &input));
     }
 }
+
+/// Long and self-overlapping secrets (past 64 bytes, a short period: matched at the edge by
+/// their own matchers), among short ones, fed runs of their own prefix.
+fn periodic_case() -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)> {
+    let secret = (small(1..4), 65..100usize, small(0..3)).prop_map(|(unit, len, tail)| {
+        let mut s: Vec<u8> = unit.iter().copied().cycle().take(len).collect();
+        s.extend_from_slice(&tail);
+        s
+    });
+    (prop::collection::vec(secret, 1..3), small(8..12))
+        .prop_flat_map(|(mut secrets, short)| {
+            secrets.push(short);
+            let n = secrets.len();
+            let piece = prop_oneof![
+                small(0..4).prop_map(|v| (None, v, 0)),
+                (0..n, 0..120usize, 0..3usize).prop_map(|(i, len, from)| (Some(i), vec![], len + from)),
+            ];
+            (Just(secrets), prop::collection::vec(piece, 0..10))
+        })
+        .prop_map(|(secrets, pieces)| {
+            let mut input = Vec::new();
+            for (which, v, len) in pieces {
+                match which {
+                    None => input.extend_from_slice(&v),
+                    // A run of the secret's own prefix, as long as `len` (cycled).
+                    Some(i) => input.extend(secrets[i].iter().copied().cycle().take(len)),
+                }
+            }
+            (secrets, input)
+        })
+        .prop_flat_map(|(s, i)| (Just(s), Just(i), prop::collection::vec(0..70usize, 1..6)))
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(500))]
+
+    #[test]
+    fn long_periodic_secrets_match_reference((secrets, input, sizes) in periodic_case()) {
+        let compiled = compile(&secrets, 8);
+        let reference = crate::util::Reference::new(&secrets, 8, crate::util::Rules::ALL);
+        let got = crate::util::stream_minimal(&compiled, &reference, &input, &sizes);
+        prop_assert_eq!(got, expected(&secrets, 8, &input));
+    }
+}
