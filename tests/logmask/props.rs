@@ -138,7 +138,11 @@ fn periodic_case() -> impl Strategy<Value = (Vec<Vec<u8>>, Vec<u8>, Vec<usize>)>
             let n = secrets.len();
             let piece = prop_oneof![
                 small(0..4).prop_map(|v| (None, v, 0)),
-                (0..n, 0..120usize, 0..3usize).prop_map(|(i, len, from)| (Some(i), vec![], len + from)),
+                (0..n, 0..120usize, 0..3usize).prop_map(|(i, len, from)| (
+                    Some(i),
+                    vec![],
+                    len + from
+                )),
             ];
             (Just(secrets), prop::collection::vec(piece, 0..10))
         })
