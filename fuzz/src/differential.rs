@@ -280,7 +280,17 @@ impl Case {
 ///
 /// On any disagreement with the reference.
 pub fn check(case: &Case) {
-    let Some(p) = case.prepare() else { return };
+    if let Some(p) = case.prepare() {
+        check_prepared(&p, &case.chunks);
+    }
+}
+
+/// The checks of [`check`], for a case made concrete, streamed in chunks of `sizes`.
+///
+/// # Panics
+///
+/// On any disagreement with the reference.
+pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
     let oracle = Oracle::new(&p.reference.ranges(&p.input), &p.input, &p.replacement);
     assert_same(&oracle.expected, &p.expected, "the oracle's output");
     let mut held = Held::default();
@@ -289,7 +299,7 @@ pub fn check(case: &Case) {
     let mut out = Vec::new();
     let mut consumed = 0;
     let mut checked = 0;
-    for chunk in chunks(&p.input, &case.chunks) {
+    for chunk in chunks(&p.input, sizes) {
         masker.mask(chunk, |piece| out.extend_from_slice(&piece));
         consumed += chunk.len();
         let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);

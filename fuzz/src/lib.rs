@@ -12,6 +12,8 @@
 //! - [`secrets_file`]: secrets files, names and options through `SecretsBuilder`.
 //! - [`registry`]: a stream from `Registry::masker` while jobs' secrets are added and
 //!   removed between its chunks.
+//! - [`long`]: long, self-overlapping secrets fed runs of their own prefix, as
+//!   [`differential`] checks them.
 //!
 //! [`seeds`] holds the checked-in seed inputs as Rust values and writes them in the byte
 //! format `arbitrary` decodes ([`encode`]).
@@ -22,6 +24,7 @@ pub mod naive;
 pub mod adapters;
 pub mod differential;
 pub mod encode;
+pub mod long;
 pub mod registry;
 pub mod secrets_file;
 pub mod seeds;
