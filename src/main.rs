@@ -40,7 +40,7 @@ struct Cli {
     #[arg(long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
     min_length: usize,
 
-    /// Variants to mask: comma list of base64,url,json, or none
+    /// Variants to mask: comma list of base64,url,json,shell,json-escapes,form, or none
     #[arg(long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
     encodings: logmask::Encodings,
 

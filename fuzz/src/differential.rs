@@ -102,7 +102,7 @@ pub enum Piece {
         /// Bytes cut from the back.
         back: u8,
     },
-    /// A token of shape number `shape % 19` of `naive::TOKENS`: its prefix and a body of the
+    /// A token of shape number `shape % naive::TOKENS.len()` (59): its prefix and a body of the
     /// shortest length minus 3 plus `len % 7` bytes of its class, picked from `seed` on.
     Token {
         /// Which shape.

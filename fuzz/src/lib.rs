@@ -34,8 +34,9 @@ use std::fmt;
 use arbitrary::{Arbitrary, Unstructured};
 
 /// The bytes secrets and inputs of [`differential`] and [`adapters`] are made of: few, so that
-/// secrets overlap each other and the input; `\n` and `\r` for multi-line secrets.
-pub const ALPHABET: &[u8; 5] = b"abc\n\r";
+/// secrets overlap each other and the input; `\n` and `\r` for multi-line secrets; `'`, ` `
+/// and `/`, which shell quoting, form encoding and the other JSON escapes change.
+pub const ALPHABET: &[u8; 8] = b"abc\n\r' /";
 
 /// One byte of [`ALPHABET`], decoded from any byte.
 #[derive(Clone, Copy, PartialEq, Eq)]

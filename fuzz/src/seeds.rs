@@ -117,7 +117,7 @@ fn variants_and_tokens(chunks: &[u8]) -> Case {
                 back: 0,
             },
             Piece::Token {
-                shape: 10,
+                shape: 12,
                 len: 3,
                 seed: 5,
             },
@@ -135,11 +135,62 @@ fn variants_and_tokens(chunks: &[u8]) -> Case {
                 back: 0,
             },
             Piece::Token {
-                shape: 16,
+                shape: 18,
                 len: 2,
                 seed: 0,
             },
             Piece::Text(syms("c\n")),
+        ],
+        chunks: chunks.to_vec(),
+        replacement: Replacement::Default,
+        min_len: 4,
+        rules: RuleSet::All,
+    }
+}
+
+/// Under every rule: secrets with `'`, ` ` and `/` (shell quoting, form encoding, `\/`)
+/// overlapping each other, each next to some of its encoded variants (cut short too), and
+/// tokens of the families added by issue 15 (a JWT, a Slack webhook, a Terraform token) at
+/// and just below their shortest length.
+fn quoted_and_new_tokens(chunks: &[u8]) -> Case {
+    let variant = |secret, which, front| Piece::Variant {
+        secret,
+        which,
+        front,
+        back: 0,
+    };
+    Case {
+        secrets: vec![syms("a'b c/ab"), syms("c/ab'a b")],
+        input: vec![
+            Piece::Text(syms("a")),
+            whole(0),
+            Piece::Secret {
+                secret: 1,
+                front: 4,
+                back: 0,
+            },
+            variant(0, 9, 0),
+            variant(0, 10, 1),
+            variant(1, 11, 0),
+            variant(1, 14, 0),
+            variant(0, 17, 2),
+            Piece::Token {
+                shape: 54,
+                len: 3,
+                seed: 2,
+            },
+            Piece::Text(syms(" ")),
+            Piece::Token {
+                shape: 24,
+                len: 2,
+                seed: 9,
+            },
+            Piece::Token {
+                shape: 49,
+                len: 4,
+                seed: 1,
+            },
+            Piece::Text(syms("'\n")),
         ],
         chunks: chunks.to_vec(),
         replacement: Replacement::Default,
@@ -167,6 +218,10 @@ pub fn differential() -> Vec<(&'static str, Case)> {
             },
         ),
         ("variants-and-tokens", variants_and_tokens(&[3, 1, 0, 7])),
+        (
+            "quoted-and-new-tokens",
+            quoted_and_new_tokens(&[5, 0, 1, 13]),
+        ),
     ]
 }
 
@@ -217,6 +272,15 @@ pub fn adapters() -> Vec<(&'static str, AdapterCase)> {
                 writer: vec![Take(2), Fail, Take(7), Interrupted, Take(1)],
                 reader: vec![Take(3), Fail, Take(1), Interrupted, Take(5)],
                 flush_every: 1,
+            },
+        ),
+        (
+            "quoted-and-new-tokens-short-io",
+            AdapterCase {
+                case: quoted_and_new_tokens(&[7, 3]),
+                writer: vec![Take(3), Interrupted, Take(1), Fail, Take(9)],
+                reader: vec![Take(1), Take(4), Fail, Interrupted, Take(2)],
+                flush_every: 2,
             },
         ),
         (

@@ -12,6 +12,19 @@
 //! - **JSON string escaping** as `JSON.stringify` and serde_json write it: `"` and `\` get a
 //!   backslash, `\n \r \t \b \f` their short escapes, other bytes below 0x20 `\u00xx` (lower
 //!   case); every other byte is kept, non-ASCII too.
+//! - **Shell quoting** as bash writes it: `set -x` traces single-quote a word and write a `'`
+//!   in it as `'\''`; `printf %q` puts a backslash before each special character (`a\ b\$c`),
+//!   or, for a value with a control character, writes `$'…'` with `\n \t \E \\ \'` and octal
+//!   `\ooo` escapes (non-ASCII kept as in a UTF-8 locale, or in octal as in the C locale).
+//! - **Other JSON escapes** that common encoders write, in every combination: `\uXXXX` for
+//!   each non-ASCII character (UTF-16 code units, surrogate pairs beyond U+FFFF, as Python's
+//!   `json.dumps` and PHP write; for a valid UTF-8 secret), `\/` for `/` (PHP, several Java
+//!   encoders), `\u003c \u003e \u0026` for `< > &` and `\u2028 \u2029` (Go's
+//!   `encoding/json`), each `\u` escape in lower or upper case hex (`\u001F`: .NET, Jackson).
+//! - **Form encoding** (`application/x-www-form-urlencoded`): `+` for a space, every other
+//!   byte percent-encoded as the `url` variants are, keeping either the RFC 3986 unreserved
+//!   bytes (Python's `quote_plus`, Go's `QueryEscape`) or WHATWG's `*-._` (browsers, Java's
+//!   `URLEncoder`), upper- and lower-case hex.
 //!
 //! A variant equal to the secret, or shorter than the minimum length, is not added.
 
@@ -33,7 +46,7 @@ use super::error::{Error, ErrorKind};
 /// assert_eq!(e, Encodings::BASE64 | Encodings::JSON);
 /// assert!(e.contains(Encodings::BASE64) && !e.contains(Encodings::URL));
 /// assert_eq!("none".parse::<Encodings>()?, Encodings::NONE);
-/// assert_eq!(Encodings::ALL.to_string(), "base64,url,json");
+/// assert_eq!(Encodings::ALL.to_string(), "base64,url,json,shell,json-escapes,form");
 /// # Ok::<(), logmask::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -48,14 +61,24 @@ impl Encodings {
     pub const URL: Encodings = Encodings(2);
     /// The JSON-string-escaped form.
     pub const JSON: Encodings = Encodings(4);
+    /// The forms bash's `set -x` traces and `printf %q` write.
+    pub const SHELL: Encodings = Encodings(8);
+    /// The other JSON escapes of common encoders: `\uXXXX` for non-ASCII characters, `\/`,
+    /// `\u003c \u003e \u0026`, upper-case hex.
+    pub const JSON_ESCAPES: Encodings = Encodings(16);
+    /// Form encoding: `+` for a space, percent-encoding otherwise.
+    pub const FORM: Encodings = Encodings(32);
     /// Every variant (the default).
-    pub const ALL: Encodings = Encodings(7);
+    pub const ALL: Encodings = Encodings(63);
 
     /// The names used by [`FromStr`] and [`Display`](fmt::Display), in order.
-    const NAMES: [(&'static str, Encodings); 3] = [
+    const NAMES: [(&'static str, Encodings); 6] = [
         ("base64", Encodings::BASE64),
         ("url", Encodings::URL),
         ("json", Encodings::JSON),
+        ("shell", Encodings::SHELL),
+        ("json-escapes", Encodings::JSON_ESCAPES),
+        ("form", Encodings::FORM),
     ];
 
     /// Whether every variant in `other` is in `self`.
@@ -93,8 +116,8 @@ impl BitOrAssign for Encodings {
 impl FromStr for Encodings {
     type Err = Error;
 
-    /// Parses a comma list of `base64`, `url` and `json` (any order, ASCII case ignored,
-    /// spaces around names allowed), or `none` alone.
+    /// Parses a comma list of `base64`, `url`, `json`, `shell`, `json-escapes` and `form`
+    /// (any order, ASCII case ignored, spaces around names allowed), or `none` alone.
     ///
     /// # Errors
     ///
@@ -150,6 +173,7 @@ pub(crate) fn add_variants(
     min_len: usize,
     out: &mut Vec<Box<[u8]>>,
 ) {
+    let start = out.len();
     let mut push = |v: Vec<u8>| {
         if v.len() >= min_len && v != secret {
             out.push(v.into_boxed_slice());
@@ -170,6 +194,33 @@ pub(crate) fn add_variants(
     }
     if encodings.contains(Encodings::JSON) {
         push(json_escape(secret));
+    }
+    // The forms below often coincide with each other or with those above: each is added once.
+    let mut more: Vec<Vec<u8>> = Vec::new();
+    // A secret of letters, digits, `-`, `_` and `.` (most tokens) has no other form in these.
+    let plain = secret
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain {
+        return;
+    }
+    if encodings.contains(Encodings::SHELL) {
+        more.extend(shell_forms(secret));
+    }
+    if encodings.contains(Encodings::JSON_ESCAPES) {
+        more.extend(json_forms(secret));
+    }
+    if encodings.contains(Encodings::FORM) {
+        for unreserved in [RFC3986_UNRESERVED, WHATWG_UNRESERVED] {
+            for hex in [UPPER_HEX, LOWER_HEX] {
+                more.push(form_encode(secret, unreserved, hex));
+            }
+        }
+    }
+    for v in more {
+        if v.len() >= min_len && v != secret && !out[start..].iter().any(|o| **o == *v) {
+            out.push(v.into_boxed_slice());
+        }
     }
 }
 
@@ -228,9 +279,184 @@ fn percent_encode(secret: &[u8], hex: &[u8; 16]) -> Vec<u8> {
     out
 }
 
+/// The shell-quoted forms of `secret`: bash's single quoting (`'\''` for `'`), `printf %q`'s
+/// backslashes, and the inside of `$'…'` with non-ASCII kept (UTF-8 locale) and in octal (C
+/// locale).
+fn shell_forms(secret: &[u8]) -> [Vec<u8>; 4] {
+    let mut single = Vec::with_capacity(secret.len());
+    let mut backslash = Vec::with_capacity(secret.len());
+    for (i, &b) in secret.iter().enumerate() {
+        if b == b'\'' {
+            single.extend_from_slice(b"'\\''");
+        } else {
+            single.push(b);
+        }
+        // `~` is special after `:` or `=`, and at the start of the value, which may lie before
+        // the secret: there the variant keeps `~`, and `\~…` still contains it (so does `\#`).
+        let tilde = b == b'~' && i > 0 && matches!(secret[i - 1], b':' | b'=');
+        if tilde || SHELL_SPECIAL.contains(&b) {
+            backslash.push(b'\\');
+        }
+        backslash.push(b);
+    }
+    [
+        single,
+        backslash,
+        ansi_c_quote(secret, true),
+        ansi_c_quote(secret, false),
+    ]
+}
+
+/// The bytes `printf %q` puts a backslash before (bash's `bstab`).
+const SHELL_SPECIAL: &[u8] = b" \t\n!\"$&'()*,;<>?[\\]^`{|}";
+
+/// The inside of bash's `$'…'` quoting of `secret`; with `utf8`, valid UTF-8 sequences are
+/// kept (printable in a UTF-8 locale), otherwise every byte above 0x7e is in octal.
+fn ansi_c_quote(secret: &[u8], utf8: bool) -> Vec<u8> {
+    let mut out = Vec::with_capacity(secret.len());
+    let mut i = 0;
+    while i < secret.len() {
+        let b = secret[i];
+        let short = match b {
+            0x1b => Some(b'E'),
+            0x07 => Some(b'a'),
+            0x08 => Some(b'b'),
+            0x0c => Some(b'f'),
+            b'\n' => Some(b'n'),
+            b'\r' => Some(b'r'),
+            b'\t' => Some(b't'),
+            0x0b => Some(b'v'),
+            b'\\' | b'\'' => Some(b),
+            _ => None,
+        };
+        if let Some(c) = short {
+            out.extend_from_slice(&[b'\\', c]);
+        } else if (0x20..0x7f).contains(&b) {
+            out.push(b);
+        } else if let Some(n) = utf8.then(|| utf8_len(&secret[i..])).flatten() {
+            out.extend_from_slice(&secret[i..i + n]);
+            i += n;
+            continue;
+        } else {
+            out.extend_from_slice(&[b'\\', b'0' + (b >> 6), b'0' + (b >> 3 & 7), b'0' + (b & 7)]);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The length of the UTF-8 sequence of a non-ASCII character at the start of `bytes`, if it
+/// is a valid one.
+fn utf8_len(bytes: &[u8]) -> Option<usize> {
+    let n = match bytes.first()? {
+        0xc2..=0xdf => 2,
+        0xe0..=0xef => 3,
+        0xf0..=0xf4 => 4,
+        _ => return None,
+    };
+    let head = bytes.get(..n)?;
+    std::str::from_utf8(head).ok().map(|_| n)
+}
+
+/// The JSON-escaped forms of `secret` with each combination of: non-ASCII characters as
+/// `\uXXXX` (for valid UTF-8 only), `/` as `\/`, `< > &` and U+2028, U+2029 as `\uXXXX`, and
+/// lower- or upper-case hex digits in every `\u` escape.
+fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
+    let text = std::str::from_utf8(secret).ok();
+    // Only the choices that change something are made (and each form is written once).
+    let has = |f: fn(&u8) -> bool| secret.iter().any(f);
+    let has_non_ascii = text.is_some() && has(|&b| b >= 0x7f);
+    let has_slash = has(|&b| b == b'/');
+    // `\xe2\x80\xa8` and `\xe2\x80\xa9` are U+2028 and U+2029.
+    let has_html = has(|b| b"<>&".contains(b)) || (text.is_some() && has(|&b| b == 0xe2));
+    let has_control = has(|&b| b < 0x20 && !b"\n\r\t\x08\x0c".contains(&b));
+    let mut out = Vec::new();
+    for bits in 0..16u8 {
+        let (non_ascii, slash, html, upper) =
+            (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
+        let any_u = has_control || (non_ascii && has_non_ascii) || (html && has_html);
+        if (non_ascii && !has_non_ascii)
+            || (slash && !has_slash)
+            || (html && !has_html)
+            || (upper && !any_u)
+        {
+            continue;
+        }
+        let hex = if upper { UPPER_HEX } else { LOWER_HEX };
+        let mut v = Vec::with_capacity(secret.len());
+        let unit = |v: &mut Vec<u8>, u: u16| {
+            v.extend_from_slice(b"\\u");
+            v.extend([12, 8, 4, 0].map(|shift| hex[usize::from(u >> shift & 15)]));
+        };
+        match text {
+            Some(text) => {
+                for c in text.chars() {
+                    let escape = (non_ascii && (!c.is_ascii() || c == '\u{7f}'))
+                        || (html && matches!(c, '<' | '>' | '&' | '\u{2028}' | '\u{2029}'))
+                        || (c < ' ' && !matches!(c, '\n' | '\r' | '\t' | '\u{8}' | '\u{c}'));
+                    if escape {
+                        let mut units = [0; 2];
+                        for &u in c.encode_utf16(&mut units).iter() {
+                            unit(&mut v, u);
+                        }
+                    } else if slash && c == '/' {
+                        v.extend_from_slice(b"\\/");
+                    } else {
+                        let mut buf = [0; 4];
+                        json_escape_into(c.encode_utf8(&mut buf).as_bytes(), &mut v);
+                    }
+                }
+            }
+            // Not UTF-8: no encoder takes it as text, non-ASCII bytes are left as they are.
+            None if non_ascii => continue,
+            None => {
+                for &b in secret {
+                    match b {
+                        b'/' if slash => v.extend_from_slice(b"\\/"),
+                        b'<' | b'>' | b'&' if html => unit(&mut v, u16::from(b)),
+                        0..=0x1f if !matches!(b, b'\n' | b'\r' | b'\t' | 8 | 12) => {
+                            unit(&mut v, u16::from(b))
+                        }
+                        _ => json_escape_into(&[b], &mut v),
+                    }
+                }
+            }
+        }
+        out.push(v);
+    }
+    out
+}
+
+/// The bytes form encoding keeps besides ASCII letters and digits: RFC 3986's unreserved
+/// ones, and WHATWG's (`application/x-www-form-urlencoded` in browsers and Java).
+const RFC3986_UNRESERVED: &[u8] = b"-._~";
+const WHATWG_UNRESERVED: &[u8] = b"*-._";
+
+/// `secret` form-encoded: `+` for a space, ASCII letters, digits and `unreserved` kept,
+/// every other byte as `%XX`.
+fn form_encode(secret: &[u8], unreserved: &[u8], hex: &[u8; 16]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(secret.len());
+    for &b in secret {
+        if b == b' ' {
+            out.push(b'+');
+        } else if b.is_ascii_alphanumeric() || unreserved.contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
+        }
+    }
+    out
+}
+
 /// `secret` as it appears between the quotes of a JSON string.
 fn json_escape(secret: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(secret.len());
+    json_escape_into(secret, &mut out);
+    out
+}
+
+/// Appends [`json_escape`]`(secret)` to `out`.
+fn json_escape_into(secret: &[u8], out: &mut Vec<u8>) {
     for &b in secret {
         match b {
             b'"' => out.extend_from_slice(b"\\\""),
@@ -251,7 +477,6 @@ fn json_escape(secret: &[u8]) -> Vec<u8> {
             _ => out.push(b),
         }
     }
-    out
 }
 
 #[cfg(test)]
@@ -366,10 +591,99 @@ mod tests {
     }
 
     #[test]
+    fn shell_forms_are_what_bash_writes() {
+        // `printf %q` of these values in bash 5.2 (LANG=C.UTF-8), and the `set -x` trace.
+        let v = b"a b'c\"d$e!f&g(h)i*j,k;l<m>n?o[p\\q]r^s`t{u|v}w~x#y:~z=~Q%@+-_./";
+        let [single, backslash, ..] = shell_forms(v);
+        assert_eq!(
+            backslash,
+            b"a\\ b\\'c\\\"d\\$e\\!f\\&g\\(h\\)i\\*j\\,k\\;l\\<m\\>n\\?o\\[p\\\\q\\]r\\^s\\`t\\{u\\|v\\}w~x#y:\\~z=\\~Q%@+-_./".to_vec()
+        );
+        assert_eq!(shell_forms(b"it's a $x")[0], b"it'\\''s a $x");
+        assert_eq!(single.iter().filter(|&&b| b == b'\'').count(), 3);
+        let ctl = b"tab\there\nnl\x1bE\x7fdel\x01ctl'q\\b";
+        let [_, _, utf8, c] = shell_forms(ctl);
+        assert_eq!(
+            utf8,
+            b"tab\\there\\nnl\\EE\\177del\\001ctl\\'q\\\\b".to_vec()
+        );
+        assert_eq!(c, utf8);
+        let [_, _, utf8, c] = shell_forms(b"caf\xc3\xa9 \xff");
+        assert_eq!(utf8, b"caf\xc3\xa9 \\377".to_vec());
+        assert_eq!(c, b"caf\\303\\251 \\377".to_vec());
+        // Capacities 0 and 1.
+        assert_eq!(shell_forms(b""), [vec![], vec![], vec![], vec![]]);
+        assert_eq!(shell_forms(b"'")[0], b"'\\''");
+    }
+
+    #[test]
+    fn json_forms_of_common_encoders() {
+        let v = json_forms("pässwörd/<&>\u{1F600}\u{1f}".as_bytes());
+        let has = |form: &[u8]| v.iter().any(|f| f == form);
+        // Python's json.dumps, PHP's json_encode, Go's encoding/json, .NET and Jackson.
+        assert!(has(b"p\\u00e4ssw\\u00f6rd/<&>\\ud83d\\ude00\\u001f"));
+        assert!(has(b"p\\u00e4ssw\\u00f6rd\\/<&>\\ud83d\\ude00\\u001f"));
+        assert!(has(
+            "pässwörd/\\u003c\\u0026\\u003e\u{1F600}\\u001f".as_bytes()
+        ));
+        assert!(has(
+            b"p\\u00E4ssw\\u00F6rd/\\u003C\\u0026\\u003E\\uD83D\\uDE00\\u001F"
+        ));
+        assert!(has("pässwörd/<&>\u{1F600}\\u001F".as_bytes()));
+        assert_eq!(v.len(), 16);
+        // Invalid UTF-8: no `\u` forms of non-ASCII bytes.
+        // Only the choices that change something: with and without `\/`, `\u003c` in lower
+        // and upper case, none for non-ASCII.
+        let v = json_forms(b"a/\xff<");
+        assert_eq!(v.len(), 6);
+        assert!(v.iter().any(|f| f == b"a\\/\xff\\u003C"));
+        assert_eq!(json_forms(b""), vec![Vec::<u8>::new()]);
+        assert_eq!(json_forms(b"/"), [&b"/"[..], b"\\/"]);
+    }
+
+    #[test]
+    fn form_encoding_writes_plus_for_space() {
+        assert_eq!(
+            form_encode(b"a b*c~d/", RFC3986_UNRESERVED, UPPER_HEX),
+            b"a+b%2Ac~d%2F"
+        );
+        assert_eq!(
+            form_encode(b"a b*c~d/", WHATWG_UNRESERVED, LOWER_HEX),
+            b"a+b*c%7ed%2f"
+        );
+    }
+
+    #[test]
+    fn plain_secrets_get_no_new_forms() {
+        // Letters, digits, `-` and `_` (CI tokens): the new encodings add no pattern.
+        let new = Encodings::SHELL | Encodings::JSON_ESCAPES | Encodings::FORM;
+        assert!(variants(b"glcbt-64_Zq3xK9mWv2Lp8RtY4nBh", new, 8).is_empty());
+        // Each new form once, none equal to an older one.
+        let older = variants(
+            b"p@ss w/rd",
+            Encodings::BASE64 | Encodings::URL | Encodings::JSON,
+            8,
+        );
+        let all = variants(b"p@ss w/rd", Encodings::ALL, 8);
+        assert_eq!(&all[..older.len()], &older[..]);
+        assert!(all[older.len()..].iter().all(|v| !older.contains(v)));
+        let only_new = variants(b"p@ss w/rd", new, 8);
+        let mut sorted = only_new.clone();
+        sorted.sort();
+        sorted.dedup();
+        assert_eq!(sorted.len(), only_new.len());
+        assert!(only_new.contains(&b"p@ss\\ w/rd".to_vec()));
+        assert!(only_new.contains(&b"p@ss w\\/rd".to_vec()));
+        assert!(only_new.contains(&b"p%40ss+w%2Frd".to_vec()));
+    }
+
+    #[test]
     fn encodings_parse_and_print() {
-        let all: Encodings = "json, URL ,base64".parse().unwrap();
+        let all: Encodings = "json, URL ,base64,shell,form,JSON-escapes".parse().unwrap();
         assert_eq!(all, Encodings::ALL);
-        assert_eq!(all.to_string(), "base64,url,json");
+        assert_eq!(all.to_string(), "base64,url,json,shell,json-escapes,form");
+        let some: Encodings = "json, URL ,base64".parse().unwrap();
+        assert_eq!(some.to_string(), "base64,url,json");
         assert_eq!("url".parse::<Encodings>().unwrap(), Encodings::URL);
         assert_eq!(Encodings::JSON.to_string(), "json");
         assert_eq!(Encodings::NONE.to_string(), "none");

@@ -187,9 +187,10 @@ impl SecretsBuilder {
     }
 
     /// Selects the encoded variants masked along with each secret (default
-    /// [`Encodings::ALL`]): the stable parts of its base64 encodings, its percent-encoded and
-    /// its JSON-escaped forms, each where it differs from the secret and is at least the
-    /// minimum length long.
+    /// [`Encodings::ALL`]): the stable parts of its base64 encodings, its percent-encoded,
+    /// JSON-escaped, shell-quoted and form-encoded forms and the other JSON escapes of common
+    /// encoders, each where it differs from the secret and is at least the minimum length
+    /// long.
     pub fn encodings(&mut self, encodings: Encodings) -> &mut Self {
         self.encodings = encodings;
         self

@@ -234,7 +234,8 @@ fn new_secrets_judge_the_held_bytes() {
     let mut m = masker(&["abcdefgh"]);
     assert_eq!(after(&mut m, "x abcd"), ("x ".into(), 4));
     m.set_secrets(compile(&v(&["cdefghij"]), 8));
-    assert_eq!(after(&mut m, "efghij."), ("ab[MASKED].".into(), 0));
+    // (Not ".": it may begin the token prefix ".atlasv1." and be held.)
+    assert_eq!(after(&mut m, "efghij;"), ("ab[MASKED];".into(), 0));
 }
 
 #[test]

@@ -22,6 +22,9 @@ pub fn compile_with(secrets: &[Vec<u8>], min_len: usize, rules: Rules) -> Arc<Se
         (rules.base64, Encodings::BASE64),
         (rules.url, Encodings::URL),
         (rules.json, Encodings::JSON),
+        (rules.shell, Encodings::SHELL),
+        (rules.json_escapes, Encodings::JSON_ESCAPES),
+        (rules.form, Encodings::FORM),
     ] {
         if on {
             encodings |= e;

@@ -43,12 +43,16 @@ pub fn mask(patterns: &[Vec<u8>], input: &[u8], replacement: &[u8]) -> Vec<u8> {
 }
 
 /// Which of SPEC §4's rules the reference applies: the encoded variants (base64 in both
-/// alphabets, percent-encoding, JSON escaping) and the token shapes.
+/// alphabets, percent-encoding, JSON escaping, shell quoting, other JSON escapes, form
+/// encoding) and the token shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
     pub base64: bool,
     pub url: bool,
     pub json: bool,
+    pub shell: bool,
+    pub json_escapes: bool,
+    pub form: bool,
     pub shapes: bool,
 }
 
@@ -58,6 +62,9 @@ impl Rules {
         base64: true,
         url: true,
         json: true,
+        shell: true,
+        json_escapes: true,
+        form: true,
         shapes: true,
     };
     /// The exact values only.
@@ -65,6 +72,9 @@ impl Rules {
         base64: false,
         url: false,
         json: false,
+        shell: false,
+        json_escapes: false,
+        form: false,
         shapes: false,
     };
 }
@@ -156,7 +166,150 @@ pub fn variants(secret: &[u8], min_len: usize, rules: Rules) -> Vec<Vec<u8>> {
     if rules.json {
         out.push(json(secret));
     }
+    if rules.shell {
+        out.extend(shell(secret));
+    }
+    if rules.json_escapes {
+        out.extend(json_escapes(secret));
+    }
+    if rules.form {
+        for keep in ["-._~", "*-._"] {
+            out.push(form(secret, keep, false));
+            out.push(form(secret, keep, true));
+        }
+    }
     out.retain(|v| v.len() >= min_len && v != secret);
+    out
+}
+
+/// Bash's quotings of `secret`: `set -x`'s single quotes, `printf %q`'s backslashes, and
+/// `$'…'` with non-ASCII kept when valid UTF-8 (UTF-8 locale) or in octal (C locale).
+pub fn shell(secret: &[u8]) -> Vec<Vec<u8>> {
+    let mut single = Vec::new();
+    for &b in secret {
+        if b == b'\'' {
+            single.extend(*b"'\\''");
+        } else {
+            single.push(b);
+        }
+    }
+    let mut backslashed = Vec::new();
+    for (i, &b) in secret.iter().enumerate() {
+        let tilde = b == b'~' && i > 0 && b":=".contains(&secret[i - 1]);
+        if tilde || b" \t\n!\"$&'()*,;<>?[\\]^`{|}".contains(&b) {
+            backslashed.push(b'\\');
+        }
+        backslashed.push(b);
+    }
+    vec![
+        single,
+        backslashed,
+        ansi_c(secret, true),
+        ansi_c(secret, false),
+    ]
+}
+
+/// The inside of bash's `$'…'` quoting.
+fn ansi_c(secret: &[u8], utf8_locale: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < secret.len() {
+        let b = secret[i];
+        // The length of the valid UTF-8 character starting here, 0 if none does.
+        let char_len = (1..=4)
+            .find(|&n| i + n <= secret.len() && std::str::from_utf8(&secret[i..i + n]).is_ok())
+            .unwrap_or(0);
+        match b {
+            27 => out.extend(*b"\\E"),
+            7 => out.extend(*b"\\a"),
+            8 => out.extend(*b"\\b"),
+            12 => out.extend(*b"\\f"),
+            b'\n' => out.extend(*b"\\n"),
+            b'\r' => out.extend(*b"\\r"),
+            b'\t' => out.extend(*b"\\t"),
+            11 => out.extend(*b"\\v"),
+            b'\\' | b'\'' => out.extend([b'\\', b]),
+            b' '..=b'~' => out.push(b),
+            0x80.. if utf8_locale && char_len > 1 => {
+                out.extend_from_slice(&secret[i..i + char_len]);
+                i += char_len;
+                continue;
+            }
+            _ => out.extend(format!("\\{b:03o}").bytes()),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The JSON forms of common encoders, every combination of: non-ASCII characters (and DEL)
+/// as UTF-16 `\uXXXX` escapes (valid UTF-8 only), `\/`, `\u003c \u003e \u0026` (and
+/// `\u2028 \u2029`), lower- or upper-case hex.
+pub fn json_escapes(secret: &[u8]) -> Vec<Vec<u8>> {
+    let text = std::str::from_utf8(secret).ok();
+    // Characters of the text, or bytes of a secret that is not UTF-8.
+    let items: Vec<(u32, Vec<u8>)> = match text {
+        Some(t) => t
+            .chars()
+            .map(|c| (c as u32, c.to_string().into_bytes()))
+            .collect(),
+        None => secret.iter().map(|&b| (u32::from(b), vec![b])).collect(),
+    };
+    let mut out = Vec::new();
+    for non_ascii in [false, true] {
+        if non_ascii && text.is_none() {
+            continue;
+        }
+        for slash in [false, true] {
+            for html in [false, true] {
+                for upper in [false, true] {
+                    let hex = |u: u32| {
+                        if upper {
+                            format!("\\u{u:04X}")
+                        } else {
+                            format!("\\u{u:04x}")
+                        }
+                    };
+                    let mut v = Vec::new();
+                    for (c, bytes) in &items {
+                        let c = *c;
+                        let html_char = [0x3c, 0x3e, 0x26, 0x2028, 0x2029].contains(&c);
+                        if (non_ascii && c >= 0x7f) || (html && html_char) {
+                            let mut units = [0u16; 2];
+                            for u in char::from_u32(c).unwrap().encode_utf16(&mut units) {
+                                v.extend(hex(u32::from(*u)).bytes());
+                            }
+                        } else if c < 0x20 && ![8, 9, 10, 12, 13].contains(&c) {
+                            v.extend(hex(c).bytes());
+                        } else if slash && c == 0x2f {
+                            v.extend(*b"\\/");
+                        } else {
+                            v.extend(json(bytes));
+                        }
+                    }
+                    out.push(v);
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `application/x-www-form-urlencoded`: `+` for a space, letters, digits and `keep` as they
+/// are, everything else `%XX`.
+pub fn form(secret: &[u8], keep: &str, lower: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    for &b in secret {
+        if b == b' ' {
+            out.push(b'+');
+        } else if b.is_ascii_alphanumeric() || keep.as_bytes().contains(&b) {
+            out.push(b);
+        } else if lower {
+            out.extend(format!("%{b:02x}").bytes());
+        } else {
+            out.extend(format!("%{b:02X}").bytes());
+        }
+    }
     out
 }
 
@@ -238,19 +391,23 @@ const GITHUB: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuv
 const GITHUB_PAT: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_";
 const SLACK: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz-";
 const AWS: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+const BASE64URL: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
+const BASE64: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/=_-";
 
 /// The token shapes of the README's table: prefix, body characters, shortest body.
-pub const TOKENS: [(&str, &str, usize); 19] = [
+pub const TOKENS: [(&str, &str, usize); 55] = [
     ("glpat-", GITLAB, 20),
     ("glcbt-", GITLAB, 22),
     ("gldt-", GITLAB, 20),
     ("glrt-", GITLAB, 20),
+    ("glrtr-", GITLAB, 20),
     ("glptt-", GITLAB, 40),
     ("glft-", GITLAB, 20),
     ("glsoat-", GITLAB, 20),
     ("glimt-", GITLAB, 25),
     ("glagent-", GITLAB, 50),
     ("gloas-", GITLAB, 64),
+    ("glffct-", GITLAB, 20),
     ("ghp_", GITHUB, 36),
     ("gho_", GITHUB, 36),
     ("ghu_", GITHUB, 36),
@@ -259,7 +416,41 @@ pub const TOKENS: [(&str, &str, usize); 19] = [
     ("github_pat_", GITHUB_PAT, 82),
     ("xoxb-", SLACK, 21),
     ("xoxp-", SLACK, 61),
+    ("xapp-", SLACK, 30),
+    ("xoxa-", SLACK, 16),
+    ("xoxe-", SLACK, 40),
+    ("xoxr-", SLACK, 16),
+    ("hooks.slack.com/services/", BASE64, 40),
+    ("hooks.slack.com/workflows/", BASE64, 40),
     ("AKIA", AWS, 16),
+    ("ASIA", AWS, 16),
+    ("AIza", BASE64URL, 35),
+    ("sk-proj-", BASE64URL, 40),
+    ("sk-svcacct-", BASE64URL, 40),
+    ("sk-admin-", BASE64URL, 40),
+    ("sk-ant-", BASE64URL, 40),
+    ("sk_live_", GITHUB, 24),
+    ("rk_live_", GITHUB, 24),
+    ("sk_test_", GITHUB, 24),
+    ("npm_", GITHUB, 36),
+    ("pypi-AgEIcHlwaS5vcmc", BASE64URL, 50),
+    ("hf_", GITHUB, 34),
+    ("SG.", GITLAB, 66),
+    ("shpat_", GITHUB, 32),
+    ("shpss_", GITHUB, 32),
+    ("shpca_", GITHUB, 32),
+    ("shppa_", GITHUB, 32),
+    ("dop_v1_", GITHUB, 64),
+    ("doo_v1_", GITHUB, 64),
+    ("dor_v1_", GITHUB, 64),
+    ("hvs.", GITLAB, 24),
+    ("hvb.", GITLAB, 24),
+    (".atlasv1.", BASE64, 60),
+    ("dapi", SLACK, 32),
+    ("glsa_", GITHUB_PAT, 41),
+    ("glc_", BASE64, 32),
+    ("PMAK-", SLACK, 59),
+    ("eyJ", GITLAB, 74),
 ];
 
 /// Every token range in `input`: a prefix, wherever it occurs, and the whole run of body
