@@ -119,11 +119,14 @@ type Encoding uint32
 
 // The encodings; combine them with |.
 const (
-	EncodingNone   Encoding = C.LOGMASK_ENCODING_NONE
-	EncodingBase64 Encoding = C.LOGMASK_ENCODING_BASE64 // stable parts of base64, standard and URL-safe
-	EncodingURL    Encoding = C.LOGMASK_ENCODING_URL    // percent-encoded
-	EncodingJSON   Encoding = C.LOGMASK_ENCODING_JSON   // JSON-string-escaped
-	EncodingAll    Encoding = C.LOGMASK_ENCODING_ALL    // the default
+	EncodingNone        Encoding = C.LOGMASK_ENCODING_NONE
+	EncodingBase64      Encoding = C.LOGMASK_ENCODING_BASE64       // stable parts of base64, standard and URL-safe
+	EncodingURL         Encoding = C.LOGMASK_ENCODING_URL          // percent-encoded
+	EncodingJSON        Encoding = C.LOGMASK_ENCODING_JSON         // JSON-string-escaped
+	EncodingShell       Encoding = C.LOGMASK_ENCODING_SHELL        // shell-quoted: set -x traces, printf %q
+	EncodingJSONEscapes Encoding = C.LOGMASK_ENCODING_JSON_ESCAPES // other JSON escapes (backslash-u for non-ASCII, ...)
+	EncodingForm        Encoding = C.LOGMASK_ENCODING_FORM         // form encoding: + for a space
+	EncodingAll         Encoding = C.LOGMASK_ENCODING_ALL          // the default
 )
 
 // Version is the version of the linked C library.

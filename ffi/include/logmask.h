@@ -58,7 +58,10 @@ extern "C" {
 #define LOGMASK_ENCODING_BASE64 1u /* stable parts of base64, standard and URL-safe */
 #define LOGMASK_ENCODING_URL 2u    /* percent-encoded, upper- and lower-case hex */
 #define LOGMASK_ENCODING_JSON 4u   /* JSON-string-escaped */
-#define LOGMASK_ENCODING_ALL 7u    /* the default */
+#define LOGMASK_ENCODING_SHELL 8u  /* shell-quoted: set -x traces, printf %q */
+#define LOGMASK_ENCODING_JSON_ESCAPES 16u /* other JSON escapes: backslash-u for non-ASCII, ... */
+#define LOGMASK_ENCODING_FORM 32u  /* form encoding: + for a space */
+#define LOGMASK_ENCODING_ALL 63u   /* the default */
 
 typedef struct logmask_error logmask_error;
 typedef struct logmask_builder logmask_builder;

@@ -42,8 +42,14 @@ pub const LOGMASK_ENCODING_BASE64: u32 = 1;
 pub const LOGMASK_ENCODING_URL: u32 = 2;
 /// The JSON-string-escaped variant.
 pub const LOGMASK_ENCODING_JSON: u32 = 4;
+/// The shell-quoted variants (`set -x` traces, `printf %q`).
+pub const LOGMASK_ENCODING_SHELL: u32 = 8;
+/// The other JSON escapes of common encoders (`\uXXXX`, `\/`, `\u003c`, upper-case hex).
+pub const LOGMASK_ENCODING_JSON_ESCAPES: u32 = 16;
+/// Form encoding (`+` for a space).
+pub const LOGMASK_ENCODING_FORM: u32 = 32;
 /// Every encoded variant (the default).
-pub const LOGMASK_ENCODING_ALL: u32 = 7;
+pub const LOGMASK_ENCODING_ALL: u32 = 63;
 
 /// The output callback: receives the masked output in order, one piece at a time.
 pub type logmask_write_fn =
@@ -217,20 +223,7 @@ unsafe fn get_mut<'a, T>(p: *mut T, what: &str) -> Result<&'a mut T, Failure> {
 }
 
 fn encodings_from_bits(bits: u32) -> Option<Encodings> {
-    if bits & !LOGMASK_ENCODING_ALL != 0 {
-        return None;
-    }
-    let mut e = Encodings::NONE;
-    for (bit, enc) in [
-        (LOGMASK_ENCODING_BASE64, Encodings::BASE64),
-        (LOGMASK_ENCODING_URL, Encodings::URL),
-        (LOGMASK_ENCODING_JSON, Encodings::JSON),
-    ] {
-        if bits & bit != 0 {
-            e |= enc;
-        }
-    }
-    Some(e)
+    Encodings::from_bits(bits)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -919,6 +912,14 @@ mod tests {
             encodings_from_bits(LOGMASK_ENCODING_URL | LOGMASK_ENCODING_JSON),
             Some(Encodings::URL | Encodings::JSON)
         );
-        assert_eq!(encodings_from_bits(8), None);
+        assert_eq!(
+            encodings_from_bits(LOGMASK_ENCODING_SHELL | LOGMASK_ENCODING_FORM),
+            Some(Encodings::SHELL | Encodings::FORM)
+        );
+        assert_eq!(
+            encodings_from_bits(LOGMASK_ENCODING_JSON_ESCAPES),
+            Some(Encodings::JSON_ESCAPES)
+        );
+        assert_eq!(encodings_from_bits(64), None);
     }
 }

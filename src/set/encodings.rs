@@ -47,6 +47,7 @@ use super::error::{Error, ErrorKind};
 /// assert!(e.contains(Encodings::BASE64) && !e.contains(Encodings::URL));
 /// assert_eq!("none".parse::<Encodings>()?, Encodings::NONE);
 /// assert_eq!(Encodings::ALL.to_string(), "base64,url,json,shell,json-escapes,form");
+/// assert_eq!(Encodings::from_bits(e.bits()), Some(e));
 /// # Ok::<(), logmask::Error>(())
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -89,6 +90,20 @@ impl Encodings {
     /// Whether no variant is selected.
     pub fn is_empty(self) -> bool {
         self.0 == 0
+    }
+
+    /// The set as bits: `BASE64` 1, `URL` 2, `JSON` 4, `SHELL` 8, `JSON_ESCAPES` 16, `FORM`
+    /// 32 (stable: bindings pass them as numbers).
+    pub fn bits(self) -> u32 {
+        u32::from(self.0)
+    }
+
+    /// The set of these [`bits`](Self::bits); `None` if a bit names no encoding.
+    pub fn from_bits(bits: u32) -> Option<Encodings> {
+        u8::try_from(bits)
+            .ok()
+            .filter(|b| b & !Encodings::ALL.0 == 0)
+            .map(Encodings)
     }
 }
 
