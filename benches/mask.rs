@@ -2,7 +2,10 @@
 //! 10,000 secrets; and the time and memory to compile the secret sets.
 //!
 //! Ids: `mask/<secrets>/<density>/<chunk>` and `copy/<density>/<chunk>` (the baseline: the
-//! same chunks appended to the same output buffer), `build/<secrets>`.
+//! same chunks appended to the same output buffer), `build/<secrets>`. Densities: `rare` (a
+//! secret per MiB), `dense` (one per 4 KiB), `lines` (one on every ~100-byte line), and
+//! `lines+64k` (the same log, the set holding one 64 KiB secret as well). `overlap/<len>`:
+//! a secret of `len - 1` `a`s and a `b`, fed runs of `a`s of random length (up to 70,000).
 //!
 //!     cargo bench --bench mask -- --warm-up-time 1 --measurement-time 3
 
@@ -41,10 +44,21 @@ fn bench_mask(c: &mut Criterion) {
     group.throughput(Throughput::Bytes(LOG as u64));
     group.sample_size(10);
     let mut out = Vec::with_capacity(LOG + (1 << 20));
-    for (density, every) in [("rare", 1 << 20), ("dense", 4 << 10)] {
+    for density in ["rare", "dense", "lines", "lines+64k"] {
         for n in [1, 10, 100, 1_000, 10_000] {
-            let secrets = corpus::secrets(n, 1);
-            let log = corpus::log(LOG, &secrets, every, 7);
+            let mut secrets = corpus::secrets(n, 1);
+            let log = match density {
+                "rare" => corpus::log(LOG, &secrets, 1 << 20, 7),
+                "dense" => corpus::log(LOG, &secrets, 4 << 10, 7),
+                _ => corpus::dense_log(LOG, &secrets, 7),
+            };
+            if density == "lines+64k" {
+                if ![1, 1_000, 10_000].contains(&n) {
+                    continue;
+                }
+                let mut rng = corpus::Rng::new(64);
+                secrets.push((0..64 << 10).map(|_| b'A' + rng.below(26) as u8).collect());
+            }
             let compiled = Arc::new(compile(&secrets));
             // The output is checked once: masked, and only shortened by masking.
             masked(&compiled, &log, 64 << 10, &mut out);
@@ -71,6 +85,28 @@ fn bench_mask(c: &mut Criterion) {
     group.finish();
 }
 
+/// A long self-overlapping secret fed runs of its own prefix: the cost stays linear.
+fn bench_overlap(c: &mut Criterion) {
+    let mut group = c.benchmark_group("overlap");
+    group.sample_size(10);
+    let mut out = Vec::new();
+    for len in [4 << 10, 64 << 10] {
+        let secret = [vec![b'a'; len - 1], vec![b'b']].concat();
+        let compiled = Arc::new(compile(&[secret]));
+        let mut rng = corpus::Rng::new(5);
+        let mut log = Vec::with_capacity(8 << 20);
+        while log.len() < 8 << 20 {
+            log.extend(std::iter::repeat(b'a').take(1 + rng.below(70_000)));
+            log.push(b'\n');
+        }
+        group.throughput(Throughput::Bytes(log.len() as u64));
+        group.bench_with_input(BenchmarkId::from_parameter(len), &log, |b, log| {
+            b.iter(|| masked(&compiled, log, 64 << 10, &mut out))
+        });
+    }
+    group.finish();
+}
+
 fn bench_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
@@ -90,5 +126,5 @@ fn bench_build(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_mask, bench_build);
+criterion_group!(benches, bench_mask, bench_overlap, bench_build);
 criterion_main!(benches);

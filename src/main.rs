@@ -1,5 +1,5 @@
 //! `logmask`: mask secrets in a log stream, or in the output of a command (see README.md and
-//! SPEC §5).
+//! CONTRACT §5).
 
 mod cli;
 

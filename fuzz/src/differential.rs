@@ -3,10 +3,10 @@
 //! Secrets and input come from the small [`ALPHABET`](crate::ALPHABET), so secrets overlap
 //! each other and the input; the input is streamed in an arbitrary chunking (1-byte and empty
 //! chunks included). Each case masks under one [`RuleSet`]: the exact secrets only, or every
-//! rule of SPEC §4 (encoded variants, token shapes); the input then also has pieces that are
+//! rule of CONTRACT §4 (encoded variants, token shapes); the input then also has pieces that are
 //! encoded variants of a secret and tokens near their shortest length. The final output must
-//! equal the reference (SPEC §2, §4), and after every chunk the masker must hold back exactly
-//! what SPEC §3 allows: the longest suffix that a later byte could complete into a pattern or
+//! equal the reference (CONTRACT §2, §4), and after every chunk the masker must hold back exactly
+//! what CONTRACT §3 allows: the longest suffix that a later byte could complete into a pattern or
 //! a shortest token (so always less than [`Secrets::max_len`]), with everything before it
 //! emitted except the replacement of a masked range that the suffix could still extend.
 
@@ -45,7 +45,7 @@ pub struct Case {
     pub rules: RuleSet,
 }
 
-/// Which rules of SPEC §4 a case's secrets are compiled with.
+/// Which rules of CONTRACT §4 a case's secrets are compiled with.
 #[derive(Arbitrary, Clone, Copy, Debug, PartialEq)]
 pub enum RuleSet {
     /// The exact secrets only: `Encodings::NONE`, no token shapes.
@@ -329,7 +329,7 @@ pub fn assert_same(got: &[u8], want: &[u8], what: &str) {
     );
 }
 
-/// The minimal hold-back of SPEC §3 after each chunk: the start `p` of the longest suffix of
+/// The minimal hold-back of CONTRACT §3 after each chunk: the start `p` of the longest suffix of
 /// the input so far that a later byte could complete into a pattern or a shortest token
 /// ([`Reference::held`]).
 ///
@@ -386,7 +386,7 @@ impl Held {
     }
 }
 
-/// What SPEC §3 says a masker must have emitted after each prefix of the input, given the
+/// What CONTRACT §3 says a masker must have emitted after each prefix of the input, given the
 /// masked ranges of the whole input and `p` ([`Held`]).
 ///
 /// An occurrence starting before `p` has ended, and a token starting before `p` is complete

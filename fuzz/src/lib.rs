@@ -3,8 +3,8 @@
 //!
 //! Each target in `fuzz_targets/` is one line: it decodes its input with `arbitrary` and calls
 //! the `check` function of its module here. A check panics when logmask disagrees with the
-//! naive reference of SPEC §2 (`tests/util/naive.rs`, shared with the integration tests) or
-//! breaks a promise of SPEC §1 and §3.
+//! naive reference of CONTRACT §2 (`tests/util/naive.rs`, shared with the integration tests) or
+//! breaks a promise of CONTRACT §1 and §3.
 //!
 //! - [`differential`]: `Masker` against the reference, for any chunking, after every chunk.
 //! - [`adapters`]: `MaskingWriter` and `MaskingReader` over inner I/O that trickles and

@@ -1,7 +1,7 @@
 //! Target `secrets_file`: secrets files, named secrets, replacement and minimum length through
 //! [`SecretsBuilder`](logmask::SecretsBuilder).
 //!
-//! The target reads the files itself (SPEC §1: one secret per line, `\n` or `\r\n` not part
+//! The target reads the files itself (CONTRACT §1: one secret per line, `\n` or `\r\n` not part
 //! of it, blank lines skipped, every other byte kept) and decides, secret by secret in the
 //! order added, which error the builder must report first: too short, or inside the
 //! replacement text. Then:

@@ -1,6 +1,6 @@
 //! The seed corpus, as Rust values: `corpus/<target>/seed-<name>` is the [`Encode`]d form of
 //! each. Every seed that masks something exercises overlapping occurrences, the case a
-//! leftmost-match search gets wrong (SPEC §2: secrets `abcdefgh` and `efghijkl`).
+//! leftmost-match search gets wrong (CONTRACT §2: secrets `abcdefgh` and `efghijkl`).
 //!
 //! `cargo test` in `fuzz/` checks that the files match these values, that they decode back
 //! to them, and that each passes its target's check; `LOGMASK_WRITE_SEEDS=1 cargo test`

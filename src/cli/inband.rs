@@ -1,4 +1,4 @@
-//! In-band registration (SPEC §7): recognises the lines of a stream that register a secret,
+//! In-band registration (CONTRACT §7): recognises the lines of a stream that register a secret,
 //! `::add-mask::VALUE` and `##vso[task.setsecret]VALUE`, so that the pump can register VALUE
 //! before it masks a byte that follows the line, and never writes the line.
 //!

@@ -1,4 +1,4 @@
-//! Registration from outside the stream (SPEC §7): in wrapper mode a private Unix socket on
+//! Registration from outside the stream (CONTRACT §7): in wrapper mode a private Unix socket on
 //! which `logmask add` registers secrets, and the client side of `logmask add`.
 //!
 //! The protocol, one request per connection:

@@ -1,7 +1,7 @@
 //! Where the secrets come from: environment variables and secrets files, read at start and
 //! again on each reload.
 //!
-//! A reload never shrinks the set silently (SPEC §7): a file that is not a regular file at
+//! A reload never shrinks the set silently (CONTRACT §7): a file that is not a regular file at
 //! start (a pipe, `/dev/stdin`, `<(…)`, a descriptor) cannot be read twice, so it keeps the
 //! secrets of its first read; a regular file that is now unreadable, or has no secret left
 //! where it had some, keeps its previous secrets, and the reload says so.

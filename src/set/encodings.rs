@@ -1,4 +1,4 @@
-//! Encoded variants of a secret (SPEC §4): the forms in which a secret often reaches a log
+//! Encoded variants of a secret (CONTRACT §4): the forms in which a secret often reaches a log
 //! without being printed as is.
 //!
 //! - **base64**, standard (`+/`) and URL-safe (`-_`) alphabets, at the three byte offsets a

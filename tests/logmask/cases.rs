@@ -1,4 +1,4 @@
-//! Named cases (SPEC §2 and §3), each run through every path: the `Masker` with one-byte
+//! Named cases (CONTRACT §2 and §3), each run through every path: the `Masker` with one-byte
 //! chunks and with every split into two chunks, `MaskingWriter` and `MaskingReader`.
 
 use std::io::{self, BufRead, Read, Write};
@@ -72,7 +72,7 @@ impl Read for Short<'_> {
 
 #[test]
 fn spec_example_overlapping_secrets_merge() {
-    // SPEC §2: a leftmost-only search would print "ijkl".
+    // CONTRACT §2: a leftmost-only search would print "ijkl".
     check(
         &["abcdefgh", "efghijkl"],
         "xxabcdefghijklyy",
@@ -152,7 +152,7 @@ fn after(masker: &mut Masker, chunk: &str) -> (String, usize) {
     (String::from_utf8(out).unwrap(), masker.held_back())
 }
 
-/// A masker for the exact secrets only: these cases pin the hold-back of SPEC §3, which the
+/// A masker for the exact secrets only: these cases pin the hold-back of CONTRACT §3, which the
 /// variants and token shapes would lengthen (`encodings.rs` covers those).
 fn masker(secrets: &[&str]) -> Masker {
     Masker::new(compile_with(&v(secrets), 8, Rules::NONE))
@@ -160,7 +160,7 @@ fn masker(secrets: &[&str]) -> Masker {
 
 #[test]
 fn hold_back_ordinary_text_is_emitted_at_once() {
-    // SPEC §3: a line that cannot begin a secret waits for nothing.
+    // CONTRACT §3: a line that cannot begin a secret waits for nothing.
     let mut m = masker(&["glcbt-secret-value"]);
     assert_eq!(after(&mut m, "building...\n"), ("building...\n".into(), 0));
     assert_eq!(
@@ -172,7 +172,7 @@ fn hold_back_ordinary_text_is_emitted_at_once() {
 
 #[test]
 fn hold_back_only_the_longest_secret_prefix() {
-    // SPEC §3: the longest suffix that is a proper prefix of some secret waits.
+    // CONTRACT §3: the longest suffix that is a proper prefix of some secret waits.
     let mut m = masker(&["glcbt-secret-value", "cbt-another"]);
     assert_eq!(after(&mut m, "token: glc"), ("token: ".into(), 3));
     assert_eq!(after(&mut m, "bt-sec"), ("".into(), 9));
@@ -182,7 +182,7 @@ fn hold_back_only_the_longest_secret_prefix() {
 
 #[test]
 fn hold_back_a_masked_range_that_could_still_grow() {
-    // SPEC §3: a masked range is held while a held prefix could extend it.
+    // CONTRACT §3: a masked range is held while a held prefix could extend it.
     let mut m = masker(&["abcdefgh", "ghijklmn"]);
     assert_eq!(after(&mut m, "<abcdefgh"), ("<".into(), 2));
     assert!(m.is_mask_pending());
@@ -204,7 +204,7 @@ fn hold_back_range_released_once_it_cannot_grow() {
 
 #[test]
 fn finish_emits_an_incomplete_prefix_as_text() {
-    // SPEC §3: at the end of the stream a prefix that never completed is plain text.
+    // CONTRACT §3: at the end of the stream a prefix that never completed is plain text.
     let mut m = masker(&["abcdefgh"]);
     let (out, held) = after(&mut m, "x abcdefg");
     assert_eq!((out.as_str(), held), ("x ", 7));

@@ -1,4 +1,4 @@
-//! The `logmask` binary in filter mode (SPEC §5), through real pipes.
+//! The `logmask` binary in filter mode (CONTRACT §5), through real pipes.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::process::{Child, Command, Output, Stdio};
@@ -224,7 +224,7 @@ fn bad_secrets_exit_2_without_showing_them() {
 
 #[test]
 fn bounded_memory_on_a_huge_line() {
-    // SPEC §3: a log with no newline streams in constant memory. 1 GiB in release builds
+    // CONTRACT §3: a log with no newline streams in constant memory. 1 GiB in release builds
     // (CI), less in debug builds; memory is read from the kernel, time is not measured.
     let total: usize = if cfg!(debug_assertions) {
         64 << 20

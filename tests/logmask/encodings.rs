@@ -1,4 +1,4 @@
-//! Encoded variants and token shapes (SPEC §4) through the streaming core: named cases,
+//! Encoded variants and token shapes (CONTRACT §4) through the streaming core: named cases,
 //! property tests against the reference with random chunkings, and the CLI switches.
 
 use std::io::Write;

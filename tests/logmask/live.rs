@@ -1,4 +1,4 @@
-//! Secrets created by the job and masking that never fails open (SPEC §7), with real
+//! Secrets created by the job and masking that never fails open (CONTRACT §7), with real
 //! processes: in-band registration lines and `logmask add` in both streams, fail-closed
 //! reloads, signals at start-up and after the command, process faults.
 

@@ -1,5 +1,5 @@
-//! Property tests: the streamed output equals the reference (SPEC §2) for random secrets,
-//! random inputs and random chunkings (SPEC §3, chunk invariance).
+//! Property tests: the streamed output equals the reference (CONTRACT §2) for random secrets,
+//! random inputs and random chunkings (CONTRACT §3, chunk invariance).
 
 use proptest::prelude::*;
 

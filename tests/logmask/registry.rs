@@ -1,4 +1,4 @@
-//! `Registry`: job tokens added and removed while streams run (SPEC §4 last point, §6).
+//! `Registry`: job tokens added and removed while streams run (CONTRACT §4 last point, §6).
 //!
 //! The concurrent tests record, for every chunk, the set the stream applied
 //! (`Masker::secrets` after the chunk) and the registry's current set just before and just

@@ -1,4 +1,4 @@
-//! The binary with real processes: wrapper mode (SPEC §5) and reloading on SIGHUP.
+//! The binary with real processes: wrapper mode (CONTRACT §5) and reloading on SIGHUP.
 //!
 //! Each `logmask` runs in a process group of its own, killed whole by a watchdog if a test
 //! hangs, so a failing test ends instead of waiting forever.

@@ -53,7 +53,7 @@ pub fn stream(secrets: &Arc<Secrets>, input: &[u8], sizes: &[usize]) -> Vec<u8> 
 }
 
 /// As [`stream`], checking after each chunk that exactly the bytes the reference says a
-/// later byte could still change are held back (SPEC §3, minimal hold-back).
+/// later byte could still change are held back (CONTRACT §3, minimal hold-back).
 pub fn stream_minimal(
     secrets: &Arc<Secrets>,
     reference: &Reference,

@@ -1,11 +1,11 @@
-//! The reference semantics of SPEC §2, written as plainly as possible: find every occurrence
+//! The reference semantics of CONTRACT §2, written as plainly as possible: find every occurrence
 //! of every pattern by brute force, merge overlapping or touching ranges, replace each merged
-//! range once. The rules of SPEC §4 ([`Reference`]) are written independently of the
+//! range once. The rules of CONTRACT §4 ([`Reference`]) are written independently of the
 //! library: base64 six bits at a time, its stable part by comparing encodings between
 //! different neighbours, tokens by trying every prefix at every position. Shared by the
 //! integration tests and the fuzz targets.
 
-/// The byte strings a set of secrets masks (SPEC §1): each secret, and for a secret with line
+/// The byte strings a set of secrets masks (CONTRACT §1): each secret, and for a secret with line
 /// breaks each of its lines (without a trailing `\r`) at least `min_len` long.
 pub fn patterns(secrets: &[Vec<u8>], min_len: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
@@ -42,7 +42,7 @@ pub fn mask(patterns: &[Vec<u8>], input: &[u8], replacement: &[u8]) -> Vec<u8> {
     mask_ranges(&occurrences(patterns, input), input, replacement)
 }
 
-/// Which of SPEC §4's rules the reference applies: the encoded variants (base64 in both
+/// Which of CONTRACT §4's rules the reference applies: the encoded variants (base64 in both
 /// alphabets, percent-encoding, JSON escaping, shell quoting, other JSON escapes, form
 /// encoding) and the token shapes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Reference {
         mask_ranges(&self.ranges(input), input, replacement)
     }
 
-    /// The minimal hold-back after `text` (SPEC §3): the length of the longest suffix that a
+    /// The minimal hold-back after `text` (CONTRACT §3): the length of the longest suffix that a
     /// later byte could complete into a pattern or a shortest token.
     pub fn held(&self, text: &[u8]) -> usize {
         let could_grow = |s: &[u8]| {
