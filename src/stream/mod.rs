@@ -82,8 +82,10 @@ pub struct Masker {
     open: Option<usize>,
     /// One state per finder of `secrets`, in the same order.
     states: Vec<State>,
-    /// The ranges of the current step (kept for its allocation).
+    /// The ranges of the current step (kept for its allocation) ...
     ranges: Vec<Range>,
+    /// ... and each finder's run of them, `start..end`.
+    runs: Vec<(usize, usize)>,
 }
 
 impl Masker {
@@ -97,6 +99,7 @@ impl Masker {
             open: None,
             states,
             ranges: Vec::new(),
+            runs: Vec::new(),
         }
     }
 
@@ -195,10 +198,13 @@ impl Masker {
         let held = if eof { total } else { held };
         self.ranges.clear();
         // Where each finder's run of ranges (each in order of start) ends.
-        let mut runs = [0; MAX_FINDERS];
-        for (i, (f, s)) in finders.iter().zip(&mut self.states).enumerate() {
+        self.runs.clear();
+        for (f, s) in finders.iter().zip(&mut self.states) {
+            let start = self.ranges.len();
             f.ranges(s, &text, held, &mut self.ranges);
-            runs[i] = self.ranges.len();
+            if self.ranges.len() > start {
+                self.runs.push((start, self.ranges.len()));
+            }
         }
 
         let mut emit = Emitter {
@@ -213,9 +219,7 @@ impl Masker {
             stopped: false,
             out,
         };
-        merge(&self.ranges, &runs[..finders.len()], |range| {
-            emit.range(range)
-        });
+        merge(&self.ranges, &mut self.runs, |range| emit.range(range));
         self.open = emit.end(held);
 
         // The new carry is `text[held..]`.
@@ -230,29 +234,16 @@ impl Masker {
     }
 }
 
-/// The most finders a set has.
-const MAX_FINDERS: usize = 4;
-
-/// Calls `f` for each of `ranges` in order of start, where `ranges[..runs[0]]`,
-/// `ranges[runs[0]..runs[1]]`, ... are each in order.
-fn merge(ranges: &[Range], runs: &[usize], mut f: impl FnMut(Range)) {
-    let mut heads = [0; MAX_FINDERS];
-    let mut start = 0;
-    for (i, &end) in runs.iter().enumerate() {
-        heads[i] = start;
-        start = end;
-    }
-    loop {
-        // The run whose next range starts first; one run is a plain walk.
-        let mut best: Option<usize> = None;
-        for (i, &end) in runs.iter().enumerate() {
-            if heads[i] < end && best.map_or(true, |b| ranges[heads[i]] < ranges[heads[b]]) {
-                best = Some(i);
-            }
+/// Calls `f` for each range of the `runs` of `ranges` (each `start..end`, not empty, in order
+/// of start) in order of start, using the runs up.
+fn merge(ranges: &[Range], runs: &mut Vec<(usize, usize)>, mut f: impl FnMut(Range)) {
+    // The run whose next range starts first; with one run, a plain walk.
+    while let Some(b) = (0..runs.len()).min_by_key(|&i| ranges[runs[i].0]) {
+        f(ranges[runs[b].0]);
+        runs[b].0 += 1;
+        if runs[b].0 == runs[b].1 {
+            runs.swap_remove(b);
         }
-        let Some(b) = best else { return };
-        f(ranges[heads[b]]);
-        heads[b] += 1;
     }
 }
 
