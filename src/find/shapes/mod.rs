@@ -1,7 +1,7 @@
 //! Token shapes (CONTRACT §4): well-known token prefixes followed by token characters are masked
 //! even when the value was never registered.
 //!
-//! The rule for every shape in [`SHAPES`]: wherever its prefix occurs, let the *body* be the
+//! The rule for every shape in [`SHAPES`](table::SHAPES): wherever its prefix occurs, let the *body* be the
 //! run of its token characters right after the prefix, as long as it goes. When the body is
 //! at least the shape's shortest real body, the prefix and the whole body are masked; a
 //! shorter body (`token=glcbt-64` in a runner's log line) is plain text.
@@ -15,181 +15,32 @@
 //! - What a stream holds back for shapes is the longest suffix that is a proper prefix of a
 //!   shortest token: a partial prefix, or a prefix and a body still too short.
 
+mod search;
 mod table;
 
-use std::sync::{LazyLock, OnceLock};
-
-use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
-
 use super::{Find, Range, Text};
-use table::{Class, Shape, CLASSES, FIRST, MAX_PREFIX};
-pub(crate) use table::{ClassSet, MAX_TOKEN, SHAPES};
-
-/// `EARLIER[i]`: the `(row, d)` such that the prefix of `row` could start `d` bytes before
-/// a prefix of row `i` found by its part and still have its own part later (its part lies
-/// further inside it), i.e. where the two prefixes agree on their overlap. Those few
-/// positions are checked in place after each find.
-static EARLIER: LazyLock<Vec<Vec<(usize, usize)>>> = LazyLock::new(|| {
-    SHAPES
-        .iter()
-        .map(|s| {
-            let mut found = Vec::new();
-            for (late, l) in SHAPES.iter().enumerate() {
-                // `l` at `p`, `s` at `p + d`; `l`'s part starts after `s`'s.
-                for d in 1..l.prefix.len() {
-                    let agree = l.prefix[d..].iter().zip(s.prefix).all(|(a, b)| a == b);
-                    if d + s.search_at < l.search_at && agree {
-                        found.push((late, d));
-                    }
-                }
-            }
-            found
-        })
-        .collect()
-});
-
-/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
-#[inline]
-fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
-    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
-}
-
-/// Finds where prefixes start, in order: searching again one byte after each start finds
-/// every position where a prefix starts (no prefix begins or contains another, see tests).
-///
-/// It searches for a part of each prefix (`Shape::search`) and checks the whole prefix around
-/// each find. The parts are at least 3 bytes long and one is exactly 3 (`AKI`), so the SIMD
-/// search compares 3 bytes per position rather than 4: a quarter fewer instructions. Each
-/// part begins with 3 bytes rare in logs (not `git`, found in `github_pat_`). Shapes may share
-/// a part (`xox` for the Slack tokens, `shp` for Shopify's): the SIMD search slows down with
-/// the number of distinct parts (past 32 it takes 16 bytes per step instead of 32), not with
-/// the number of shapes.
-struct Finder {
-    searcher: Searcher,
-    /// `shapes[k]`: the rows of the shapes whose searched part is the searcher's pattern `k`.
-    shapes: Vec<Vec<usize>>,
-}
-
-enum Searcher {
-    /// The SIMD (Teddy) searcher, many times faster on logs where `g` is common.
-    Packed(packed::Searcher),
-    /// Where the CPU has no Teddy.
-    Automaton(AhoCorasick),
-}
-
-/// The distinct searched parts, in table order, and the rows that share each.
-fn parts() -> (Vec<&'static [u8]>, Vec<Vec<usize>>) {
-    let (mut parts, mut rows) = (Vec::<&'static [u8]>::new(), Vec::<Vec<usize>>::new());
-    for (row, s) in SHAPES.iter().enumerate() {
-        match parts.iter().position(|&p| p == s.search) {
-            Some(k) => rows[k].push(row),
-            None => {
-                parts.push(s.search);
-                rows.push(vec![row]);
-            }
-        }
-    }
-    (parts, rows)
-}
-
-impl Finder {
-    fn get() -> &'static Finder {
-        static FINDER: OnceLock<Finder> = OnceLock::new();
-        FINDER.get_or_init(|| Finder::packed().unwrap_or_else(Finder::automaton))
-    }
-
-    /// The packed (SIMD) searcher, where aho-corasick builds one for this CPU.
-    fn packed() -> Option<Finder> {
-        let (parts, shapes) = parts();
-        let searcher = packed::Config::new()
-            .match_kind(packed::MatchKind::LeftmostFirst)
-            .builder()
-            .extend(parts)
-            .build()?;
-        Some(Finder {
-            searcher: Searcher::Packed(searcher),
-            shapes,
-        })
-    }
-
-    fn automaton() -> Finder {
-        let (parts, shapes) = parts();
-        let automaton = AhoCorasick::builder()
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(parts)
-            .expect("a few short literal strings always compile");
-        Finder {
-            searcher: Searcher::Automaton(automaton),
-            shapes,
-        }
-    }
-
-    /// The first searched part in `hay` at or after `from`: where, and the rows sharing it.
-    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[usize])> {
-        let m = match &self.searcher {
-            Searcher::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
-            Searcher::Automaton(a) => a.find(Input::new(hay).range(from..))?,
-        };
-        Some((m.start(), &self.shapes[m.pattern()]))
-    }
-
-    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
-    fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
-        let mut at = from;
-        loop {
-            let (j, rows) = self.search(hay, at)?;
-            at = j + 1;
-            // The earliest of the rows sharing the part whose prefix is there.
-            let mut found: Option<(usize, usize)> = None;
-            for &index in rows {
-                let shape = &SHAPES[index];
-                let start = j.wrapping_sub(shape.search_at);
-                if j >= from + shape.search_at
-                    && begins_with(&hay[start..], shape.prefix)
-                    && found.map_or(true, |(first, _)| start < first)
-                {
-                    found = Some((start, index));
-                }
-            }
-            let Some((start, index)) = found else {
-                continue;
-            };
-            // A prefix that starts earlier has its part after `j` (the search finds the
-            // first part), so its part lies further inside it: it starts in
-            // `j - s.search_at + 1..start`. A few positions, checked in place.
-            let mut first = (start, &SHAPES[index]);
-            for &(late, d) in &EARLIER[index] {
-                let late = &SHAPES[late];
-                if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
-                    if p < first.0 && begins_with(&hay[p..], late.prefix) {
-                        first = (p, late);
-                    }
-                }
-            }
-            return Some(first);
-        }
-    }
-}
+use search::Finder;
+use table::{Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX};
+pub(crate) use table::{ClassSet, MAX_TOKEN};
 
 /// The smallest `i` such that `tail[i..]` is a proper prefix of a shortest token (a partial
 /// prefix, or a prefix followed by a body still shorter than the shortest real one): the
 /// start of the longest suffix that later bytes could still turn into a token. Returns
 /// `tail.len()` where no non-empty suffix qualifies.
 pub(crate) fn held_start(tail: &[u8]) -> usize {
-    let from = tail.len().saturating_sub(MAX_TOKEN - 1);
+    let (from, by_first) = (tail.len().saturating_sub(MAX_TOKEN - 1), &*BY_FIRST);
     (from..tail.len())
-        .find(|&i| FIRST[usize::from(tail[i])] && SHAPES.iter().any(|s| s.begins(&tail[i..])))
+        .find(|&i| {
+            by_first[usize::from(tail[i])]
+                .iter()
+                .any(|s| s.begins(&tail[i..]))
+        })
         .unwrap_or(tail.len())
 }
 
 impl Shape {
     /// Whether `probe` is a proper prefix of a shortest token of this shape.
     fn begins(&self, probe: &[u8]) -> bool {
-        // Most rows differ in their first byte: a byte compare before a `memcmp`.
-        if probe.first() != self.prefix.first() {
-            return false;
-        }
         match probe.strip_prefix(self.prefix) {
             Some(body) => {
                 body.len() < self.min_body && body.iter().all(|&b| self.class.contains(b))
@@ -199,7 +50,7 @@ impl Shape {
     }
 }
 
-/// The token-shape finder: the rule above for every row of [`SHAPES`].
+/// The token-shape finder: the rule above for every row of [`SHAPES`](table::SHAPES).
 pub(crate) struct Shapes;
 
 /// What a stream carries for [`Shapes`].
@@ -411,6 +262,7 @@ mod naive;
 
 #[cfg(test)]
 mod tests {
+    use super::table::SHAPES;
     use super::*;
 
     /// All ranges of `text`, taken from one `Ranges` over `carry ++ input`.
@@ -437,64 +289,6 @@ mod tests {
     }
 
     #[test]
-    fn searched_parts_begin_no_other() {
-        // So that no find hides another at the same position; equal parts are one pattern.
-        for a in &SHAPES {
-            assert!(a.search.len() >= 3, "{:?}", a.search);
-            for b in &SHAPES {
-                assert!(a.search == b.search || !b.search.starts_with(a.search));
-            }
-        }
-        // Few enough distinct parts for the SIMD searcher to stay fast (see `Finder`): 36
-        // cost about a third more than the 17 before issue 15, 40 twice as much.
-        assert!(parts().0.len() <= 36, "{}", parts().0.len());
-    }
-
-    /// The finder, restarted one byte after each start, lists every prefix start in order.
-    /// The searched part of a later prefix can be found before that of an earlier one
-    /// (`sk-proj-` searched as `k-proj-`, `pypi-AgEIcHlwaS5vcmc` as `AgEIcHlw`): the finder's
-    /// look-ahead past its first find must still report the earlier prefix first.
-    #[test]
-    fn finder_finds_every_prefix_in_order() {
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rng = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
-        let pieces: Vec<&[u8]> = SHAPES
-            .iter()
-            .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
-            .chain([&b"g"[..], b"x", b"A", b"_", b"-", b" "])
-            .collect();
-        // Both searchers (this CPU may have no Teddy: then only the automaton).
-        let finders: Vec<Finder> = Finder::packed()
-            .into_iter()
-            .chain([Finder::automaton()])
-            .collect();
-        for _ in 0..2000 {
-            let mut hay = Vec::new();
-            while hay.len() < 60 {
-                hay.extend_from_slice(pieces[(rng() % pieces.len() as u64) as usize]);
-            }
-            let naive: Vec<usize> = (0..hay.len())
-                .filter(|&i| SHAPES.iter().any(|s| hay[i..].starts_with(s.prefix)))
-                .collect();
-            for finder in &finders {
-                let mut found = Vec::new();
-                let mut from = 0;
-                while let Some((start, shape)) = finder.find(&hay, from) {
-                    assert!(hay[start..].starts_with(shape.prefix));
-                    found.push(start);
-                    from = start + 1;
-                }
-                assert_eq!(found, naive, "{:?}", String::from_utf8_lossy(&hay));
-            }
-        }
-    }
-
-    #[test]
     fn prefixes_are_token_like() {
         // The table's invariants: bounded, non-trivial shortest bodies; prefixes of at least
         // 3 bytes (`hf_`, `SG.`, `eyJ`).
@@ -505,10 +299,6 @@ mod tests {
         assert_eq!(MAX_PREFIX, "hooks.slack.com/workflows/".len());
         // Teddy, the SIMD searcher, takes at most 64 patterns: past that, no packed searcher.
         assert!(SHAPES.len() <= 64);
-        #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("ssse3") {
-            assert!(Finder::packed().is_some());
-        }
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! The token-shape table: one row per token family, its prefix, body characters and
 //! shortest body (the README's table documents the same rows), and the character classes.
 
+use std::sync::LazyLock;
+
 /// The characters a token body is made of.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Class {
@@ -232,16 +234,15 @@ static CLASS_TABLE: [u8; 256] = {
     table
 };
 
-/// `FIRST[b]`: some prefix starts with byte `b`.
-pub(super) static FIRST: [bool; 256] = {
-    let mut first = [false; 256];
-    let mut i = 0;
-    while i < SHAPES.len() {
-        first[SHAPES[i].prefix[0] as usize] = true;
-        i += 1;
-    }
-    first
-};
+/// `BY_FIRST[b]`: the rows whose prefix starts with byte `b`.
+pub(super) static BY_FIRST: LazyLock<[Vec<&'static Shape>; 256]> = LazyLock::new(|| {
+    std::array::from_fn(|b| {
+        SHAPES
+            .iter()
+            .filter(|s| usize::from(s.prefix[0]) == b)
+            .collect()
+    })
+});
 
 /// A set of classes: those in which masked token bodies continue at the end of a text.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -1,0 +1,263 @@
+//! The search for the token prefixes: a SIMD search for a part of each prefix, each find
+//! checked against the whole prefixes around it.
+
+use std::sync::{LazyLock, OnceLock};
+
+use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
+
+use super::table::{Shape, SHAPES};
+
+/// `EARLIER[i]`: the `(row, d)` such that the prefix of `row` could start `d` bytes before
+/// a prefix of row `i` found by its part and still have its own part later (its part lies
+/// further inside it), i.e. where the two prefixes agree on their overlap. Those few
+/// positions are checked in place after each find.
+static EARLIER: LazyLock<Vec<Vec<(usize, usize)>>> = LazyLock::new(|| {
+    SHAPES
+        .iter()
+        .map(|s| {
+            let mut found = Vec::new();
+            for (late, l) in SHAPES.iter().enumerate() {
+                // `l` at `p`, `s` at `p + d`; `l`'s part starts after `s`'s.
+                for d in 1..l.prefix.len() {
+                    let agree = l.prefix[d..].iter().zip(s.prefix).all(|(a, b)| a == b);
+                    if d + s.search_at < l.search_at && agree {
+                        found.push((late, d));
+                    }
+                }
+            }
+            found
+        })
+        .collect()
+});
+
+/// The distinct searched parts in 8 groups, one per bucket of Teddy's 8-bucket (slim) form:
+/// the parts at `GROUPS[k][r]` are given to Teddy as pattern `8 * r + k`, which puts each group
+/// in a bucket of its own. The groups were chosen so that few positions of CI logs and source
+/// text pass a bucket's filter (`DESIGN.md`, "The token shapes"); the tests check that they
+/// hold every part once.
+#[rustfmt::skip]
+const GROUPS: [&[&[u8]]; 8] = [
+    &[b"AgEIcHlw", b"shp", b"sk-", b"xapp-", b"ASIA"],
+    &[b"ghu_", b"ghs_", b"dapi", b"ghp_", b"oas-"],
+    &[b"glagent-", b"ghr_", b"hvb.", b"glp", b"glrt"],
+    &[b"gls", b"glc", b"glf", b"gldt-", b"SG."],
+    &[b"pm_", b"imt-", b"hf_", b"PMAK-"],
+    &[b"_v1_", b"k_test_", b"b_pat_", b"hvs."],
+    &[b"k_live_", b"hooks.slack.com/", b"gho_", b"atlasv1."],
+    &[b"AIz", b"AKI", b"eyJ", b"xox"],
+];
+
+/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
+#[inline]
+fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+/// Finds where prefixes start, in order: searching again one byte after each start finds
+/// every position where a prefix starts (no prefix begins or contains another, see tests).
+///
+/// It searches for a part of each prefix (`Shape::search`, shared by rows where prefixes
+/// agree) and checks the whole prefix around each find (`DESIGN.md`, "The token shapes").
+pub(super) struct Finder {
+    searcher: Searcher,
+    /// `shapes[k]`: the rows of the shapes whose searched part is the searcher's pattern `k`.
+    shapes: Vec<Vec<usize>>,
+}
+
+enum Searcher {
+    /// The SIMD (Teddy) searcher, many times faster on logs where `g` is common.
+    Packed(packed::Searcher),
+    /// Where the CPU has no Teddy.
+    Automaton(AhoCorasick),
+}
+
+/// The distinct searched parts in the order given to Teddy, and the rows that share each.
+fn parts() -> (Vec<&'static [u8]>, Vec<Vec<usize>>) {
+    let rounds = GROUPS.iter().map(|g| g.len()).max().unwrap_or(0);
+    let parts: Vec<&'static [u8]> = (0..rounds)
+        .flat_map(|r| GROUPS.iter().filter_map(move |g| g.get(r).copied()))
+        .collect();
+    let rows = parts
+        .iter()
+        .map(|&p| {
+            (0..SHAPES.len())
+                .filter(|&r| SHAPES[r].search == p)
+                .collect()
+        })
+        .collect();
+    (parts, rows)
+}
+
+impl Finder {
+    pub(super) fn get() -> &'static Finder {
+        static FINDER: OnceLock<Finder> = OnceLock::new();
+        FINDER.get_or_init(|| Finder::packed().unwrap_or_else(Finder::automaton))
+    }
+
+    /// The packed (SIMD) searcher, where aho-corasick builds one for this CPU.
+    fn packed() -> Option<Finder> {
+        let (parts, shapes) = parts();
+        let searcher = packed::Config::new()
+            .match_kind(packed::MatchKind::LeftmostFirst)
+            .only_teddy_fat(Some(false))
+            .builder()
+            .extend(parts)
+            .build()?;
+        Some(Finder {
+            searcher: Searcher::Packed(searcher),
+            shapes,
+        })
+    }
+
+    fn automaton() -> Finder {
+        let (parts, shapes) = parts();
+        let automaton = AhoCorasick::builder()
+            .match_kind(MatchKind::LeftmostFirst)
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(parts)
+            .expect("a few short literal strings always compile");
+        Finder {
+            searcher: Searcher::Automaton(automaton),
+            shapes,
+        }
+    }
+
+    /// The first searched part in `hay` at or after `from`: where, and the rows sharing it.
+    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[usize])> {
+        let m = match &self.searcher {
+            Searcher::Packed(s) => s.find_in(hay, Span::from(from..hay.len()))?,
+            Searcher::Automaton(a) => a.find(Input::new(hay).range(from..))?,
+        };
+        Some((m.start(), &self.shapes[m.pattern()]))
+    }
+
+    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
+    pub(super) fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+        let mut at = from;
+        loop {
+            let (j, rows) = self.search(hay, at)?;
+            at = j + 1;
+            // The earliest of the rows sharing the part whose prefix is there.
+            let mut found: Option<(usize, usize)> = None;
+            for &index in rows {
+                let shape = &SHAPES[index];
+                let start = j.wrapping_sub(shape.search_at);
+                if j >= from + shape.search_at
+                    && begins_with(&hay[start..], shape.prefix)
+                    && found.map_or(true, |(first, _)| start < first)
+                {
+                    found = Some((start, index));
+                }
+            }
+            let Some((start, index)) = found else {
+                continue;
+            };
+            // A prefix that starts earlier has its part after `j` (the search finds the
+            // first part), so its part lies further inside it: it starts in
+            // `j - s.search_at + 1..start`. A few positions, checked in place.
+            let mut first = (start, &SHAPES[index]);
+            for &(late, d) in &EARLIER[index] {
+                let late = &SHAPES[late];
+                if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
+                    if p < first.0 && begins_with(&hay[p..], late.prefix) {
+                        first = (p, late);
+                    }
+                }
+            }
+            return Some(first);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn searched_parts_begin_no_other() {
+        // So that no find hides another at the same position; equal parts are one pattern.
+        for a in &SHAPES {
+            assert!(a.search.len() >= 3, "{:?}", a.search);
+            for b in &SHAPES {
+                assert!(a.search == b.search || !b.search.starts_with(a.search));
+            }
+        }
+    }
+
+    /// The finder, restarted one byte after each start, lists every prefix start in order.
+    /// The searched part of a later prefix can be found before that of an earlier one
+    /// (`sk-proj-` searched as `k-proj-`, `pypi-AgEIcHlwaS5vcmc` as `AgEIcHlw`): the finder's
+    /// look-ahead past its first find must still report the earlier prefix first.
+    #[test]
+    fn finder_finds_every_prefix_in_order() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut rng = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: Vec<&[u8]> = SHAPES
+            .iter()
+            .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
+            .chain([&b"g"[..], b"x", b"A", b"_", b"-", b" "])
+            .collect();
+        // Both searchers (this CPU may have no Teddy: then only the automaton).
+        let finders: Vec<Finder> = Finder::packed()
+            .into_iter()
+            .chain([Finder::automaton()])
+            .collect();
+        for _ in 0..2000 {
+            let mut hay = Vec::new();
+            while hay.len() < 60 {
+                hay.extend_from_slice(pieces[(rng() % pieces.len() as u64) as usize]);
+            }
+            let naive: Vec<usize> = (0..hay.len())
+                .filter(|&i| SHAPES.iter().any(|s| hay[i..].starts_with(s.prefix)))
+                .collect();
+            for finder in &finders {
+                let mut found = Vec::new();
+                let mut from = 0;
+                while let Some((start, shape)) = finder.find(&hay, from) {
+                    assert!(hay[start..].starts_with(shape.prefix));
+                    found.push(start);
+                    from = start + 1;
+                }
+                assert_eq!(found, naive, "{:?}", String::from_utf8_lossy(&hay));
+            }
+        }
+    }
+
+    #[test]
+    fn groups_hold_every_part_once() {
+        let (parts, rows) = parts();
+        for s in &SHAPES {
+            assert_eq!(
+                parts.iter().filter(|&&p| p == s.search).count(),
+                1,
+                "{:?}",
+                s.search
+            );
+        }
+        assert!(rows.iter().all(|r| !r.is_empty()));
+        // Pattern `8 * r + k` is `GROUPS[k][r]` only if the groups' sizes fall by at most one.
+        let sizes: Vec<usize> = GROUPS.iter().map(|g| g.len()).collect();
+        assert!(
+            sizes.windows(2).all(|w| w[0] >= w[1]) && sizes[0] <= sizes[7] + 1,
+            "{sizes:?}"
+        );
+        // Teddy puts parts whose first 3 bytes have the same low nibbles in one bucket.
+        let nibbles = |p: &[u8]| [p[0] & 15, p[1] & 15, p[2] & 15];
+        for (j, a) in GROUPS.iter().enumerate() {
+            for b in GROUPS.iter().skip(j + 1) {
+                assert!(a.iter().all(|p| b.iter().all(|q| nibbles(p) != nibbles(q))));
+            }
+        }
+        // A guard: more parts crowd the groups' filters (DESIGN.md measures these 36).
+        assert!(parts.len() <= 40, "{}", parts.len());
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("ssse3") {
+            assert!(Finder::packed().is_some());
+        }
+    }
+}
