@@ -335,6 +335,50 @@ mod tests {
         assert_eq!(held_start(&[&b"-"[..], &long].concat()), 1);
     }
 
+    /// `held_start` tries only the rows with the byte's first letter: the same as trying
+    /// every row, on tails made of prefixes, their pieces and body bytes.
+    #[test]
+    fn held_start_tries_every_row_that_could_begin() {
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut rng = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let pieces: Vec<&[u8]> = SHAPES
+            .iter()
+            .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
+            .chain([
+                &b"0123456789"[..],
+                b"abcdefXYZ",
+                b"_",
+                b"-",
+                b".",
+                b" ",
+                b"/+=",
+            ])
+            .collect();
+        let every_row = |tail: &[u8]| {
+            let from = tail.len().saturating_sub(MAX_TOKEN - 1);
+            (from..tail.len())
+                .find(|&i| SHAPES.iter().any(|s| s.begins(&tail[i..])))
+                .unwrap_or(tail.len())
+        };
+        for _ in 0..4000 {
+            let (len, mut tail) = (1 + (rng() % 150) as usize, Vec::new());
+            while tail.len() < len {
+                tail.extend_from_slice(pieces[(rng() % pieces.len() as u64) as usize]);
+            }
+            assert_eq!(
+                held_start(&tail),
+                every_row(&tail),
+                "{:?}",
+                String::from_utf8_lossy(&tail)
+            );
+        }
+    }
+
     #[test]
     fn bodies_are_masked_whole_once_long_enough() {
         // A 38-byte body (36 is the shortest), then one too short.
