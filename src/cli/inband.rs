@@ -250,6 +250,61 @@ mod tests {
         );
     }
 
+    /// Random streams of lines (plain, starting with `:` or `#`, commands, near misses), cut
+    /// at random: registrations, their line numbers and the text match a plain reading of
+    /// the lines.
+    #[test]
+    fn random_lines_match_a_plain_reading() {
+        let pieces: [&[u8]; 8] = [
+            b"plain text",
+            b"# a comment",
+            b":colon",
+            b"::add-mask::v-1",
+            b"##vso[task.setsecret]v-2",
+            b"::add-mas",
+            b"##vso",
+            b"",
+        ];
+        let mut seed = 0x1234_5678_9abc_def0u64;
+        let mut rng = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        };
+        for _ in 0..500 {
+            let lines: Vec<&[u8]> = (0..rng() % 12).map(|_| pieces[rng() % 8]).collect();
+            let input = lines.join(&b'\n');
+            let (mut text, mut regs) = (Vec::new(), Vec::new());
+            for (n, line) in lines.iter().enumerate() {
+                let last = n + 1 == lines.len();
+                match COMMANDS.iter().find(|c| line.starts_with(c)) {
+                    Some(c) => regs.push((text.len(), n as u64 + 1, line[c.len()..].to_vec())),
+                    None => {
+                        text.extend_from_slice(line);
+                        if !last {
+                            text.push(b'\n');
+                        }
+                    }
+                }
+            }
+            let mut chunks = Vec::new();
+            let mut at = 0;
+            while at < input.len() {
+                let n = (1 + rng() % 9).min(input.len() - at);
+                chunks.push(&input[at..at + n]);
+                at += n;
+            }
+            assert_eq!(
+                run(&chunks),
+                (text.clone(), regs.clone()),
+                "{:?}",
+                String::from_utf8_lossy(&input)
+            );
+            assert_eq!(run(&[&input]), (text, regs));
+        }
+    }
+
     #[test]
     fn only_at_the_start_of_a_line() {
         let input = b"x ::add-mask::v1\n ::add-mask::v2\n::add-mas\n:: add-mask::v3\n#vso\n";
