@@ -125,8 +125,8 @@ const CHANGES: usize = 300;
 /// remove jobs; returns each stream's chunks (the last one being `finish`) and the history.
 ///
 /// With `layered`, every addition is compiled as a layer beside the set (as additions to a
-/// large set are) and only the mutators' calls publish (no merge thread), so that each
-/// published set is noted.
+/// large set are), without it every change is compiled whole; either way only the
+/// mutators' calls publish (no merge thread), so that each published set is noted.
 fn run_concurrently(
     streams: usize,
     mutators: usize,
@@ -135,9 +135,7 @@ fn run_concurrently(
     chunks: fn(&mut Rng, &mut Vec<u8>) -> Vec<u8>,
 ) -> (Vec<Vec<Chunk>>, History) {
     let registry = Arc::new(Registry::new(base()).unwrap());
-    if layered {
-        registry.set_layering(0, false);
-    }
+    registry.set_layering(if layered { 0 } else { usize::MAX }, false);
     let history = Arc::new(Mutex::new(History::new(&registry)));
     let done = Arc::new(AtomicBool::new(false));
     let changes = Arc::new(AtomicUsize::new(0));
