@@ -7,7 +7,7 @@
 
 use crate::adapters::{AdapterCase, Step};
 use crate::differential::{Case, Piece, Replacement, RuleSet};
-use crate::registry::{RegistryCase, Step as RegistryStep};
+use crate::registry::{Layering, RegistryCase, Step as RegistryStep};
 use crate::secrets_file::{Byte, FileCase, Source, LOW_BYTES};
 use crate::{Sym, ALPHABET};
 
@@ -190,6 +190,18 @@ impl Encode for RegistryCase {
         self.replacement.encode(out);
         self.min_len.encode(out);
         self.rules.encode(out);
+        self.layering.encode(out);
+    }
+}
+
+impl Encode for Layering {
+    fn encode(&self, out: &mut Vec<u8>) {
+        let index = match self {
+            Layering::Default => 0,
+            Layering::Layers => 1,
+            Layering::Background => 2,
+        };
+        variant(out, index, 3);
     }
 }
 
@@ -197,16 +209,22 @@ impl Encode for RegistryStep {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             RegistryStep::Add { job, secrets } => {
-                variant(out, 0, 3);
+                variant(out, 0, 5);
                 out.push(*job);
                 secrets.encode(out);
             }
             RegistryStep::Remove { job } => {
-                variant(out, 1, 3);
+                variant(out, 1, 5);
                 out.push(*job);
             }
+            RegistryStep::Extend { job, secrets } => {
+                variant(out, 2, 5);
+                out.push(*job);
+                secrets.encode(out);
+            }
+            RegistryStep::Merge => variant(out, 3, 5),
             RegistryStep::Chunk(pieces) => {
-                variant(out, 2, 3);
+                variant(out, 4, 5);
                 pieces.encode(out);
             }
         }

@@ -1,6 +1,10 @@
 //! Target `registry`: a stream from [`Registry::masker`] while jobs' secrets are added and
 //! removed between its chunks.
 //!
+//! The registry compiles each change whole, or ([`Layering`]) compiles additions as layers
+//! beside the set, merged when the case says ([`Step::Merge`]) or by the registry's threads
+//! at any time: a merge changes no pattern, so the rule below is the same for all three.
+//!
 //! Secrets come from the small [`ALPHABET`](crate::ALPHABET); the input's pieces name any
 //! secret of the case, active or not (see [`Piece`]), so removed and not yet added secrets
 //! appear too. The check is exact, from the rule of `Masker::set_secrets`: a chunk applies
@@ -49,6 +53,22 @@ pub struct RegistryCase {
     pub min_len: u8,
     /// The rules of the base's settings.
     pub rules: RuleSet,
+    /// How the registry compiles additions.
+    pub layering: Layering,
+}
+
+/// How the registry of a [`RegistryCase`] compiles additions.
+#[derive(Arbitrary, Clone, Copy, Debug, PartialEq)]
+pub enum Layering {
+    /// As it does by default: these sets are too small for layers, each change is compiled
+    /// whole.
+    Default,
+    /// Each addition as a layer beside the set; merged only by [`Step::Merge`] and by the
+    /// additions that find the layers full (`set_layering(0, false)`).
+    Layers,
+    /// Each addition as a layer, merged and compacted by the registry's threads
+    /// (`set_layering(0, true)`).
+    Background,
 }
 
 /// One step of a [`RegistryCase`].
@@ -66,8 +86,18 @@ pub enum Step {
         /// Which job.
         job: u8,
     },
+    /// `add("job{job % 4}", old + secrets)`: the job's secrets so far (none if it is not
+    /// active) and these (the first 3, cut to 16 bytes): an addition.
+    Extend {
+        /// Which job.
+        job: u8,
+        /// Its further secrets.
+        secrets: Vec<Vec<Sym>>,
+    },
+    /// `merge()`: the layers are merged into the set.
+    Merge,
     /// One chunk made of these pieces; [`Piece::Secret`] and [`Piece::Variant`] pick from
-    /// every secret of the case (the base's, then each `Add`'s in order).
+    /// every secret of the case (the base's, then each `Add`'s and `Extend`'s in order).
     Chunk(Vec<Piece>),
 }
 
@@ -121,7 +151,7 @@ pub fn check(case: &RegistryCase) {
     let base = secrets(&case.base, min_len);
     let mut pool = base.clone();
     for step in steps {
-        if let Step::Add { secrets: s, .. } = step {
+        if let Step::Add { secrets: s, .. } | Step::Extend { secrets: s, .. } = step {
             pool.extend(secrets(s, min_len));
         }
     }
@@ -141,6 +171,11 @@ pub fn check(case: &RegistryCase) {
             return;
         }
     };
+    match case.layering {
+        Layering::Default => {}
+        Layering::Layers => registry.set_layering(0, false),
+        Layering::Background => registry.set_layering(0, true),
+    }
     assert!(
         !base_refused,
         "accepted a base secret inside the replacement"
@@ -160,9 +195,12 @@ pub fn check(case: &RegistryCase) {
     let mut fed: Vec<Fed> = Vec::new();
     for step in steps {
         match step {
-            Step::Add { job, secrets: s } => {
+            Step::Add { job, secrets: s } | Step::Extend { job, secrets: s } => {
                 let job = job % JOBS;
-                let values = secrets(s, min_len);
+                let mut values = secrets(s, min_len);
+                if let (Step::Extend { .. }, Some(old)) = (step, jobs.get(&job)) {
+                    values.splice(..0, old.iter().cloned());
+                }
                 let refused = refused(&Reference::new(&values, min_len, rules), &replacement);
                 match registry.add(format!("job{job}"), &values) {
                     Ok(()) => {
@@ -188,6 +226,7 @@ pub fn check(case: &RegistryCase) {
                     references.push(reference(&jobs));
                 }
             }
+            Step::Merge => registry.merge(),
             Step::Chunk(pieces) => {
                 let from = input.len();
                 for piece in pieces {

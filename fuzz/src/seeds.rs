@@ -10,7 +10,7 @@
 
 use crate::adapters::{AdapterCase, Step};
 use crate::differential::{Case, Piece, Replacement, RuleSet};
-use crate::registry::{RegistryCase, Step as RegistryStep};
+use crate::registry::{Layering, RegistryCase, Step as RegistryStep};
 use crate::secrets_file::{Byte, FileCase, Source};
 use crate::Sym;
 
@@ -298,11 +298,13 @@ pub fn adapters() -> Vec<(&'static str, AdapterCase)> {
 /// Jobs come and go while the stream holds back part of a secret: `job0`'s `aaabbbcc` is
 /// held when `job1` adds `bbccbbaa`, which overlaps it; `job0` ends while `aaab` is held (the
 /// new set judges it again), then `job1` ends and its secret passes; a job whose secret is in
-/// the replacement is refused.
-fn jobs_while_held(rules: RuleSet) -> RegistryCase {
+/// the replacement is refused. With layers, `job2` then gains `cabbacca` (an addition, to a
+/// layer) while the stream holds its first five bytes, and the layers are merged before the
+/// rest comes.
+fn jobs_while_held(rules: RuleSet, layering: Layering) -> RegistryCase {
     use RegistryStep::*;
     let chunk = |pieces: Vec<Piece>| Chunk(pieces);
-    RegistryCase {
+    let mut case = RegistryCase {
         base: vec![syms("cccc\nab")],
         steps: vec![
             Add {
@@ -363,14 +365,55 @@ fn jobs_while_held(rules: RuleSet) -> RegistryCase {
         replacement: Replacement::Bytes(b"<<ccab>>".to_vec()),
         min_len: 4,
         rules,
+        layering,
+    };
+    if layering != Layering::Default {
+        case.steps.extend([
+            Extend {
+                job: 2,
+                secrets: vec![syms("cabbacca")],
+            },
+            chunk(vec![
+                Piece::Text(syms("ab")),
+                Piece::Secret {
+                    secret: 5,
+                    front: 0,
+                    back: 3,
+                },
+            ]),
+            Merge,
+            chunk(vec![
+                Piece::Secret {
+                    secret: 5,
+                    front: 5,
+                    back: 0,
+                },
+                whole(4),
+            ]),
+        ]);
     }
+    case
 }
 
 /// The seeds of the `registry` target.
 pub fn registry() -> Vec<(&'static str, RegistryCase)> {
     vec![
-        ("jobs-while-held", jobs_while_held(RuleSet::Exact)),
-        ("jobs-while-held-all-rules", jobs_while_held(RuleSet::All)),
+        (
+            "jobs-while-held",
+            jobs_while_held(RuleSet::Exact, Layering::Default),
+        ),
+        (
+            "jobs-while-held-all-rules",
+            jobs_while_held(RuleSet::All, Layering::Default),
+        ),
+        (
+            "layers-while-held",
+            jobs_while_held(RuleSet::Exact, Layering::Layers),
+        ),
+        (
+            "layers-while-held-all-rules",
+            jobs_while_held(RuleSet::All, Layering::Background),
+        ),
     ]
 }
 

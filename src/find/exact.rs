@@ -128,6 +128,22 @@ impl Exact {
         self.patterns.len()
     }
 
+    /// The distinct patterns, in no particular order.
+    pub(crate) fn patterns(&self) -> &[Box<[u8]>] {
+        &self.patterns
+    }
+
+    /// Whether `p` is one of the patterns.
+    pub(crate) fn contains(&self, p: &[u8]) -> bool {
+        if is_long(p) {
+            return self.patterns[self.short..].iter().any(|q| **q == *p);
+        }
+        let key = key16(p);
+        self.patterns[..self.short]
+            .binary_search_by(|q| key16(q).cmp(&key).then_with(|| (**q).cmp(p)))
+            .is_ok()
+    }
+
     /// Length of the longest pattern (0 when there are none).
     pub(crate) fn max_len(&self) -> usize {
         self.max_len

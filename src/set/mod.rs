@@ -1,7 +1,8 @@
 //! The compiled set of secrets and its builder.
 
+use std::collections::HashSet;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 mod encodings;
 mod error;
@@ -40,8 +41,12 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 /// # Ok::<(), logmask::Error>(())
 /// ```
 pub struct Secrets {
-    /// The exact finder first, then the token shapes if they are on.
+    /// The exact finders first (one, or a shared big one and the layers of recent
+    /// additions), then the token shapes if they are on.
     finders: Vec<Finder>,
+    /// The number of distinct patterns over the exact finders, once asked (layers may share
+    /// patterns with each other).
+    len: OnceLock<usize>,
     replacement: Box<[u8]>,
     min_len: usize,
     encodings: Encodings,
@@ -74,12 +79,21 @@ impl Secrets {
     /// The number of distinct byte strings masked: the secrets, the lines of multi-line ones,
     /// and their encoded variants (token shapes are not counted).
     pub fn len(&self) -> usize {
-        self.exact().len()
+        *self.len.get_or_init(|| {
+            let mut exacts = self.exacts();
+            let first = exacts.next().expect("a set has an exact finder");
+            let mut seen = HashSet::new();
+            let others = exacts
+                .flat_map(|e| e.patterns())
+                .filter(|p| !first.contains(p) && seen.insert(&p[..]))
+                .count();
+            first.len() + others
+        })
     }
 
     /// Whether no byte string is masked (token shapes may still be).
     pub fn is_empty(&self) -> bool {
-        self.exact().len() == 0
+        self.exacts().all(|e| e.len() == 0)
     }
 
     /// The length of the longest byte string a stream must see whole before it can mask it:
@@ -91,7 +105,7 @@ impl Secrets {
         } else {
             0
         };
-        self.exact().max_len().max(shapes)
+        self.exacts().map(Exact::max_len).fold(shapes, usize::max)
     }
 
     /// The encoded variants masked along with each secret.
@@ -116,7 +130,7 @@ impl Secrets {
 
     /// Approximate heap bytes used by the compiled set.
     pub fn memory_usage(&self) -> usize {
-        self.exact().memory_usage() + self.replacement.len()
+        self.exacts().map(Exact::memory_usage).sum::<usize>() + self.replacement.len()
     }
 
     /// The finders, in the order streams keep their states.
@@ -124,10 +138,32 @@ impl Secrets {
         &self.finders
     }
 
-    fn exact(&self) -> &Exact {
-        match &self.finders[0] {
-            Finder::Exact(exact) => exact,
-            _ => unreachable!("the exact finder comes first"),
+    /// The exact finders, the first (the biggest, where a set has layers) first.
+    fn exacts(&self) -> impl Iterator<Item = &Exact> {
+        self.finders.iter().map_while(|f| match f {
+            Finder::Exact(exact) => Some(&**exact),
+            _ => None,
+        })
+    }
+
+    /// A set with the settings of `settings` whose patterns are those of `layers` (the first
+    /// one the biggest), each searched by a finder of its own.
+    pub(crate) fn layered(
+        settings: &SecretsBuilder,
+        layers: impl IntoIterator<Item = Arc<Exact>>,
+    ) -> Secrets {
+        let mut finders: Vec<Finder> = layers.into_iter().map(Finder::Exact).collect();
+        assert!(!finders.is_empty(), "a set has an exact finder");
+        if settings.token_shapes {
+            finders.push(Finder::Shapes(Shapes));
+        }
+        Secrets {
+            finders,
+            len: OnceLock::new(),
+            replacement: settings.replacement.as_slice().into(),
+            min_len: settings.min_len,
+            encodings: settings.encodings,
+            token_shapes: settings.token_shapes,
         }
     }
 }
@@ -245,9 +281,13 @@ impl SecretsBuilder {
 
     /// A builder with the same settings and no secrets.
     pub(crate) fn without_secrets(&self) -> SecretsBuilder {
-        let mut settings = self.clone();
-        settings.secrets.clear();
-        settings
+        SecretsBuilder {
+            min_len: self.min_len,
+            replacement: self.replacement.clone(),
+            encodings: self.encodings,
+            token_shapes: self.token_shapes,
+            secrets: Vec::new(),
+        }
     }
 
     /// Adds the secrets of `other`, with their origins; `other`'s settings are ignored.
@@ -268,26 +308,23 @@ impl SecretsBuilder {
     /// text, as given or in one of the selected encodings. The error names the secret by its
     /// origin, never by its value.
     pub fn build(&self) -> Result<Secrets, Error> {
-        let mut finders = vec![Finder::Exact(Arc::new(Exact::new(self.patterns()?)))];
-        if self.token_shapes {
-            finders.push(Finder::Shapes(Shapes));
-        }
-        Ok(Secrets {
-            finders,
-            replacement: self.replacement.as_slice().into(),
-            min_len: self.min_len,
-            encodings: self.encodings,
-            token_shapes: self.token_shapes,
-        })
+        let exact = Arc::new(Exact::new(self.patterns()?));
+        Ok(Secrets::layered(self, [exact]))
     }
 
-    /// Validates the secrets as [`build`](Self::build) does, without compiling them.
-    pub(crate) fn validate(&self) -> Result<(), Error> {
-        self.patterns().map(drop)
+    /// Whether each secret of `self` is one of `other`'s too (origins aside).
+    pub(crate) fn is_subset_of(&self, other: &SecretsBuilder) -> bool {
+        let theirs: HashSet<&[u8]> = other.secrets.iter().map(|(_, s)| &s[..]).collect();
+        self.secrets.iter().all(|(_, s)| theirs.contains(&s[..]))
     }
 
-    /// The byte strings to mask: each secret, its lines, and their encoded variants.
-    fn patterns(&self) -> Result<Vec<Box<[u8]>>, Error> {
+    /// The byte strings to mask, validated as [`build`](Self::build) does: each secret, its
+    /// lines, and their encoded variants.
+    ///
+    /// # Errors
+    ///
+    /// As [`build`](Self::build).
+    pub(crate) fn patterns(&self) -> Result<Vec<Box<[u8]>>, Error> {
         let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
         let mut variants = Vec::new();
         for (origin, secret) in &self.secrets {

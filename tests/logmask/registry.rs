@@ -123,13 +123,19 @@ const CHANGES: usize = 300;
 /// Runs `streams` threads that each feed `count` chunks or more made by `chunks` (from a generator
 /// and a buffer of its own) to a masker from the registry, while `mutators` threads add and
 /// remove jobs; returns each stream's chunks (the last one being `finish`) and the history.
+///
+/// With `layered`, every addition is compiled as a layer beside the set (as additions to a
+/// large set are), without it every change is compiled whole; either way only the
+/// mutators' calls publish (no merge thread), so that each published set is noted.
 fn run_concurrently(
     streams: usize,
     mutators: usize,
     count: usize,
+    layered: bool,
     chunks: fn(&mut Rng, &mut Vec<u8>) -> Vec<u8>,
 ) -> (Vec<Vec<Chunk>>, History) {
     let registry = Arc::new(Registry::new(base()).unwrap());
+    registry.set_layering(if layered { 0 } else { usize::MAX }, false);
     let history = Arc::new(Mutex::new(History::new(&registry)));
     let done = Arc::new(AtomicBool::new(false));
     let changes = Arc::new(AtomicUsize::new(0));
@@ -244,7 +250,7 @@ fn line_chunks_match_the_reference_for_the_set_each_applied() {
         }
         text
     }
-    let (streams, history) = run_concurrently(4, 2, 4000, lines);
+    let (streams, history) = run_concurrently(4, 2, 4000, false, lines);
     let mut used = std::collections::BTreeSet::new();
     for chunks in &streams {
         for (chunk, applied) in chunks.iter().zip(applied_indices(chunks, &history)) {
@@ -268,6 +274,17 @@ fn line_chunks_match_the_reference_for_the_set_each_applied() {
 /// chunk's set by `set_secrets`, and the base secret, active all along, never shows.
 #[test]
 fn split_chunks_apply_each_set_like_set_secrets() {
+    split_chunks_apply_each_set(false);
+}
+
+/// As above, with every addition compiled as a layer beside the set: sets of layers and sets
+/// compiled whole (by removals) alternate under the streams.
+#[test]
+fn split_chunks_apply_each_layered_set_like_set_secrets() {
+    split_chunks_apply_each_set(true);
+}
+
+fn split_chunks_apply_each_set(layered: bool) {
     fn pieces(rng: &mut Rng, text: &mut Vec<u8>) -> Vec<u8> {
         while text.len() < 24 {
             text.extend_from_slice(rng.piece());
@@ -276,7 +293,7 @@ fn split_chunks_apply_each_set_like_set_secrets() {
         let n = rng.below(20);
         text.drain(..n).collect()
     }
-    let (streams, history) = run_concurrently(4, 2, 20_000, pieces);
+    let (streams, history) = run_concurrently(4, 2, 20_000, layered, pieces);
     for chunks in &streams {
         applied_indices(chunks, &history);
         let mut reference = Masker::new(Arc::clone(&chunks[0].applied));
@@ -304,13 +321,33 @@ fn split_chunks_apply_each_set_like_set_secrets() {
 /// Changes made at the same time from many threads all end up in the published set.
 #[test]
 fn concurrent_changes_are_all_published() {
+    concurrent_changes(None);
+}
+
+/// As above, with additions compiled as layers, merged and compacted by the registry's
+/// threads meanwhile, or merged by the additions that find too many layers: no addition is
+/// lost, no removal undone.
+#[test]
+fn concurrent_layered_changes_are_all_published() {
+    concurrent_changes(Some(true));
+    concurrent_changes(Some(false));
+}
+
+/// `layered`: `Some(background)` compiles every addition as a layer.
+fn concurrent_changes(layered: Option<bool>) {
     let registry = Arc::new(Registry::new(base()).unwrap());
+    if let Some(background) = layered {
+        registry.set_layering(0, background);
+    }
     let threads: Vec<_> = (0..4)
         .map(|t| {
             let registry = Arc::clone(&registry);
             thread::spawn(move || {
                 for round in 0..60 {
                     let id = format!("t{t}-{}", round % 5);
+                    if round % 7 == 6 {
+                        registry.merge();
+                    }
                     if round % 3 == 2 {
                         registry.remove(&id);
                     } else {
@@ -532,4 +569,146 @@ fn an_empty_chunk_applies_a_change_to_the_held_bytes() {
     registry.remove("job");
     masker.mask(b"", |p| out.extend_from_slice(&p));
     assert_eq!((out.as_slice(), masker.held_back()), (&b"log: bbcc"[..], 0));
+}
+
+/// Layers: a set made of the big set and the layers of additions masks as the same secrets
+/// compiled whole, for any chunking (one byte at a time included), and its accessors say the
+/// same. The additions come in random order, to new jobs and to jobs that had secrets
+/// already, with merges between some of them.
+mod layered {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::util::{compile, expected, stream};
+
+    /// For each secret of a case: which of 3 jobs it joins (3: the base), and whether the
+    /// registry merges after its addition.
+    fn plan(n: usize) -> impl Strategy<Value = Vec<(u8, bool)>> {
+        prop::collection::vec((0..4u8, prop::bool::weighted(0.2)), n)
+    }
+
+    /// A case of `props` (secrets, input, chunk sizes), a plan, and whether the registry's
+    /// threads merge.
+    type LayeredCase = ((Vec<Vec<u8>>, Vec<u8>, Vec<usize>), Vec<(u8, bool)>, bool);
+
+    fn layered_case() -> impl Strategy<Value = LayeredCase> {
+        crate::props::case(3).prop_flat_map(|case| {
+            let n = case.0.len();
+            (Just(case), plan(n), any::<bool>())
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(500))]
+
+        #[test]
+        fn layered_additions_mask_as_the_set_built_whole(
+            ((secrets, input, sizes), plan, background) in layered_case()
+        ) {
+            let mut base = Secrets::builder();
+            base.min_len(3);
+            for (s, &(job, _)) in secrets.iter().zip(&plan) {
+                if job == 3 {
+                    base.add(s);
+                }
+            }
+            let registry = Registry::new(base).unwrap();
+            registry.set_layering(0, background);
+            let mut jobs: [Vec<&Vec<u8>>; 3] = Default::default();
+            for (s, &(job, merge)) in secrets.iter().zip(&plan) {
+                if job < 3 {
+                    let job = usize::from(job);
+                    jobs[job].push(s);
+                    registry.add(format!("job {job}"), &jobs[job]).unwrap();
+                }
+                if merge {
+                    registry.merge();
+                }
+            }
+            let layered = registry.secrets();
+            let whole = compile(&secrets, 3);
+            prop_assert_eq!(layered.len(), whole.len());
+            prop_assert_eq!(layered.max_len(), whole.max_len());
+            prop_assert_eq!(layered.is_empty(), whole.is_empty());
+            let want = expected(&secrets, 3, &input);
+            prop_assert_eq!(&stream(&whole, &input, &sizes), &want);
+            prop_assert_eq!(&stream(&layered, &input, &sizes), &want);
+            prop_assert_eq!(&stream(&layered, &input, &[1]), &want);
+            let mut following = registry.masker();
+            let mut out = Vec::new();
+            for chunk in input.chunks(sizes[0].max(1)) {
+                following.mask(chunk, |p| out.extend_from_slice(&p));
+            }
+            following.finish(|p| out.extend_from_slice(&p));
+            prop_assert_eq!(&out, &want);
+        }
+    }
+
+    /// Many additions to a registry that merges only when asked: the layers stay bounded in
+    /// number (the additions that find them full merge them) and every addition is masked,
+    /// before and after removals and merges.
+    #[test]
+    fn many_additions_without_a_merge_thread() {
+        let registry = Registry::new(base()).unwrap();
+        registry.set_layering(0, false);
+        let token = |i: usize| format!("glcbt-64_{i:08}-job-token");
+        for i in 0..600 {
+            registry.add(format!("job {i}"), [token(i)]).unwrap();
+        }
+        assert!(registry.remove("job 7"));
+        registry.add("job 7b", [token(7_000)]).unwrap();
+        let mut text = Vec::new();
+        let mut want = Vec::new();
+        for i in (0..600).step_by(37).chain([7_000]) {
+            text.extend_from_slice(format!("{} ", token(i)).as_bytes());
+            want.extend_from_slice(
+                if i == 7 {
+                    token(7).into_bytes()
+                } else {
+                    b"[MASKED]".to_vec()
+                }
+                .as_slice(),
+            );
+            want.push(b' ');
+        }
+        text.extend_from_slice(BASE);
+        want.extend_from_slice(b"[MASKED]");
+        assert_eq!(mask_all(registry.masker(), &text), want);
+        let whole_len = registry.secrets().len();
+        registry.merge();
+        assert_eq!(
+            registry.secrets().len(),
+            whole_len,
+            "merging changes no pattern"
+        );
+        assert_eq!(mask_all(registry.masker(), &text), want);
+    }
+
+    /// A removal while additions wait in layers takes out the removed job's secrets and
+    /// keeps every other addition, whichever layer or set holds them.
+    #[test]
+    fn a_removal_keeps_the_additions_in_layers() {
+        let registry = Registry::new(base()).unwrap();
+        registry.set_layering(0, false);
+        registry.add("a", ["token-of-job-a"]).unwrap();
+        registry.merge();
+        registry.add("b", ["token-of-job-b"]).unwrap();
+        registry.add("c", ["token-of-job-c"]).unwrap();
+        // Job `a` again, with one more secret: an addition, to a layer.
+        registry
+            .add("a", ["token-of-job-a", "second-of-job-a"])
+            .unwrap();
+        assert!(registry.remove("b"));
+        let text = b"token-of-job-a second-of-job-a token-of-job-b token-of-job-c";
+        assert_eq!(
+            mask_all(registry.masker(), text),
+            b"[MASKED] [MASKED] token-of-job-b [MASKED]"
+        );
+        // Job `a` replaced by a secret that is not a superset: its old ones go.
+        registry.add("a", ["third-of-job-a"]).unwrap();
+        assert_eq!(
+            mask_all(registry.masker(), b"token-of-job-a third-of-job-a"),
+            b"token-of-job-a [MASKED]"
+        );
+    }
 }
