@@ -13,6 +13,7 @@ use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem;
 
 use super::long::{Longs, Scan};
+use super::patterns::Patterns;
 use super::prefix::{key16, Prefixes};
 use super::sampler::Sampler;
 use super::{Find, Range, Text};
@@ -28,14 +29,12 @@ const PERIODIC: usize = 64;
 
 /// A compiled, immutable set of byte patterns.
 pub(crate) struct Exact {
-    /// The distinct patterns: the short ones sorted (`..short`), then the long ones.
-    patterns: Vec<Box<[u8]>>,
-    /// The number of short patterns.
-    short: usize,
+    /// The distinct short patterns, sorted.
+    shorts: Patterns,
     search: Search,
     /// The hold-back index of the short patterns.
     prefixes: Prefixes,
-    /// The matchers of the long patterns, `patterns[short..]`.
+    /// The matchers of the long patterns.
     long: Longs,
     /// The length of the longest short pattern, less one: how far an occurrence that starts
     /// in the held bytes can reach into the chunk.
@@ -71,50 +70,56 @@ pub(crate) struct Scratch {
 
 impl Exact {
     /// Compiles `patterns` (non-empty byte strings; duplicates are dropped).
-    pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Exact {
+    pub(crate) fn new(patterns: Patterns) -> Exact {
         // In byte order, comparing the first 16 bytes as a number first (it spares most calls
-        // to `memcmp`); then the long ones moved to the end, in order.
-        let mut keyed: Vec<(u128, Box<[u8]>)> =
-            patterns.into_iter().map(|p| (key16(&p), p)).collect();
-        keyed.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(&b.1)));
-        let mut patterns: Vec<Box<[u8]>> = keyed.into_iter().map(|(_, p)| p).collect();
-        patterns.dedup();
-        let mut long = Vec::new();
-        patterns.retain(|p| {
-            let short = !is_long(p);
-            if !short {
-                long.push(p.clone());
-            }
-            short
+        // to `memcmp`); the long ones apart.
+        let mut order: Vec<(u128, u32)> = patterns
+            .iter()
+            .enumerate()
+            .map(|(i, p)| (key16(p), i as u32))
+            .collect();
+        order.sort_unstable_by(|&(ka, a), &(kb, b)| {
+            ka.cmp(&kb)
+                .then_with(|| patterns[a as usize].cmp(&patterns[b as usize]))
         });
-        let short = patterns.len();
-        patterns.append(&mut long);
-        let prefixes = Prefixes::new(&patterns[..short]);
-        let long = Longs::new(&patterns[short..]);
-        let reach = patterns[..short].iter().map(|p| p.len()).max().unwrap_or(1) - 1;
-        let max_len = patterns.iter().map(|p| p.len()).max().unwrap_or(0);
+        order.dedup_by(|a, b| a.0 == b.0 && patterns[a.1 as usize] == patterns[b.1 as usize]);
+        let mut shorts = Patterns::default();
+        let mut long: Vec<Box<[u8]>> = Vec::new();
+        for &(_, i) in &order {
+            match &patterns[i as usize] {
+                p if is_long(p) => long.push(p.into()),
+                p => shorts.push(p),
+            }
+        }
+        shorts.shrink_to_fit();
+        drop((order, patterns));
+        let max_len = (shorts.iter().chain(long.iter().map(|p| &**p)))
+            .map(<[u8]>::len)
+            .max()
+            .unwrap_or(0);
+        let reach = shorts.iter().map(<[u8]>::len).max().unwrap_or(1) - 1;
+        let min_len = shorts.iter().map(<[u8]>::len).min().unwrap_or(0);
+        let prefixes = Prefixes::new(&shorts);
+        let long = Longs::new(long);
         // The search covers the short patterns; the long ones have their own matchers.
-        let shorts = &patterns[..short];
-        let min_len = shorts.iter().map(|p| p.len()).min().unwrap_or(0);
         let search = match shorts.len() {
             0 => Search::Nothing,
             1 => Search::One(
                 memmem::Finder::new(&shorts[0]).into_owned(),
                 period(&shorts[0]),
             ),
-            _ => match Sampler::new(shorts, min_len) {
+            _ => match Sampler::new(&shorts, min_len) {
                 Some(sampler) => Search::Sampled(sampler),
                 None => Search::Automaton(
                     AhoCorasick::builder()
                         .match_kind(MatchKind::Standard)
-                        .build(shorts)
+                        .build(shorts.iter())
                         .expect("a set of literal patterns of bounded size always compiles"),
                 ),
             },
         };
         Exact {
-            patterns,
-            short,
+            shorts,
             search,
             prefixes,
             long,
@@ -125,23 +130,25 @@ impl Exact {
 
     /// The number of distinct patterns.
     pub(crate) fn len(&self) -> usize {
-        self.patterns.len()
+        self.shorts.len() + self.long.len()
     }
 
     /// The distinct patterns, in no particular order.
-    pub(crate) fn patterns(&self) -> &[Box<[u8]>] {
-        &self.patterns
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.shorts.iter().chain(self.long.patterns())
     }
 
     /// Whether `p` is one of the patterns.
     pub(crate) fn contains(&self, p: &[u8]) -> bool {
         if is_long(p) {
-            return self.patterns[self.short..].iter().any(|q| **q == *p);
+            return self.long.patterns().any(|q| q == p);
         }
         let key = key16(p);
-        self.patterns[..self.short]
-            .binary_search_by(|q| key16(q).cmp(&key).then_with(|| (**q).cmp(p)))
-            .is_ok()
+        let n = self.shorts.len();
+        let i = self.shorts.partition_point(0..n, |q| {
+            key16(q).cmp(&key).then_with(|| q.cmp(p)) == std::cmp::Ordering::Less
+        });
+        i < n && &self.shorts[i] == p
     }
 
     /// Length of the longest pattern (0 when there are none).
@@ -158,8 +165,7 @@ impl Exact {
             Search::Automaton(ac) => ac.memory_usage(),
         };
         search
-            + self.patterns.capacity() * std::mem::size_of::<Box<[u8]>>()
-            + self.patterns.iter().map(|p| p.len()).sum::<usize>()
+            + self.shorts.memory_usage()
             + self.prefixes.memory_usage()
             + self.long.memory_usage()
     }
@@ -176,9 +182,7 @@ impl Exact {
                     at += i + period;
                 }
             }
-            Search::Sampled(sampler) => {
-                sampler.for_each_occurrence(hay, &self.patterns[..self.short], f)
-            }
+            Search::Sampled(sampler) => sampler.for_each_occurrence(hay, &self.shorts, f),
             Search::Automaton(ac) => {
                 for m in ac.find_overlapping_iter(hay) {
                     f(m.start(), m.end());
@@ -192,9 +196,7 @@ impl Exact {
     fn unions(&self, hay: &[u8], limit: usize, offset: usize, out: &mut Vec<Range>) {
         let first = out.len();
         match &self.search {
-            Search::Sampled(sampler) => {
-                sampler.unions(hay, &self.patterns[..self.short], limit, out)
-            }
+            Search::Sampled(sampler) => sampler.unions(hay, &self.shorts, limit, out),
             _ => {
                 let mut union: Option<Range> = None;
                 let mut found = Vec::new();
@@ -228,7 +230,7 @@ impl Find for Exact {
 
     fn held(&self, scratch: &mut Scratch, text: &Text<'_>) -> usize {
         let (from, tail) = text.tail(self.reach, &mut scratch.tail);
-        let mut held = from + self.prefixes.held_start(&self.patterns[..self.short], tail);
+        let mut held = from + self.prefixes.held_start(&self.shorts, tail);
         if !self.long.is_empty() {
             let edge = text.edge(self.reach.max(3), &mut scratch.edge);
             held = held.min(self.long.held(text, edge, &mut scratch.scan));
@@ -357,7 +359,7 @@ mod tests {
                 // A self-overlapping long one.
                 patterns.push([&[b'a'; 70][..], b"b"].concat().into());
             }
-            let exact = Exact::new(patterns.clone());
+            let exact = Exact::new(Patterns::new(patterns.iter().map(|p| &**p)));
             let mut text = Vec::new();
             while text.len() < 250 {
                 match rng(&mut seed) % 4 {
@@ -376,8 +378,7 @@ mod tests {
             let mut scratch = Scratch::default();
             let want_held = (0..text.len())
                 .find(|&i| {
-                    exact
-                        .patterns
+                    patterns
                         .iter()
                         .any(|p| p.len() > text.len() - i && p.starts_with(&text[i..]))
                 })
@@ -388,7 +389,7 @@ mod tests {
             let mut got = Vec::new();
             exact.ranges(&mut scratch, &t, held, &mut got);
             got.sort_unstable();
-            let occ: Vec<Range> = occurrences(&exact.patterns, &text)
+            let occ: Vec<Range> = occurrences(&patterns, &text)
                 .into_iter()
                 .filter(|&(s, _)| s < held)
                 .collect();

@@ -74,6 +74,7 @@ pub(crate) struct Filter {
 
 impl Filter {
     /// A filter of the `n` `keys`, [`size`](Filter::size) bits long.
+    #[cfg(test)]
     pub(crate) fn new(keys: impl Iterator<Item = u64>, n: usize, size: usize) -> Filter {
         let mut filter = Filter::empty(Filter::size(n, size));
         for key in keys {

@@ -35,14 +35,75 @@ pub(crate) struct Scan {
 /// One pattern with its failure function.
 struct Long {
     pattern: Box<[u8]>,
-    /// `fail[k]`: the length of the longest proper border (both prefix and suffix) of
-    /// `pattern[..k]`, for `k` in `1..=len`; `fail[0]` is 0.
-    fail: Box<[u32]>,
+    fail: Fail,
+}
+
+/// A pattern's failure function: `fail(k)` is the length of the longest proper border (both
+/// prefix and suffix) of `pattern[..k]`, for `k` in `1..=len`; `fail(0)` is 0.
+enum Fail {
+    /// Every value, for a pattern that overlaps itself often.
+    Dense(Box<[u32]>),
+    /// The `(k, fail(k))` with `fail(k) > 0`, by `k`: most long secrets have few borders, and
+    /// a table of every value would cost four bytes per byte of the pattern.
+    Sparse(Box<[(u32, u32)]>),
+}
+
+impl Fail {
+    /// The failure function of `p`.
+    fn new(p: &[u8]) -> Fail {
+        let mut sparse: Vec<(u32, u32)> = Vec::new();
+        let at = |sparse: &[(u32, u32)], k: usize| match sparse
+            .binary_search_by_key(&(k as u32), |&(i, _)| i)
+        {
+            Ok(i) => sparse[i].1 as usize,
+            Err(_) => 0,
+        };
+        let mut k = 0usize;
+        for i in 1..p.len() {
+            while k > 0 && p[i] != p[k] {
+                k = at(&sparse, k);
+            }
+            if p[i] == p[k] {
+                k += 1;
+            }
+            if k > 0 {
+                sparse.push(((i + 1) as u32, k as u32));
+            }
+        }
+        // Past a quarter of the values, the dense table is the smaller.
+        if sparse.len() > p.len() / 4 {
+            let mut dense = vec![0u32; p.len() + 1];
+            for (k, f) in sparse {
+                dense[k as usize] = f;
+            }
+            Fail::Dense(dense.into_boxed_slice())
+        } else {
+            Fail::Sparse(sparse.into_boxed_slice())
+        }
+    }
+
+    #[inline]
+    fn get(&self, k: usize) -> usize {
+        match self {
+            Fail::Dense(d) => d[k] as usize,
+            Fail::Sparse(s) => match s.binary_search_by_key(&(k as u32), |&(i, _)| i) {
+                Ok(i) => s[i].1 as usize,
+                Err(_) => 0,
+            },
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        match self {
+            Fail::Dense(d) => d.len() * 4,
+            Fail::Sparse(s) => s.len() * 8,
+        }
+    }
 }
 
 impl Longs {
     /// The matchers for `patterns` (each at least [`HEAD`] bytes long).
-    pub(crate) fn new(patterns: &[Box<[u8]>]) -> Longs {
+    pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Longs {
         let mut heads: Vec<&[u8]> = Vec::new();
         let mut by_head: Vec<Vec<usize>> = Vec::new();
         for (i, p) in patterns.iter().enumerate() {
@@ -65,7 +126,7 @@ impl Longs {
                 .expect("a few short strings always compile")
         });
         Longs {
-            longs: patterns.iter().map(|p| Long::new(p)).collect(),
+            longs: patterns.into_iter().map(Long::new).collect(),
             heads,
             each,
             by_head,
@@ -75,6 +136,16 @@ impl Longs {
     /// Whether there are none.
     pub(crate) fn is_empty(&self) -> bool {
         self.longs.is_empty()
+    }
+
+    /// How many there are.
+    pub(crate) fn len(&self) -> usize {
+        self.longs.len()
+    }
+
+    /// The patterns.
+    pub(crate) fn patterns(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        self.longs.iter().map(|l| &*l.pattern)
     }
 
     /// Heap bytes used.
@@ -183,22 +254,11 @@ fn find<T>(
 
 impl Long {
     /// The matcher for `pattern` (at least [`HEAD`] bytes long).
-    fn new(pattern: &[u8]) -> Long {
+    fn new(pattern: Box<[u8]>) -> Long {
         debug_assert!(pattern.len() >= HEAD);
-        let mut fail = vec![0u32; pattern.len() + 1];
-        let mut k = 0usize;
-        for i in 1..pattern.len() {
-            while k > 0 && pattern[i] != pattern[k] {
-                k = fail[k] as usize;
-            }
-            if pattern[i] == pattern[k] {
-                k += 1;
-            }
-            fail[i + 1] = k as u32;
-        }
         Long {
-            pattern: pattern.into(),
-            fail: fail.into_boxed_slice(),
+            fail: Fail::new(&pattern),
+            pattern,
         }
     }
 
@@ -207,7 +267,7 @@ impl Long {
     }
 
     fn memory_usage(&self) -> usize {
-        self.pattern.len() + self.fail.len() * 4
+        self.pattern.len() + self.fail.memory_usage()
     }
 
     /// The state after `b`, from state `k` (the length of the pattern's prefix that ends the
@@ -216,10 +276,10 @@ impl Long {
     fn step(&self, mut k: usize, b: u8) -> usize {
         let p = &self.pattern;
         if k == p.len() {
-            k = self.fail[k] as usize;
+            k = self.fail.get(k);
         }
         while k > 0 && p[k] != b {
-            k = self.fail[k] as usize;
+            k = self.fail.get(k);
         }
         if p[k] == b {
             k + 1
@@ -245,7 +305,7 @@ impl Long {
             }
         }
         if k == len {
-            k = self.fail[k] as usize;
+            k = self.fail.get(k);
         }
         (n, k)
     }
@@ -260,6 +320,33 @@ impl Long {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The failure function, sparse or dense, is the prefix function computed plainly.
+    #[test]
+    fn failure_functions_match_the_plain_one() {
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        for round in 0..2000 {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            let alphabet = [2, 3, 26, 256][round % 4];
+            let len = 1 + (seed % 300) as usize;
+            let mut x = seed;
+            let p: Vec<u8> = (0..len)
+                .map(|_| {
+                    x = x
+                        .wrapping_mul(6364136223846793005)
+                        .wrapping_add(1442695040888963407);
+                    ((x >> 33) % alphabet) as u8
+                })
+                .collect();
+            let fail = Fail::new(&p);
+            for k in 0..=len {
+                let border = (0..k).rev().find(|&b| p[..b] == p[k - b..k]).unwrap_or(0);
+                assert_eq!(fail.get(k), border, "round {round}, k {k}");
+            }
+        }
+    }
 
     #[test]
     fn held_and_occurrences_match_the_naive_answers() {
@@ -282,7 +369,7 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let longs = Longs::new(&patterns);
+            let longs = Longs::new(patterns.clone());
             let text: Vec<u8> = (0..(rng() % 40) as usize)
                 .map(|_| if rng() % 5 == 0 { b'b' } else { b'a' })
                 .collect();

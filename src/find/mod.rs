@@ -9,6 +9,7 @@
 pub(crate) mod exact;
 mod filter;
 mod long;
+pub(crate) mod patterns;
 mod prefix;
 mod sampler;
 pub(crate) mod shapes;

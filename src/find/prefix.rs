@@ -2,6 +2,7 @@
 //! the patterns.
 
 use super::filter::{cell_starts, mix, BitSet, Filter};
+use super::patterns::Patterns;
 
 /// Tables over a sorted list of patterns that tell, for a probe, whether some pattern is
 /// longer than it and starts with it.
@@ -26,7 +27,7 @@ pub(crate) struct Prefixes {
 
 impl Prefixes {
     /// The tables for `patterns`, sorted and distinct.
-    pub(crate) fn new(patterns: &[Box<[u8]>]) -> Prefixes {
+    pub(crate) fn new(patterns: &Patterns) -> Prefixes {
         let mut first = [false; 256];
         let mut pairs = BitSet::new(1 << 16);
         for p in patterns.iter().filter(|p| p.len() > 1) {
@@ -35,7 +36,7 @@ impl Prefixes {
                 pairs.insert(pair(p));
             }
         }
-        let heads: Box<[u64]> = patterns.iter().map(|p| head(p)).collect();
+        let heads: Box<[u64]> = patterns.iter().map(head).collect();
         // About one pattern per directory cell.
         let directory_bits = heads.len().max(1).ilog2().clamp(4, 16);
         let directory = cell_starts(heads.iter().copied(), directory_bits);
@@ -44,7 +45,7 @@ impl Prefixes {
                 .next_power_of_two()
                 .clamp(1 << 12, 1 << 21),
         );
-        for p in patterns {
+        for p in patterns.iter() {
             for n in (3..p.len()).take(2) {
                 starts.insert(start_key(&p[..n]));
             }
@@ -72,7 +73,7 @@ impl Prefixes {
     /// the tables were made of): the start of the longest suffix of `tail` that a later byte
     /// could still complete into a match. Returns `tail.len()` where no non-empty suffix
     /// qualifies.
-    pub(crate) fn held_start(&self, patterns: &[Box<[u8]>], tail: &[u8]) -> usize {
+    pub(crate) fn held_start(&self, patterns: &Patterns, tail: &[u8]) -> usize {
         let from = tail.len().saturating_sub(self.max_len.saturating_sub(1));
         // The quick tables' verdicts on up to 64 positions first, with no branch between
         // their memory accesses; then the exact test, in order, where they allow it.
@@ -108,7 +109,7 @@ impl Prefixes {
     }
 
     /// Whether some pattern is longer than `probe` (not empty) and starts with it.
-    fn is_proper_prefix(&self, patterns: &[Box<[u8]>], probe: &[u8]) -> bool {
+    fn is_proper_prefix(&self, patterns: &Patterns, probe: &[u8]) -> bool {
         if !self.may_begin(probe) {
             return false;
         }
@@ -125,7 +126,7 @@ impl Prefixes {
         let from = cell.start + self.heads[cell.clone()].partition_point(|&h| h < lo);
         let to = from + self.heads[from..cell.end].partition_point(|&h| h <= hi);
         // Patterns extending `probe` sort right after it and before anything else greater.
-        let i = from + patterns[from..to].partition_point(|p| &**p <= probe);
+        let i = patterns.partition_point(from..to, |p| p <= probe);
         i < to && patterns[i].starts_with(probe)
     }
 }
@@ -188,7 +189,8 @@ mod tests {
     #[test]
     fn held_start_is_the_longest_proper_prefix_suffix() {
         let patterns = sorted(&["abcdefgh", "bcdexxxxxxxx", "zz", "abcdefghijkl"]);
-        let index = Prefixes::new(&patterns);
+        let stored = Patterns::new(patterns.iter().map(|p| &**p));
+        let index = Prefixes::new(&stored);
         for tail in [
             &b""[..],
             b"x",
@@ -203,7 +205,7 @@ mod tests {
             b"abcdefgh-",
         ] {
             assert_eq!(
-                index.held_start(&patterns, tail),
+                index.held_start(&stored, tail),
                 naive(&patterns, tail),
                 "{:?}",
                 String::from_utf8_lossy(tail)

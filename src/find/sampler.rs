@@ -1,7 +1,8 @@
 //! The sampled q-gram index: finds every occurrence of a large set of patterns by reading
 //! one q-gram every few bytes (`DESIGN.md`, "The sampler").
 
-use super::filter::{cell_starts, mix, remix, Counts, Filter};
+use super::filter::{mix, remix, Counts, Filter};
+use super::patterns::Patterns;
 use super::Range;
 
 /// A sampled q-gram index over the patterns, for sets too large for the automaton's
@@ -30,30 +31,58 @@ pub(crate) struct Sampler {
     buckets: Box<[u32]>,
     /// `64 - log2(buckets.len() - 1)`.
     buckets_shift: u32,
+    /// The lowest bit of an [`Entry`] that is a bit of its key.
+    check_shift: u32,
     /// The largest offset in `entries`: an occurrence found by a probe at `at` starts at
     /// `at - horizon` or later.
     horizon: usize,
 }
 
-/// A q-gram of a pattern: its [`mix`], the pattern's index and the q-gram's offset in it.
+/// A q-gram of a pattern, in 32 bits: from the top, as many bits of its [`mix`] as the
+/// pattern's index leaves room for (bits the entry's bucket does not stand for already),
+/// the pattern's index, and the q-gram's offset in it ([`OFFSET_BITS`]).
 #[derive(Clone, Copy)]
-struct Entry {
-    key: u64,
-    pattern: u32,
-    offset: u32,
+struct Entry(u32);
+
+/// Offsets are below [`WINDOW`].
+const OFFSET_BITS: u32 = WINDOW.trailing_zeros();
+
+/// The most patterns an index takes: an entry keeps at least one bit of its key.
+const MAX_PATTERNS: usize = 1 << (31 - OFFSET_BITS);
+
+impl Entry {
+    /// The entry of the q-gram of `key` at `offset` in pattern `i`, whose key bits begin at
+    /// bit `check_shift`.
+    fn new(key: u64, i: usize, offset: usize, check_shift: u32) -> Entry {
+        let check = (key as u32) >> check_shift << check_shift;
+        Entry(check | (i as u32) << OFFSET_BITS | offset as u32)
+    }
+
+    fn pattern(self, check_shift: u32) -> usize {
+        ((self.0 & ((1 << check_shift) - 1)) >> OFFSET_BITS) as usize
+    }
+
+    fn offset(self) -> usize {
+        (self.0 & ((1 << OFFSET_BITS) - 1)) as usize
+    }
+
+    /// Whether the entry may be one of `key`'s.
+    #[inline(always)]
+    fn may_be(self, key: u64, check_shift: u32) -> bool {
+        (self.0 ^ key as u32) >> check_shift == 0
+    }
 }
 
-/// For each of `n` patterns, whether one of its `entries` has a key that more than
-/// [`CROWDED`] entries have (or, rarely, a hash that more keys have).
-fn crowded(entries: &[Entry], n: usize) -> Vec<bool> {
-    let mut counts = Counts::new((entries.len() * 2).next_power_of_two());
-    for e in entries {
-        counts.add(e.key);
-    }
-    let mut crowded = vec![false; n];
-    for e in entries.iter().filter(|e| counts.get(e.key) > CROWDED) {
-        crowded[e.pattern as usize] = true;
-    }
+/// For each pattern, whether one of its q-grams at `from[i]..from[i] + stride` has a key
+/// that more than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more
+/// keys have).
+fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> Vec<bool> {
+    let mut counts = Counts::new((patterns.len() * sampler.stride * 2).next_power_of_two());
+    sampler.for_each_key(patterns, from, |_, key| counts.add(key));
+    let mut crowded = vec![false; patterns.len()];
+    sampler.for_each_key(patterns, from, |i, key| {
+        crowded[i] |= counts.get(key) > CROWDED;
+    });
     crowded
 }
 
@@ -104,6 +133,9 @@ const MAX_STRIDE: usize = 16;
 /// third slower.)
 const FEW_PATTERNS: usize = 4096;
 
+/// The index's entries per bucket, on average (rounded to a power of two of buckets).
+const ENTRIES_PER_BUCKET: usize = 4;
+
 /// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
 /// strides are at most [`MAX_STRIDE`].
 const PROBES: usize = 1024;
@@ -111,8 +143,8 @@ const PROBES: usize = 1024;
 impl Sampler {
     /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
     /// patterns are too short to sample or too many to index.
-    pub(crate) fn new(patterns: &[Box<[u8]>], min_len: usize) -> Option<Sampler> {
-        if min_len < MIN_SAMPLED || u32::try_from(patterns.len()).is_err() {
+    pub(crate) fn new(patterns: &Patterns, min_len: usize) -> Option<Sampler> {
+        if min_len < MIN_SAMPLED || patterns.len() > MAX_PATTERNS {
             return None;
         }
         let q = if min_len >= 8 && patterns.len() > FEW_PATTERNS {
@@ -130,6 +162,7 @@ impl Sampler {
             entries: Box::default(),
             buckets: Box::default(),
             buckets_shift: 0,
+            check_shift: OFFSET_BITS + patterns.len().next_power_of_two().trailing_zeros(),
             horizon: 0,
         };
         // Any `stride` consecutive offsets of a pattern will do; first the last ones of its
@@ -137,66 +170,81 @@ impl Sampler {
         // suffixes, and small offsets keep the horizon short. A pattern that this lists under
         // a q-gram many patterns share is indexed instead at the offsets (in that window)
         // whose q-grams the other patterns share least.
-        let mut entries = Vec::with_capacity(patterns.len() * stride);
-        for (i, p) in patterns.iter().enumerate() {
-            sampler.push_entries(&mut entries, i, p, p.len().min(WINDOW) + 1 - q - stride);
-        }
-        let crowded = crowded(&entries, patterns.len());
+        // Where each pattern's `stride` consecutive indexed offsets begin.
+        let mut from: Vec<u8> = patterns
+            .iter()
+            .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
+            .collect();
+        let crowded = crowded(&sampler, patterns, &from);
         if crowded.contains(&true) {
             let shared = sampler.sketch(patterns);
-            entries.retain(|e| !crowded[e.pattern as usize]);
             let mut counts = Vec::new();
             for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
                 counts.clear();
                 let last = p.len().min(WINDOW) - q;
                 counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
-                sampler.push_entries(&mut entries, i, p, least_run(&counts, stride));
+                from[i] = least_run(&counts, stride) as u8;
             }
         }
-        u32::try_from(entries.len()).ok()?;
-        sampler.horizon = entries.iter().map(|e| e.offset as usize).max().unwrap_or(0);
-        let keys = entries.iter().map(|e| e.key);
-        let size = match Filter::size(entries.len(), FILTER_SIZE) {
+        let n = patterns.len() * stride;
+        u32::try_from(n).ok()?;
+        sampler.horizon = from.iter().map(|&f| usize::from(f)).max().unwrap_or(0) + stride - 1;
+        let size = match Filter::size(n, FILTER_SIZE) {
             bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
             _ => FILTER_SIZE,
         };
-        sampler.filter = Filter::new(keys.clone(), entries.len(), size);
-        sampler.second = Filter::new(keys.map(remix), entries.len(), SECOND_FILTER_SIZE);
-        // One or two entries per bucket, placed by a counting sort.
-        let bits = (entries.len() / 2)
+        let mut filter = Filter::empty(Filter::size(n, size));
+        let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
+        // A few entries per bucket (about a cache line), placed by a counting sort.
+        let bits = (n / ENTRIES_PER_BUCKET)
             .next_power_of_two()
             .max(16)
             .trailing_zeros();
         let shift = 64 - bits;
-        sampler.buckets_shift = shift;
-        let buckets = cell_starts(entries.iter().map(|e| e.key), bits);
-        let mut next = buckets.clone();
-        let mut sorted = vec![entries[0]; entries.len()];
-        for e in &entries {
-            let slot = &mut next[(e.key >> shift) as usize];
-            sorted[*slot as usize] = *e;
-            *slot += 1;
+        let mut buckets = vec![0u32; (1 << bits) + 1];
+        sampler.for_each_key(patterns, &from, |_, key| {
+            filter.insert(key);
+            second.insert(remix(key));
+            buckets[(key >> shift) as usize + 1] += 1;
+        });
+        for b in 1..buckets.len() {
+            buckets[b] += buckets[b - 1];
         }
-        let entries = sorted;
+        let mut next = buckets.clone();
+        let mut entries = vec![Entry(0); n];
+        let stride = sampler.stride;
+        for (i, p) in patterns.iter().enumerate() {
+            for offset in usize::from(from[i])..usize::from(from[i]) + stride {
+                let key = mix(sampler.gram_at(p, offset));
+                let slot = &mut next[(key >> shift) as usize];
+                entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
+                *slot += 1;
+            }
+        }
+        sampler.filter = filter;
+        sampler.second = second;
+        sampler.buckets_shift = shift;
         sampler.buckets = buckets.into_boxed_slice();
         sampler.entries = entries.into_boxed_slice();
         Some(sampler)
     }
 
-    /// Adds the entries of pattern `i`, `p`, at the `stride` offsets from `from`.
-    fn push_entries(&self, entries: &mut Vec<Entry>, i: usize, p: &[u8], from: usize) {
-        entries.extend((from..from + self.stride).map(|offset| Entry {
-            key: mix(self.gram_at(p, offset)),
-            pattern: i as u32,
-            offset: offset as u32,
-        }));
+    /// Calls `f(i, key)` for the key of each q-gram indexed for pattern `i`: those at
+    /// `from[i]..from[i] + stride`.
+    fn for_each_key(&self, patterns: &Patterns, from: &[u8], mut f: impl FnMut(usize, u64)) {
+        for (i, p) in patterns.iter().enumerate() {
+            let from = usize::from(from[i]);
+            for offset in from..from + self.stride {
+                f(i, mix(self.gram_at(p, offset)));
+            }
+        }
     }
 
     /// How many of the patterns' q-grams hash like each q-gram, roughly.
-    fn sketch(&self, patterns: &[Box<[u8]>]) -> Counts {
+    fn sketch(&self, patterns: &Patterns) -> Counts {
         let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
         let mut sketch = Counts::new(total.next_power_of_two().clamp(1 << 10, 1 << 18));
-        for p in patterns {
+        for p in patterns.iter() {
             for o in 0..=p.len() - self.q {
                 sketch.add(mix(self.gram_at(p, o)));
             }
@@ -236,7 +284,8 @@ impl Sampler {
         let key = mix(gram);
         let b = (key >> self.buckets_shift) as usize;
         let bucket = &self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize];
-        bucket.iter().filter(move |e| e.key == key)
+        let check_shift = self.check_shift;
+        bucket.iter().filter(move |e| e.may_be(key, check_shift))
     }
 
     /// Calls `f(at, gram)` for each probe position `at` (every `stride` bytes) whose q-gram
@@ -296,12 +345,12 @@ impl Sampler {
         hay: &[u8],
         at: usize,
         gram: u64,
-        patterns: &[Box<[u8]>],
+        patterns: &Patterns,
         found: &mut Vec<(usize, usize)>,
     ) {
-        for e in self.lookup(gram) {
-            let p = &patterns[e.pattern as usize];
-            let Some(start) = at.checked_sub(e.offset as usize) else {
+        for &e in self.lookup(gram) {
+            let p = &patterns[e.pattern(self.check_shift)];
+            let Some(start) = at.checked_sub(e.offset()) else {
                 continue;
             };
             if hay.len() - start >= p.len() && same(&hay[start..start + p.len()], p) {
@@ -315,7 +364,7 @@ impl Sampler {
     pub(crate) fn for_each_occurrence(
         &self,
         hay: &[u8],
-        patterns: &[Box<[u8]>],
+        patterns: &Patterns,
         mut f: impl FnMut(usize, usize),
     ) {
         let mut found = Vec::new();
@@ -332,7 +381,7 @@ impl Sampler {
     pub(crate) fn unions(
         &self,
         hay: &[u8],
-        patterns: &[Box<[u8]>],
+        patterns: &Patterns,
         limit: usize,
         out: &mut Vec<Range>,
     ) {
@@ -425,7 +474,8 @@ mod tests {
                     .collect()
             })
             .collect();
-        let sampler = Sampler::new(&patterns, 12).expect("sampled");
+        let stored = Patterns::new(patterns.iter().map(|p| &**p));
+        let sampler = Sampler::new(&stored, 12).expect("sampled");
         assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6);
         let mut hay = Vec::new();
         let mut embedded = Vec::new();
@@ -438,7 +488,7 @@ mod tests {
             hay.extend_from_slice(p);
         }
         let mut candidates = Vec::new();
-        sampler.unions(&hay, &patterns, usize::MAX, &mut candidates);
+        sampler.unions(&hay, &stored, usize::MAX, &mut candidates);
         for &(s, e) in &embedded {
             assert!(
                 candidates.iter().any(|&(a, b)| a <= s && e <= b),

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use crate::find::exact::Exact;
+use crate::find::patterns::Patterns;
 
 /// A layer stops taking additions once it holds this many patterns (compiling it then takes
 /// about 0.1 ms); the next addition starts a new one.
@@ -37,7 +38,7 @@ struct Layer {
 #[derive(Clone)]
 struct Entry {
     change: u64,
-    patterns: Arc<[Box<[u8]>]>,
+    patterns: Arc<Patterns>,
 }
 
 /// Layers taken to be compacted: what [`Layers::compacted`] needs to tell whether they are
@@ -83,10 +84,10 @@ impl Layers {
     /// Adds the patterns of change number `change` (later than every change already
     /// here): to the last layer, compiled again, or to a new one. Costs the compile of one
     /// layer: about `LAYER_PATTERNS` patterns, or more past `MAX_LAYERS`.
-    pub(super) fn push(&mut self, change: u64, patterns: Vec<Box<[u8]>>) {
+    pub(super) fn push(&mut self, change: u64, patterns: Patterns) {
         let entry = Entry {
             change,
-            patterns: patterns.into(),
+            patterns: Arc::new(patterns),
         };
         let at_most = self.layers.len() == MAX_LAYERS;
         match self.layers.last_mut() {
@@ -181,9 +182,9 @@ impl Compaction {
 
 /// The patterns of `entries`, compiled together.
 fn compile(entries: &[Entry]) -> Arc<Exact> {
-    let patterns = entries
-        .iter()
-        .flat_map(|e| e.patterns.iter().cloned())
-        .collect();
+    let mut patterns = Patterns::default();
+    for p in entries.iter().flat_map(|e| e.patterns.iter()) {
+        patterns.push(p);
+    }
     Arc::new(Exact::new(patterns))
 }

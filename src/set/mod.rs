@@ -11,6 +11,7 @@ pub use encodings::Encodings;
 pub use error::Error;
 
 use crate::find::exact::Exact;
+use crate::find::patterns::Patterns;
 use crate::find::shapes::{self, Shapes};
 use crate::find::Finder;
 use encodings::add_variants;
@@ -85,7 +86,7 @@ impl Secrets {
             let mut seen = HashSet::new();
             let others = exacts
                 .flat_map(|e| e.patterns())
-                .filter(|p| !first.contains(p) && seen.insert(&p[..]))
+                .filter(|p| !first.contains(p) && seen.insert(*p))
                 .count();
             first.len() + others
         })
@@ -324,8 +325,10 @@ impl SecretsBuilder {
     /// # Errors
     ///
     /// As [`build`](Self::build).
-    pub(crate) fn patterns(&self) -> Result<Vec<Box<[u8]>>, Error> {
-        let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
+    pub(crate) fn patterns(&self) -> Result<Patterns, Error> {
+        let mut patterns = Patterns::default();
+        // One secret's byte strings at a time: the set's are stored end to end.
+        let mut plain: Vec<Box<[u8]>> = Vec::new();
         let mut variants = Vec::new();
         for (origin, secret) in &self.secrets {
             if secret.len() < self.min_len {
@@ -335,34 +338,35 @@ impl SecretsBuilder {
                     min: self.min_len,
                 }));
             }
-            let start = patterns.len();
-            patterns.push(secret.as_slice().into());
+            plain.clear();
+            plain.push(secret.as_slice().into());
             if secret.contains(&b'\n') {
                 let min_len = self.min_len;
-                patterns.extend(
+                plain.extend(
                     lines(secret)
                         .filter(|line| line.len() >= min_len)
                         .map(Box::<[u8]>::from),
                 );
             }
-            if patterns[start..]
-                .iter()
-                .any(|p| contains(&self.replacement, p))
-            {
+            if plain.iter().any(|p| contains(&self.replacement, p)) {
                 return Err(Error::new(ErrorKind::InReplacement {
                     origin: origin.clone(),
                 }));
             }
-            for plain in &patterns[start..] {
-                add_variants(plain, self.encodings, self.min_len, &mut variants);
+            variants.clear();
+            for p in &plain {
+                add_variants(p, self.encodings, self.min_len, &mut variants);
             }
             if variants.iter().any(|v| contains(&self.replacement, v)) {
                 return Err(Error::new(ErrorKind::EncodedInReplacement {
                     origin: origin.clone(),
                 }));
             }
-            patterns.append(&mut variants);
+            for p in plain.iter().chain(&variants) {
+                patterns.push(p);
+            }
         }
+        patterns.shrink_to_fit();
         Ok(patterns)
     }
 }

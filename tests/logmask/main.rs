@@ -13,5 +13,7 @@ mod live;
 mod props;
 mod registry;
 mod regressions;
+#[cfg(feature = "tokio")]
+mod streams;
 #[cfg(feature = "cli")]
 mod wrapper;

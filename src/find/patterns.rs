@@ -1,0 +1,111 @@
+//! The exact finder's byte strings, stored end to end in one allocation.
+
+use std::ops::{Index, Range};
+
+/// A list of byte strings in one buffer: a few bytes of overhead per string, where a boxed
+/// slice each costs a pointer, a length and an allocation.
+#[derive(Default)]
+pub(crate) struct Patterns {
+    bytes: Vec<u8>,
+    /// `ends[i]`: where string `i` ends in `bytes`; it starts where string `i - 1` ends.
+    ends: Vec<usize>,
+}
+
+impl Patterns {
+    /// The strings of `list`, in order.
+    #[cfg(test)]
+    pub(crate) fn new<'a>(list: impl IntoIterator<Item = &'a [u8]> + Clone) -> Patterns {
+        let (count, total) = list
+            .clone()
+            .into_iter()
+            .fold((0, 0), |(n, t), p| (n + 1, t + p.len()));
+        let mut bytes = Vec::with_capacity(total);
+        let mut ends = Vec::with_capacity(count);
+        for p in list {
+            bytes.extend_from_slice(p);
+            ends.push(bytes.len());
+        }
+        Patterns { bytes, ends }
+    }
+
+    /// Adds `p` at the end.
+    pub(crate) fn push(&mut self, p: &[u8]) {
+        self.bytes.extend_from_slice(p);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Frees the room reserved for more strings.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.bytes.shrink_to_fit();
+        self.ends.shrink_to_fit();
+    }
+
+    /// The number of strings.
+    pub(crate) fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// The strings, in order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &[u8]> + '_ {
+        (0..self.len()).map(|i| &self[i])
+    }
+
+    /// The first index in `range` whose string fails `pred`, where `pred` holds for a
+    /// prefix of the range and fails for the rest (as [`slice::partition_point`]).
+    pub(crate) fn partition_point(
+        &self,
+        range: Range<usize>,
+        mut pred: impl FnMut(&[u8]) -> bool,
+    ) -> usize {
+        let (mut lo, mut hi) = (range.start, range.end);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            if pred(&self[mid]) {
+                lo = mid + 1;
+            } else {
+                hi = mid;
+            }
+        }
+        lo
+    }
+
+    /// Heap bytes used.
+    pub(crate) fn memory_usage(&self) -> usize {
+        self.bytes.len() + self.ends.len() * std::mem::size_of::<usize>()
+    }
+}
+
+impl Index<usize> for Patterns {
+    type Output = [u8];
+
+    #[inline]
+    fn index(&self, i: usize) -> &[u8] {
+        let start = match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        };
+        &self.bytes[start..self.ends[i]]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_come_back_in_order() {
+        let list: [&[u8]; 4] = [b"abc", b"", b"de", b"fghij"];
+        let p = Patterns::new(list.iter().copied());
+        let mut pushed = Patterns::default();
+        list.iter().for_each(|s| pushed.push(s));
+        assert!(pushed.iter().eq(p.iter()));
+        assert_eq!(p.len(), 4);
+        assert_eq!(p.iter().collect::<Vec<_>>(), list);
+        assert_eq!(p.memory_usage(), 10 + 4 * std::mem::size_of::<usize>());
+        let sorted = Patterns::new([&b"a"[..], b"b", b"c", b"d"]);
+        assert_eq!(sorted.partition_point(0..4, |s| s < &b"c"[..]), 2);
+        assert_eq!(sorted.partition_point(1..2, |s| s < &b"c"[..]), 2);
+        assert_eq!(sorted.partition_point(3..4, |s| s < &b"a"[..]), 3);
+        assert_eq!(Patterns::default().len(), 0);
+    }
+}
