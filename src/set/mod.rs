@@ -5,15 +5,18 @@ use std::sync::Arc;
 
 mod encodings;
 mod error;
+mod origins;
 
 pub use encodings::Encodings;
 pub use error::Error;
+pub use origins::MaskedBy;
 
 use crate::find::exact::Exact;
 use crate::find::shapes::{self, Shapes};
 use crate::find::Finder;
 use encodings::add_variants;
 pub(crate) use error::{ErrorKind, Origin};
+use origins::Origins;
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
@@ -46,6 +49,8 @@ pub struct Secrets {
     min_len: usize,
     encodings: Encodings,
     token_shapes: bool,
+    /// The secrets with their names, for [`Secrets::origins_of`].
+    origins: Origins,
 }
 
 impl Secrets {
@@ -122,6 +127,43 @@ impl Secrets {
     /// The finders, in the order streams keep their states.
     pub(crate) fn finders(&self) -> &[Finder] {
         &self.finders
+    }
+
+    /// Calls `f` with what accounts for the masked range `bytes`: the origin of each
+    /// registered byte string in it (once per occurrence), or else the token shape it begins
+    /// with. Returns false if neither does (a range that continues one reported before, or a
+    /// finder's range of another kind).
+    pub(crate) fn origins_of(&self, bytes: &[u8], mut f: impl FnMut(&MaskedBy)) -> bool {
+        let settings = |secrets: &[(Origin, Vec<u8>)]| {
+            let builder = SecretsBuilder {
+                secrets: secrets.to_vec(),
+                ..self.settings()
+            };
+            builder
+                .patterns()
+                .expect("validated when the set was built")
+        };
+        if self.origins.secrets_in(bytes, settings, &mut f) {
+            return true;
+        }
+        match origins::shape_at(bytes).filter(|_| self.token_shapes) {
+            Some(shape) => {
+                f(&shape);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A builder with this set's settings and no secrets.
+    fn settings(&self) -> SecretsBuilder {
+        SecretsBuilder {
+            min_len: self.min_len,
+            replacement: self.replacement.to_vec(),
+            encodings: self.encodings,
+            token_shapes: self.token_shapes,
+            secrets: Vec::new(),
+        }
     }
 
     fn exact(&self) -> &Exact {
@@ -268,7 +310,7 @@ impl SecretsBuilder {
     /// text, as given or in one of the selected encodings. The error names the secret by its
     /// origin, never by its value.
     pub fn build(&self) -> Result<Secrets, Error> {
-        let mut finders = vec![Finder::Exact(Arc::new(Exact::new(self.patterns()?)))];
+        let mut finders = vec![Finder::Exact(Arc::new(Exact::new(self.patterns()?.0)))];
         if self.token_shapes {
             finders.push(Finder::Shapes(Shapes));
         }
@@ -278,6 +320,7 @@ impl SecretsBuilder {
             min_len: self.min_len,
             encodings: self.encodings,
             token_shapes: self.token_shapes,
+            origins: Origins::new(&self.secrets),
         })
     }
 
@@ -286,11 +329,13 @@ impl SecretsBuilder {
         self.patterns().map(drop)
     }
 
-    /// The byte strings to mask: each secret, its lines, and their encoded variants.
-    fn patterns(&self) -> Result<Vec<Box<[u8]>>, Error> {
+    /// The byte strings to mask (each secret, its lines, and their encoded variants), and
+    /// for each the position of its secret.
+    fn patterns(&self) -> Result<(Vec<Box<[u8]>>, Vec<usize>), Error> {
         let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
+        let mut from = Vec::with_capacity(self.secrets.len());
         let mut variants = Vec::new();
-        for (origin, secret) in &self.secrets {
+        for (i, (origin, secret)) in self.secrets.iter().enumerate() {
             if secret.len() < self.min_len {
                 return Err(Error::new(ErrorKind::TooShort {
                     origin: origin.clone(),
@@ -325,8 +370,9 @@ impl SecretsBuilder {
                 }));
             }
             patterns.append(&mut variants);
+            from.resize(patterns.len(), i);
         }
-        Ok(patterns)
+        Ok((patterns, from))
     }
 }
 

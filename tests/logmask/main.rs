@@ -10,6 +10,7 @@ mod cli;
 mod encodings;
 #[cfg(feature = "cli")]
 mod live;
+mod origins;
 mod props;
 mod registry;
 mod regressions;
