@@ -187,6 +187,9 @@ impl fmt::Debug for Secrets {
     }
 }
 
+/// The byte strings of a set, and the position of each one's secret among those added.
+type Patterns = (Vec<Box<[u8]>>, Vec<usize>);
+
 /// Collects secrets and settings, then validates and compiles them into [`Secrets`].
 #[derive(Clone)]
 pub struct SecretsBuilder {
@@ -331,7 +334,7 @@ impl SecretsBuilder {
 
     /// The byte strings to mask (each secret, its lines, and their encoded variants), and
     /// for each the position of its secret.
-    fn patterns(&self) -> Result<(Vec<Box<[u8]>>, Vec<usize>), Error> {
+    fn patterns(&self) -> Result<Patterns, Error> {
         let mut patterns: Vec<Box<[u8]>> = Vec::with_capacity(self.secrets.len());
         let mut from = Vec::with_capacity(self.secrets.len());
         let mut variants = Vec::new();

@@ -62,7 +62,7 @@ impl Origins {
     pub(crate) fn secrets_in(
         &self,
         bytes: &[u8],
-        patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> (Vec<Box<[u8]>>, Vec<usize>),
+        patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Patterns,
         mut f: impl FnMut(&MaskedBy),
     ) -> bool {
         let index = self.index.get_or_init(|| {

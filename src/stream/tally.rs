@@ -17,7 +17,14 @@ use crate::Secrets;
 /// the counts, so that the maskers of several streams can count into one.
 #[derive(Clone, Debug, Default)]
 pub struct OriginCounts {
-    counts: Arc<Mutex<HashMap<MaskedBy, u64>>>,
+    counts: Arc<Mutex<Counts>>,
+}
+
+#[derive(Debug, Default)]
+struct Counts {
+    /// The masked ranges, whatever made them.
+    ranges: u64,
+    by: HashMap<MaskedBy, u64>,
 }
 
 impl OriginCounts {
@@ -29,13 +36,23 @@ impl OriginCounts {
     /// The counts so far, by origin in order (secrets by name, then shapes, then other).
     pub fn get(&self) -> Vec<(MaskedBy, u64)> {
         let counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut all: Vec<_> = counts.iter().map(|(by, &n)| (by.clone(), n)).collect();
+        let mut all: Vec<_> = counts.by.iter().map(|(by, &n)| (by.clone(), n)).collect();
         all.sort();
         all
     }
 
+    /// The number of masked ranges counted so far (each once, whatever made it).
+    pub fn ranges(&self) -> u64 {
+        self.counts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .ranges
+    }
+
     fn add(&self, origins: &[MaskedBy]) {
         let mut counts = self.counts.lock().unwrap_or_else(PoisonError::into_inner);
+        counts.ranges += 1;
+        let counts = &mut counts.by;
         for by in origins {
             match counts.get_mut(by) {
                 Some(n) => *n += 1,

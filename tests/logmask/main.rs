@@ -15,4 +15,6 @@ mod props;
 mod registry;
 mod regressions;
 #[cfg(feature = "cli")]
+mod ship;
+#[cfg(feature = "cli")]
 mod wrapper;
