@@ -2,6 +2,7 @@
 //! origin. Built on first use only: a set that is never asked keeps nothing but its list of
 //! secrets.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
@@ -16,7 +17,7 @@ pub enum MaskedBy {
     /// A registered secret (or a line or an encoded form of it), by the name it was added
     /// with (`env CI_JOB_TOKEN`, `secrets.txt line 2`), or `secret #N` for the `N`th secret
     /// added without a name.
-    Secret(String),
+    Secret(Arc<str>),
     /// A token of a well-known shape that no registered secret accounts for, by its prefix
     /// without the separator (`glpat`, `ghp`, `AKIA`).
     Shape(&'static str),
@@ -44,8 +45,13 @@ pub(crate) struct Origins {
 struct Index {
     /// Overlapping search; `None` for a set without secrets.
     search: Option<AhoCorasick>,
-    /// The origin of each pattern, by pattern id.
-    of: Vec<MaskedBy>,
+    /// The position of each pattern's secret, by pattern id.
+    of: Vec<usize>,
+    /// Each secret's origin, by position.
+    names: Vec<MaskedBy>,
+    /// For each distinct byte string, the positions of the secrets that occur in it: most
+    /// masked ranges are one occurrence, answered without a search.
+    whole: HashMap<Box<[u8]>, Box<[usize]>>,
 }
 
 impl Origins {
@@ -56,7 +62,7 @@ impl Origins {
         }
     }
 
-    /// Calls `f` with the origin of each registered byte string that occurs in `bytes` (an
+    /// Calls `f` with the origin of each secret whose byte strings occur in `bytes` (an
     /// origin may come more than once); returns whether any did. `patterns` gives the set's
     /// byte strings with the position of each one's secret, as the exact finder has them.
     pub(crate) fn secrets_in(
@@ -65,31 +71,57 @@ impl Origins {
         patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Patterns,
         mut f: impl FnMut(&MaskedBy),
     ) -> bool {
-        let index = self.index.get_or_init(|| {
-            let (patterns, from) = patterns(&self.secrets);
-            let of = from
-                .iter()
-                .map(|&i| {
-                    MaskedBy::Secret(match &self.secrets[i].0 {
-                        Origin::Named(name) => name.clone(),
-                        Origin::Index(n) => format!("secret #{n}"),
-                    })
-                })
-                .collect();
-            let search = (!patterns.is_empty()).then(|| {
-                AhoCorasick::new(&patterns).expect("the exact finder compiled these patterns")
-            });
-            Index { search, of }
-        });
+        let index = self.index.get_or_init(|| self.index(patterns));
+        if let Some(found) = index.whole.get(bytes) {
+            found.iter().for_each(|&i| f(&index.names[i]));
+            return !found.is_empty();
+        }
         let Some(search) = &index.search else {
             return false;
         };
         let mut any = false;
         for m in search.find_overlapping_iter(bytes) {
-            f(&index.of[m.pattern().as_usize()]);
+            f(&index.names[index.of[m.pattern().as_usize()]]);
             any = true;
         }
         any
+    }
+
+    fn index(&self, patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Patterns) -> Index {
+        let (patterns, of) = patterns(&self.secrets);
+        let names = self
+            .secrets
+            .iter()
+            .map(|(origin, _)| {
+                MaskedBy::Secret(match origin {
+                    Origin::Named(name) => name.as_str().into(),
+                    Origin::Index(n) => format!("secret #{n}").into(),
+                })
+            })
+            .collect();
+        let search = (!patterns.is_empty())
+            .then(|| AhoCorasick::new(&patterns).expect("the exact finder compiled these"));
+        let mut whole = HashMap::with_capacity(patterns.len());
+        if let Some(search) = &search {
+            for p in &patterns {
+                if whole.contains_key(p) {
+                    continue;
+                }
+                let mut found: Vec<usize> = search
+                    .find_overlapping_iter(&p[..])
+                    .map(|m| of[m.pattern().as_usize()])
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                whole.insert(p.clone(), found.into_boxed_slice());
+            }
+        }
+        Index {
+            search,
+            of,
+            names,
+            whole,
+        }
     }
 }
 

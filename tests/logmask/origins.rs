@@ -37,7 +37,7 @@ fn reference(secrets: &[Vec<u8>], min_len: usize, input: &[u8]) -> BTreeMap<Mask
         members.dedup();
         for i in members {
             *counts
-                .entry(MaskedBy::Secret(format!("secret #{i}")))
+                .entry(MaskedBy::Secret(format!("secret #{i}").into()))
                 .or_insert(0) += 1;
         }
     }
