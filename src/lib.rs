@@ -62,8 +62,10 @@ pub use adapters::io::{MaskingReader, MaskingWriter};
 #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
 pub use adapters::tokio;
 pub use registry::Registry;
-pub use set::{Encodings, Error, Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT};
-pub use stream::{Masker, Piece};
+pub use set::{
+    Encodings, Error, MaskedBy, Secrets, SecretsBuilder, DEFAULT_MIN_LEN, DEFAULT_REPLACEMENT,
+};
+pub use stream::{Masker, OriginCounts, Piece};
 
 #[doc = include_str!("../README.md")]
 #[cfg(doctest)]

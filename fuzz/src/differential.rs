@@ -13,7 +13,7 @@
 use std::sync::Arc;
 
 use arbitrary::Arbitrary;
-use logmask::{Masker, Secrets};
+use logmask::{MaskedBy, Masker, OriginCounts, Secrets};
 
 use crate::naive::{self, Reference, Rules};
 use crate::{bytes, chunks, Sym};
@@ -295,20 +295,35 @@ pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
     assert_same(&oracle.expected, &p.expected, "the oracle's output");
     let mut held = Held::default();
     let mut masker = Masker::new(Arc::clone(&p.compiled));
+    // Counting by origin changes no output, and counts each replacement once.
+    let counts = OriginCounts::new();
+    masker.count_origins(&counts);
+    let mut replacements = 0;
     let bound = p.compiled.max_len().max(1);
     let mut out = Vec::new();
     let mut consumed = 0;
     let mut checked = 0;
     for chunk in chunks(&p.input, sizes) {
-        masker.mask(chunk, |piece| out.extend_from_slice(&piece));
+        masker.mask(chunk, |piece| {
+            replacements += u64::from(matches!(piece, logmask::Piece::Replacement(_)));
+            out.extend_from_slice(&piece);
+        });
         consumed += chunk.len();
         let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);
         oracle.check_emitted(consumed, start, masker.is_mask_pending(), &out, checked);
         checked = out.len();
     }
     held.check_whole(&p.reference, &p.input);
-    masker.finish(|piece| out.extend_from_slice(&piece));
+    masker.finish(|piece| {
+        replacements += u64::from(matches!(piece, logmask::Piece::Replacement(_)));
+        out.extend_from_slice(&piece);
+    });
     assert_same(&out, &p.expected, "streamed output");
+    assert_eq!(counts.ranges(), replacements, "ranges counted by origin");
+    // The exact rules (every other case has the token shapes on).
+    if !p.reference.shapes {
+        assert_eq!(counts.get(), origins(p), "counts by origin");
+    }
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
     assert!(!masker.is_mask_pending(), "finish left a mask pending");
 
@@ -317,6 +332,40 @@ pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
     masker.mask(&p.input, |piece| out.extend_from_slice(&piece));
     masker.finish(|piece| out.extend_from_slice(&piece));
     assert_same(&out, &p.expected, "output of the reused masker");
+}
+
+/// The reference's counts by origin under the exact rules: each merged range counts once for
+/// each secret (by position) with an occurrence in it.
+fn origins(p: &Prepared) -> Vec<(MaskedBy, u64)> {
+    let mut all = Vec::new();
+    for (i, s) in p.secrets.iter().enumerate() {
+        let patterns = naive::patterns(std::slice::from_ref(s), p.min_len);
+        all.extend(
+            naive::occurrences(&patterns, &p.input)
+                .into_iter()
+                .map(|r| (r, i)),
+        );
+    }
+    all.sort();
+    let mut counts = std::collections::BTreeMap::new();
+    let mut k = 0;
+    while k < all.len() {
+        let mut end = all[k].0 .1;
+        let mut members = Vec::new();
+        while k < all.len() && all[k].0 .0 <= end {
+            end = end.max(all[k].0 .1);
+            members.push(all[k].1);
+            k += 1;
+        }
+        members.sort_unstable();
+        members.dedup();
+        for i in members {
+            *counts
+                .entry(MaskedBy::Secret(format!("secret #{i}").into()))
+                .or_insert(0) += 1;
+        }
+    }
+    counts.into_iter().collect()
 }
 
 /// Panics with both texts escaped if `got != want`.

@@ -1,10 +1,16 @@
 //! The parts of the `logmask` binary: where secrets come from, pumping a stream through a
 //! masker, running a command, and handling signals.
 
+pub mod args;
+pub mod fdio;
+pub mod files;
 pub mod inband;
+pub mod pty;
 pub mod pump;
+pub mod scrub;
 pub mod socket;
 pub mod sources;
+pub mod stats;
 pub mod supervise;
 pub mod wrap;
 

@@ -25,22 +25,23 @@
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::mem;
-use std::os::fd::{AsFd, BorrowedFd};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::thread;
 use std::time::Duration;
 
 use logmask::{Masker, MaskingWriter, Registry};
-use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
+use nix::poll::PollFlags;
 
+use super::fdio::{page_aligned, settle, stopped, wait, Out, Traffic};
 use super::inband::{Event, Recogniser};
 use super::Failure;
 
 /// The size of each read.
-const CHUNK: usize = 256 * 1024;
+pub const CHUNK: usize = 256 * 1024;
 /// The alignment of the read buffer.
-const PAGE: usize = 4096;
+pub const PAGE: usize = 4096;
 /// A queue this long makes the other threads wait before they drain more into it.
 const QUEUED: usize = 1 << 20;
 /// The most one drain reads from another stream: more than a pipe holds (1 MiB at most by
@@ -76,6 +77,11 @@ pub struct Stream {
     pub output: File,
     pub masker: Masker,
     pub names: Names,
+    /// Counts the bytes read and written.
+    pub traffic: Arc<Traffic>,
+    /// `EIO` reading the input is its end: a pseudo-terminal's master once the last
+    /// descriptor of its slave is closed.
+    pub eio_is_end: bool,
 }
 
 /// A stream's shared part: its input, what was read from it and not yet masked.
@@ -94,6 +100,8 @@ struct Side {
     /// Written to when another thread queued text, an end or an error.
     wake: UnixStream,
     names: Names,
+    traffic: Arc<Traffic>,
+    eio_is_end: bool,
 }
 
 /// Everything the threads share.
@@ -152,9 +160,11 @@ pub fn pump(
             error: None,
             wake,
             names: stream.names,
+            traffic: Arc::clone(&stream.traffic),
+            eio_is_end: stream.eio_is_end,
         });
         own.push((
-            MaskingWriter::with_masker(Out(stream.output), stream.masker),
+            MaskingWriter::with_masker(Out(stream.output, stream.traffic), stream.masker),
             woken,
         ));
     }
@@ -392,6 +402,7 @@ impl Shared {
                     empty = true;
                     break;
                 }
+                Err(e) if side.eio_is_end && e.raw_os_error() == Some(nix::libc::EIO) => 0,
                 Err(e) => {
                     side.error = Some(e);
                     side.eof = true;
@@ -400,6 +411,7 @@ impl Shared {
                 }
             };
             queued = true;
+            Traffic::add(&side.traffic.read, n);
             if n == 0 {
                 self.end(side);
                 break;
@@ -487,93 +499,4 @@ fn mask(output: &mut MaskingWriter<Out>, text: &[u8], names: Names) -> Result<bo
     }
     // The writer takes the whole text; `flush` returns an error it met on the way.
     settle(output.write_all(text).and_then(|()| output.flush()), names)
-}
-
-/// An output: a non-blocking one that is full is waited on, never an error.
-#[derive(Debug)]
-pub struct Out(File);
-
-impl Write for Out {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        loop {
-            match self.0.write(buf) {
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait(self.0.as_fd(), None, None, PollFlags::POLLOUT)?;
-                }
-                result => return result,
-            }
-        }
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Whether `stop` is readable or hung up, without waiting.
-fn stopped(stop: Option<&UnixStream>) -> bool {
-    let Some(stop) = stop else { return false };
-    let mut fds = [PollFd::new(stop.as_fd(), PollFlags::POLLIN)];
-    matches!(poll(&mut fds, PollTimeout::ZERO), Ok(n) if n > 0)
-}
-
-/// Which of `wait`'s descriptors are ready.
-struct Ready {
-    input: bool,
-    woken: bool,
-    stop: bool,
-}
-
-/// Waits until `fd` is ready for `events` (or at its end or in error: the next system call
-/// on it tells), `woken` is readable or `stop` is.
-fn wait(
-    fd: BorrowedFd<'_>,
-    woken: Option<BorrowedFd<'_>>,
-    stop: Option<&UnixStream>,
-    events: PollFlags,
-) -> io::Result<Ready> {
-    let mut fds = vec![PollFd::new(fd, events)];
-    let woken_at = woken.map(|w| {
-        fds.push(PollFd::new(w, PollFlags::POLLIN));
-        fds.len() - 1
-    });
-    let stop_at = stop.map(|s| {
-        fds.push(PollFd::new(s.as_fd(), PollFlags::POLLIN));
-        fds.len() - 1
-    });
-    loop {
-        match poll(&mut fds, PollTimeout::NONE) {
-            Ok(_) => break,
-            Err(nix::errno::Errno::EINTR) => continue,
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let ready = |at: Option<usize>| at.is_some_and(|k| fds[k].any().unwrap_or(false));
-    Ok(Ready {
-        input: fds[0].any().unwrap_or(false),
-        woken: ready(woken_at),
-        stop: ready(stop_at),
-    })
-}
-
-/// `Ok(false)` if the reader went away, `Ok(true)` if all was written.
-fn settle(result: io::Result<()>, names: Names) -> Result<bool, Failure> {
-    match result {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure::io(names.writing, e)),
-    }
-}
-
-/// The start of `storage` rounded up to a page boundary: the kernel copies into a
-/// page-aligned buffer about twice as fast as into a misaligned one.
-fn page_aligned(storage: &mut [u8]) -> &mut [u8] {
-    let skip = storage.as_ptr().align_offset(PAGE);
-    &mut storage[skip..skip + CHUNK]
-}
-
-/// An unbuffered handle on a standard stream: each read and write is one system call.
-pub fn raw(fd: BorrowedFd<'_>) -> io::Result<File> {
-    Ok(File::from(fd.try_clone_to_owned()?))
 }

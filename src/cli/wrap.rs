@@ -6,24 +6,33 @@ use std::io;
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
-use std::process::{Command, ExitCode, ExitStatus, Stdio};
+use std::process::{Command, ExitStatus, Stdio};
 use std::sync::Arc;
 
-use super::pump::{pump, raw, Ended, Names, Stream};
+use logmask::Registry;
+
+use super::fdio::raw;
+use super::pump::{pump, Ended, Names, Stream};
 use super::socket::{self, Listener};
+use super::stats::Stats;
 use super::supervise::{Reloading, Signals, Supervisor};
-use super::{Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
+use super::{pty, Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 
 /// How to run the command.
 pub struct Options {
     /// Recognise registration lines in both streams.
     pub inband: bool,
+    /// Both output streams on a pseudo-terminal, masked onto our standard output.
+    pub pty: bool,
 }
 
 /// Runs `command` (program and arguments) with standard input passed through and each of its
 /// output streams masked onto ours by a masker of its own, both following the registry.
 /// SIGINT and SIGTERM go on to the command, SIGHUP reloads the sources; once the command has
 /// exited, SIGINT and SIGTERM end the pumps.
+///
+/// With `options.pty`, the command's standard output and standard error are one
+/// pseudo-terminal, masked onto our standard output.
 ///
 /// Returns the command's exit status, or 128 + the signal number that killed it, or
 /// 128 + the number of the signal that stopped us after it exited.
@@ -37,65 +46,106 @@ pub fn wrap(
     signals: Signals,
     reloading: Reloading,
     options: Options,
-) -> Result<ExitCode, Failure> {
+    stats: &Stats,
+) -> Result<u8, Failure> {
     let (program, args) = command.split_first().expect("clap requires a command");
     let registry = Arc::clone(&reloading.registry);
     let out = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
-    let err = raw(io::stderr().as_fd()).map_err(|e| Failure::io("standard error", e))?;
     let (stop_here, stop) = UnixStream::pair().map_err(|e| Failure::io("starting", e))?;
     let listener = Listener::start(Arc::clone(&registry))?;
     let mut cmd = Command::new(program);
     cmd.args(args)
         .env(socket::ENV, listener.path())
-        .stdin(Stdio::inherit())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
+        .stdin(Stdio::inherit());
+    let terminal = if options.pty {
+        let (master, slave) = pty::open()?;
+        pty::attach(&mut cmd, &slave)?;
+        Ok(master)
+    } else {
+        cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+        Err(raw(io::stderr().as_fd()).map_err(|e| Failure::io("standard error", e))?)
+    };
     die_with_us(&mut cmd);
     // Spawned by this thread, which lives until we exit: the parent-death signal follows the
     // thread that forked, not the process.
     let mut child = cmd.spawn().map_err(|e| cannot_run(program, e))?;
-    let child_out = nonblocking(child.stdout.take().expect("stdout is piped"))?;
-    let child_err = nonblocking(child.stderr.take().expect("stderr is piped"))?;
+    // `cmd` holds the slave's descriptors: dropped, the master reads EIO once the command
+    // (and whatever it started) has closed the slave.
+    drop(cmd);
+    let streams = match terminal {
+        Ok(master) => vec![Stream {
+            input: master,
+            output: out,
+            masker: stats.masker(&registry),
+            names: Names {
+                reading: "reading the command's terminal",
+                writing: "writing standard output",
+                stream: "tty",
+            },
+            traffic: Arc::clone(&stats.traffic),
+            eio_is_end: true,
+        }],
+        Err(err) => {
+            let child_out = nonblocking(child.stdout.take().expect("stdout is piped"))?;
+            let child_err = nonblocking(child.stderr.take().expect("stderr is piped"))?;
+            piped(child_out, child_err, out, err, &registry, stats)
+        }
+    };
     let supervisor = Supervisor::start(signals, reloading, Some(child), Some(stop));
+    let results = pump(streams, registry, options.inband, Some(&stop_here));
+    // No registration after the streams ended; the socket's directory goes.
+    drop(listener);
+    if let Some(signal) = supervisor.stopped_by() {
+        supervisor.stop();
+        for result in results {
+            result?;
+        }
+        return Ok((128 + signal) as u8);
+    }
+    let status = supervisor.wait();
+    supervisor.stop();
+    for result in results {
+        debug_assert!(!matches!(result, Ok(Ended::Stopped)));
+        result?;
+    }
+    Ok(exit_status(status?))
+}
 
-    let streams = vec![
+/// The command's two output pipes, each masked onto ours.
+fn piped(
+    child_out: File,
+    child_err: File,
+    out: File,
+    err: File,
+    registry: &Registry,
+    stats: &Stats,
+) -> Vec<Stream> {
+    vec![
         Stream {
             input: child_out,
             output: out,
-            masker: registry.masker(),
+            masker: stats.masker(registry),
             names: Names {
                 reading: "reading the command's standard output",
                 writing: "writing standard output",
                 stream: "stdout",
             },
+            traffic: Arc::clone(&stats.traffic),
+            eio_is_end: false,
         },
         Stream {
             input: child_err,
             output: err,
-            masker: registry.masker(),
+            masker: stats.masker(registry),
             names: Names {
                 reading: "reading the command's standard error",
                 writing: "writing standard error",
                 stream: "stderr",
             },
+            traffic: Arc::clone(&stats.traffic),
+            eio_is_end: false,
         },
-    ];
-    let mut results = pump(streams, registry, options.inband, Some(&stop_here)).into_iter();
-    let out_result = results.next().expect("one result per stream");
-    let err_result = results.next().expect("one result per stream");
-    // No registration after the streams ended; the socket's directory goes.
-    drop(listener);
-    if let Some(signal) = supervisor.stopped_by() {
-        supervisor.stop();
-        out_result?;
-        err_result?;
-        return Ok(ExitCode::from((128 + signal) as u8));
-    }
-    let status = supervisor.wait();
-    supervisor.stop();
-    let (out_ended, err_ended) = (out_result?, err_result?);
-    debug_assert!(out_ended != Ended::Stopped && err_ended != Ended::Stopped);
-    Ok(ExitCode::from(exit_status(status?)))
+    ]
 }
 
 /// Our end of one of the command's output pipes, non-blocking: the pumps read it under a

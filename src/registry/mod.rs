@@ -130,12 +130,13 @@ impl Registry {
     /// As [`SecretsBuilder::build`] for `base`.
     pub fn new(base: SecretsBuilder) -> Result<Registry, Error> {
         let layers = Layers::new(Exact::new(base.patterns()?), 0);
-        let secrets = Secrets::layered(&base, layers.exacts());
+        let base = Arc::new(base);
+        let secrets = Secrets::layered(&base, layers.exacts(), vec![Arc::clone(&base)]);
         Ok(Registry {
             inner: Arc::new(Inner {
                 current: Arc::new(ArcSwap::from_pointee(secrets)),
                 state: Mutex::new(State {
-                    base: Arc::new(base),
+                    base,
                     jobs: HashMap::new(),
                     changes: 0,
                     layers,
@@ -420,7 +421,11 @@ impl Inner {
 
     /// Publishes the set of `state`'s layers; returns the set it replaced.
     fn publish(&self, state: &State) -> Arc<Secrets> {
-        let secrets = Secrets::layered(&state.base, state.layers.exacts());
+        let sources = std::iter::once(&state.base)
+            .chain(state.jobs.values())
+            .cloned()
+            .collect();
+        let secrets = Secrets::layered(&state.base, state.layers.exacts(), sources);
         self.current.swap(Arc::new(secrets))
     }
 

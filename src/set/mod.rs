@@ -6,9 +6,11 @@ use std::sync::{Arc, OnceLock};
 
 mod encodings;
 mod error;
+mod origins;
 
 pub use encodings::Encodings;
 pub use error::Error;
+pub use origins::MaskedBy;
 
 use crate::find::exact::Exact;
 use crate::find::patterns::Patterns;
@@ -16,6 +18,7 @@ use crate::find::shapes::{self, Shapes};
 use crate::find::Finder;
 use encodings::add_variants;
 pub(crate) use error::{ErrorKind, Origin};
+use origins::Origins;
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
@@ -52,6 +55,8 @@ pub struct Secrets {
     min_len: usize,
     encodings: Encodings,
     token_shapes: bool,
+    /// The secrets with their names, for [`Secrets::origins_of`].
+    origins: Origins,
 }
 
 impl Secrets {
@@ -134,6 +139,41 @@ impl Secrets {
         self.exacts().map(Exact::memory_usage).sum::<usize>() + self.replacement.len()
     }
 
+    /// Calls `f` with what accounts for the masked range `bytes`: the origin of each
+    /// registered byte string in it (once per occurrence), or else the token shape it begins
+    /// with. Returns false if neither does (a range that continues one reported before, or a
+    /// finder's range of another kind).
+    pub(crate) fn origins_of(&self, bytes: &[u8], mut f: impl FnMut(&MaskedBy)) -> bool {
+        let settings = |secrets: &[(Origin, Vec<u8>)]| {
+            let builder = SecretsBuilder {
+                secrets: secrets.to_vec(),
+                ..self.settings()
+            };
+            builder.sourced().expect("validated when the set was built")
+        };
+        if self.origins.secrets_in(bytes, settings, &mut f) {
+            return true;
+        }
+        match origins::shape_at(bytes).filter(|_| self.token_shapes) {
+            Some(shape) => {
+                f(&shape);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A builder with this set's settings and no secrets.
+    fn settings(&self) -> SecretsBuilder {
+        SecretsBuilder {
+            min_len: self.min_len,
+            replacement: self.replacement.to_vec(),
+            encodings: self.encodings,
+            token_shapes: self.token_shapes,
+            secrets: Vec::new(),
+        }
+    }
+
     /// The finders, in the order streams keep their states.
     pub(crate) fn finders(&self) -> &[Finder] {
         &self.finders
@@ -152,6 +192,7 @@ impl Secrets {
     pub(crate) fn layered(
         settings: &SecretsBuilder,
         layers: impl IntoIterator<Item = Arc<Exact>>,
+        sources: Vec<Arc<SecretsBuilder>>,
     ) -> Secrets {
         let mut finders: Vec<Finder> = layers.into_iter().map(Finder::Exact).collect();
         assert!(!finders.is_empty(), "a set has an exact finder");
@@ -165,6 +206,7 @@ impl Secrets {
             min_len: settings.min_len,
             encodings: settings.encodings,
             token_shapes: settings.token_shapes,
+            origins: Origins::new(sources),
         }
     }
 }
@@ -181,6 +223,9 @@ impl fmt::Debug for Secrets {
             .finish_non_exhaustive()
     }
 }
+
+/// The byte strings of a set, and the position of each one's secret among those added.
+type Sourced = (Vec<Box<[u8]>>, Vec<usize>);
 
 /// Collects secrets and settings, then validates and compiles them into [`Secrets`].
 #[derive(Clone)]
@@ -310,7 +355,11 @@ impl SecretsBuilder {
     /// origin, never by its value.
     pub fn build(&self) -> Result<Secrets, Error> {
         let exact = Arc::new(Exact::new(self.patterns()?));
-        Ok(Secrets::layered(self, [exact]))
+        Ok(Secrets::layered(
+            self,
+            [exact],
+            vec![Arc::new(self.clone())],
+        ))
     }
 
     /// Whether each secret of `self` is one of `other`'s too (origins aside).
@@ -327,10 +376,28 @@ impl SecretsBuilder {
     /// As [`build`](Self::build).
     pub(crate) fn patterns(&self) -> Result<Patterns, Error> {
         let mut patterns = Patterns::default();
-        // One secret's byte strings at a time: the set's are stored end to end.
+        self.each_pattern(|_, p| patterns.push(p))?;
+        patterns.shrink_to_fit();
+        Ok(patterns)
+    }
+
+    /// The byte strings to mask, as [`patterns`](Self::patterns), and for each the position
+    /// of its secret.
+    fn sourced(&self) -> Result<Sourced, Error> {
+        let (mut patterns, mut from) = (Vec::new(), Vec::new());
+        self.each_pattern(|i, p| {
+            patterns.push(p.into());
+            from.push(i);
+        })?;
+        Ok((patterns, from))
+    }
+
+    /// Calls `f(i, p)` for each byte string `p` to mask, `i` the position of its secret.
+    fn each_pattern(&self, mut f: impl FnMut(usize, &[u8])) -> Result<(), Error> {
+        // One secret's byte strings at a time.
         let mut plain: Vec<Box<[u8]>> = Vec::new();
         let mut variants = Vec::new();
-        for (origin, secret) in &self.secrets {
+        for (i, (origin, secret)) in self.secrets.iter().enumerate() {
             if secret.len() < self.min_len {
                 return Err(Error::new(ErrorKind::TooShort {
                     origin: origin.clone(),
@@ -363,11 +430,10 @@ impl SecretsBuilder {
                 }));
             }
             for p in plain.iter().chain(&variants) {
-                patterns.push(p);
+                f(i, p);
             }
         }
-        patterns.shrink_to_fit();
-        Ok(patterns)
+        Ok(())
     }
 }
 

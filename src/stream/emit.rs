@@ -1,7 +1,9 @@
 //! Merging the finders' ranges and emitting the output of one chunk.
 
 use super::piece::Piece;
+use super::tally::Tally;
 use crate::find::Range;
+use crate::Secrets;
 
 /// Merges masked ranges, given in non-decreasing order of start, and emits the output for
 /// the text `carry ++ input` up to the first byte that may still change.
@@ -23,6 +25,9 @@ pub(super) struct Emitter<'a, F: FnMut(Piece<'_>)> {
     /// with the next chunk.
     pub(super) stopped: bool,
     pub(super) out: &'a mut F,
+    /// Counting by origin: each range that joins `cur` is noted, and `cur` counts once
+    /// emitted.
+    pub(super) tally: Option<(&'a mut Tally, &'a Secrets)>,
 }
 
 impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
@@ -32,12 +37,18 @@ impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
         }
         match &mut self.cur {
             Some(cur) if start <= cur.1 => cur.1 = cur.1.max(end),
-            Some(cur) if cur.1 >= self.hold => self.stopped = true,
+            Some(cur) if cur.1 >= self.hold => {
+                self.stopped = true;
+                return;
+            }
             Some(_) => {
                 self.close();
                 self.cur = Some((start, end));
             }
             None => self.cur = Some((start, end)),
+        }
+        if let Some((tally, secrets)) = &mut self.tally {
+            tally.note(secrets, self.carry, self.input, (start, end));
         }
     }
 
@@ -46,6 +57,9 @@ impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
         if let Some((start, end)) = self.cur.take() {
             self.text(start);
             (self.out)(Piece::Replacement(self.replacement));
+            if let Some((tally, _)) = &mut self.tally {
+                tally.close();
+            }
             self.pos = end;
             self.cur_from_before = false;
         }
@@ -79,7 +93,11 @@ impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
                 self.text(start.min(held));
                 // A range that starts in the held bytes is found again with the next chunk,
                 // unless it carries the open range from before.
-                (start < held || self.cur_from_before).then(|| end - held)
+                let open = (start < held || self.cur_from_before).then(|| end - held);
+                if let (None, Some((tally, _))) = (open, &mut self.tally) {
+                    tally.discard();
+                }
+                open
             }
             None => {
                 self.text(held);

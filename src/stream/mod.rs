@@ -8,15 +8,18 @@
 mod emit;
 mod piece;
 pub(crate) mod source;
+mod tally;
 
 use std::sync::Arc;
 
 pub use piece::Piece;
+pub use tally::OriginCounts;
 
 use crate::find::{self, Range, State, Text};
 use crate::Secrets;
 use emit::Emitter;
 use source::{Follow, Shared};
+use tally::Tally;
 
 /// The most input judged at once: a longer chunk is masked as several, so the ranges of one
 /// step (and the memory they take) stay bounded whatever the caller writes at a time.
@@ -86,6 +89,8 @@ pub struct Masker {
     ranges: Vec<Range>,
     /// ... and each finder's run of them, `start..end`.
     runs: Vec<(usize, usize)>,
+    /// `Some` while counting masked ranges by origin; holds the origins of the open range.
+    tally: Option<Box<Tally>>,
 }
 
 impl Masker {
@@ -100,6 +105,7 @@ impl Masker {
             states,
             ranges: Vec::new(),
             runs: Vec::new(),
+            tally: None,
         }
     }
 
@@ -125,6 +131,13 @@ impl Masker {
     pub fn set_secrets(&mut self, secrets: Arc<Secrets>) {
         self.follow = None;
         self.apply(secrets);
+    }
+
+    /// Counts each masked range this masker emits from now on into `counts`, by what made it
+    /// (see [`OriginCounts`]). Costs a search of each masked range's bytes; nothing while not
+    /// counting.
+    pub fn count_origins(&mut self, counts: &OriginCounts) {
+        self.tally = Some(Box::new(Tally::new(counts)));
     }
 
     /// The number of input bytes accepted but not yet emitted.
@@ -218,6 +231,7 @@ impl Masker {
             cur_from_before: self.open.is_some(),
             stopped: false,
             out,
+            tally: self.tally.as_deref_mut().map(|t| (t, &*self.secrets)),
         };
         merge(&self.ranges, &mut self.runs, |range| emit.range(range));
         self.open = emit.end(held);

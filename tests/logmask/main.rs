@@ -10,9 +10,12 @@ mod cli;
 mod encodings;
 #[cfg(feature = "cli")]
 mod live;
+mod origins;
 mod props;
 mod registry;
 mod regressions;
+#[cfg(feature = "cli")]
+mod ship;
 #[cfg(feature = "tokio")]
 mod streams;
 #[cfg(feature = "cli")]

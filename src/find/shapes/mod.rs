@@ -21,7 +21,7 @@ mod table;
 use super::{Find, Range, Text};
 use search::Finder;
 use table::{Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX};
-pub(crate) use table::{ClassSet, MAX_TOKEN};
+pub(crate) use table::{ClassSet, MAX_TOKEN, SHAPES};
 
 /// The smallest `i` such that `tail[i..]` is a proper prefix of a shortest token (a partial
 /// prefix, or a prefix followed by a body still shorter than the shortest real one): the

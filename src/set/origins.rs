@@ -1,0 +1,166 @@
+//! Which secret or token shape a masked range came from, for counting masked ranges by
+//! origin. Built on first use only: a set that is never asked keeps nothing but its list of
+//! secrets.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::AhoCorasick;
+
+use super::{Origin, SecretsBuilder};
+use crate::find::shapes::SHAPES;
+
+/// What made a masked range: a registered secret, an unregistered token shape, or neither.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MaskedBy {
+    /// A registered secret (or a line or an encoded form of it), by the name it was added
+    /// with (`env CI_JOB_TOKEN`, `secrets.txt line 2`), or `secret #N` for the `N`th secret
+    /// added without a name.
+    Secret(Arc<str>),
+    /// A token of a well-known shape that no registered secret accounts for, by its prefix
+    /// without the separator (`glpat`, `ghp`, `AKIA`).
+    Shape(&'static str),
+    /// A range that neither a registered secret nor a token prefix accounts for.
+    Other,
+}
+
+impl fmt::Display for MaskedBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MaskedBy::Secret(name) => f.write_str(name),
+            MaskedBy::Shape(prefix) => write!(f, "shape {prefix}"),
+            MaskedBy::Other => f.write_str("other"),
+        }
+    }
+}
+
+/// A set's secrets with their origins, and the search over them once it is needed.
+pub(crate) struct Origins {
+    /// The builders whose secrets the set masks (a registry's base and jobs).
+    sources: Vec<Arc<SecretsBuilder>>,
+    index: OnceLock<Index>,
+}
+
+/// The byte strings of the set (values, lines, encoded forms) and the origin of each.
+struct Index {
+    /// Overlapping search; `None` for a set without secrets.
+    search: Option<AhoCorasick>,
+    /// The position of each pattern's secret, by pattern id.
+    of: Vec<usize>,
+    /// Each secret's origin, by position.
+    names: Vec<MaskedBy>,
+    /// For each distinct byte string, the positions of the secrets that occur in it: most
+    /// masked ranges are one occurrence, answered without a search.
+    whole: HashMap<Box<[u8]>, Box<[usize]>>,
+}
+
+impl Origins {
+    pub(crate) fn new(sources: Vec<Arc<SecretsBuilder>>) -> Origins {
+        Origins {
+            sources,
+            index: OnceLock::new(),
+        }
+    }
+
+    /// Calls `f` with the origin of each secret whose byte strings occur in `bytes` (an
+    /// origin may come more than once); returns whether any did. `patterns` gives the set's
+    /// byte strings with the position of each one's secret, as the exact finder has them.
+    pub(crate) fn secrets_in(
+        &self,
+        bytes: &[u8],
+        patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Sourced,
+        mut f: impl FnMut(&MaskedBy),
+    ) -> bool {
+        let index = self.index.get_or_init(|| self.index(patterns));
+        if let Some(found) = index.whole.get(bytes) {
+            found.iter().for_each(|&i| f(&index.names[i]));
+            return !found.is_empty();
+        }
+        let Some(search) = &index.search else {
+            return false;
+        };
+        let mut any = false;
+        for m in search.find_overlapping_iter(bytes) {
+            f(&index.names[index.of[m.pattern().as_usize()]]);
+            any = true;
+        }
+        any
+    }
+
+    fn index(&self, patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Sourced) -> Index {
+        let secrets: Vec<(Origin, Vec<u8>)> = self
+            .sources
+            .iter()
+            .flat_map(|b| b.secrets.iter().cloned())
+            .collect();
+        let (patterns, of) = patterns(&secrets);
+        let names = secrets
+            .iter()
+            .map(|(origin, _)| {
+                MaskedBy::Secret(match origin {
+                    Origin::Named(name) => name.as_str().into(),
+                    Origin::Index(n) => format!("secret #{n}").into(),
+                })
+            })
+            .collect();
+        let search = (!patterns.is_empty())
+            .then(|| AhoCorasick::new(&patterns).expect("the exact finder compiled these"));
+        let mut whole = HashMap::with_capacity(patterns.len());
+        if let Some(search) = &search {
+            for p in &patterns {
+                if whole.contains_key(p) {
+                    continue;
+                }
+                let mut found: Vec<usize> = search
+                    .find_overlapping_iter(&p[..])
+                    .map(|m| of[m.pattern().as_usize()])
+                    .collect();
+                found.sort_unstable();
+                found.dedup();
+                whole.insert(p.clone(), found.into_boxed_slice());
+            }
+        }
+        Index {
+            search,
+            of,
+            names,
+            whole,
+        }
+    }
+}
+
+/// The token shape whose prefix `bytes` begins with (the longest such prefix).
+pub(crate) fn shape_at(bytes: &[u8]) -> Option<MaskedBy> {
+    SHAPES
+        .iter()
+        .filter(|shape| bytes.starts_with(shape.prefix))
+        .max_by_key(|shape| shape.prefix.len())
+        .map(|shape| MaskedBy::Shape(short_name(shape.prefix)))
+}
+
+/// A prefix without the separators around it: `glpat-` → `glpat`, `.atlasv1.` → `atlasv1`.
+fn short_name(prefix: &'static [u8]) -> &'static str {
+    let name = std::str::from_utf8(prefix).expect("the prefixes are ASCII");
+    name.trim_matches(|c: char| !c.is_ascii_alphanumeric())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_are_named_by_their_prefix() {
+        assert_eq!(
+            shape_at(b"glpat-0123456789abcdefghij"),
+            Some(MaskedBy::Shape("glpat"))
+        );
+        assert_eq!(
+            shape_at(b"github_pat_11AAAA"),
+            Some(MaskedBy::Shape("github_pat"))
+        );
+        assert_eq!(shape_at(b"0123456789"), None);
+        assert_eq!(MaskedBy::Shape("ghp").to_string(), "shape ghp");
+        assert_eq!(MaskedBy::Other.to_string(), "other");
+    }
+}
