@@ -1,5 +1,6 @@
 //! The active job tokens: secrets added and removed by job id while streams run.
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -85,12 +86,15 @@ struct State {
 
 impl Registry {
     /// A registry with no jobs; `base` gives the settings (minimum length, replacement) and
-    /// the secrets masked at all times, if any.
+    /// the secrets masked at all times, if any. It is taken by value or by reference, so a
+    /// builder chain can be passed as it is:
+    /// `Registry::new(Secrets::builder().min_len(12))`.
     ///
     /// # Errors
     ///
     /// As [`SecretsBuilder::build`] for `base`.
-    pub fn new(base: SecretsBuilder) -> Result<Registry, Error> {
+    pub fn new(base: impl Borrow<SecretsBuilder>) -> Result<Registry, Error> {
+        let base = base.borrow().clone();
         let secrets = base.build()?;
         Ok(Registry {
             current: Arc::new(ArcSwap::from_pointee(secrets)),
@@ -113,7 +117,8 @@ impl Registry {
     /// # Errors
     ///
     /// A secret that the base's settings refuse (see [`SecretsBuilder::build`]); the error
-    /// names it as `job {job} value {n}` (counted from 1), never by its value. Nothing
+    /// names it as `job {job} value {n}` (counted from 1; `{job} value {n}` when the id
+    /// already begins with the word "job"), never by its value. Nothing
     /// changes then.
     pub fn add<I, S>(&self, job: impl Into<String>, secrets: I) -> Result<(), Error>
     where
@@ -126,7 +131,7 @@ impl Registry {
             let mut state = self.state();
             let mut builder = state.base.without_secrets();
             for (n, value) in values.iter().enumerate() {
-                builder.add_named(format!("job {job} value {}", n + 1), value);
+                builder.add_named(crate::set::job_value(&job, n + 1), value);
             }
             builder.validate()?;
             state.jobs.insert(job, Arc::new(builder));
@@ -160,7 +165,8 @@ impl Registry {
     ///
     /// As [`SecretsBuilder::build`], for `base` or for an active job's secret that the new
     /// settings refuse. Nothing changes then.
-    pub fn set_base(&self, base: SecretsBuilder) -> Result<(), Error> {
+    pub fn set_base(&self, base: impl Borrow<SecretsBuilder>) -> Result<(), Error> {
+        let base = base.borrow().clone();
         let mut published = self.published();
         let mut state = self.state();
         let secrets = union(&base, state.jobs.values()).build()?;

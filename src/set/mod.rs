@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 mod encodings;
 mod error;
+mod load;
 
 pub use encodings::Encodings;
 pub use error::Error;
@@ -13,7 +14,7 @@ use crate::find::exact::Exact;
 use crate::find::shapes::{self, Shapes};
 use crate::find::Finder;
 use encodings::add_variants;
-pub(crate) use error::{ErrorKind, Origin};
+pub(crate) use error::{job_value, ErrorKind, Origin};
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
