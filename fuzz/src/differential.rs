@@ -305,10 +305,18 @@ pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
         let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);
         oracle.check_emitted(consumed, start, masker.is_mask_pending(), &out, checked);
         checked = out.len();
+        assert_eq!(masker.total_in(), consumed as u64, "bytes in");
+        assert_eq!(masker.total_out(), out.len() as u64, "bytes out");
     }
     held.check_whole(&p.reference, &p.input);
     masker.finish(|piece| out.extend_from_slice(&piece));
     assert_same(&out, &p.expected, "streamed output");
+    assert_eq!(masker.total_out(), out.len() as u64, "bytes out at the end");
+    assert_eq!(
+        masker.masked(),
+        merged(p.reference.ranges(&p.input)),
+        "masked ranges"
+    );
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
     assert!(!masker.is_mask_pending(), "finish left a mask pending");
 
@@ -317,6 +325,22 @@ pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
     masker.mask(&p.input, |piece| out.extend_from_slice(&piece));
     masker.finish(|piece| out.extend_from_slice(&piece));
     assert_same(&out, &p.expected, "output of the reused masker");
+}
+
+/// The number of maximal unions of `ranges`, overlapping or touching ones merged.
+fn merged(mut ranges: Vec<(usize, usize)>) -> u64 {
+    ranges.sort_unstable();
+    let (mut count, mut end) = (0, None);
+    for (s, e) in ranges {
+        match end {
+            Some(x) if s <= x => end = Some(e.max(x)),
+            _ => {
+                count += 1;
+                end = Some(e);
+            }
+        }
+    }
+    count
 }
 
 /// Panics with both texts escaped if `got != want`.

@@ -481,6 +481,54 @@ fn writer_flush_keeps_a_possible_secret_prefix_and_shutdown_releases_it() {
     );
 }
 
+/// The accessor set of the sync adapters: `try_finish` and `finish` release the tail
+/// without shutting the inner writer down, `into_inner` and drop write nothing, the counts
+/// add up; the reader and the stream count too.
+#[test]
+fn accessors_and_counts_match_the_sync_adapters() {
+    let mut w = MaskingAsyncWriter::new(Trickle::new(2), hunter());
+    block_on(w.write_all(b"pw: hunter2-hunter2 hunter2-")).unwrap();
+    block_on(w.try_finish()).unwrap();
+    assert_eq!(w.get_ref().out, b"pw: [MASKED] hunter2-");
+    assert!(
+        !w.get_ref().shut,
+        "try_finish does not shut the inner writer down"
+    );
+    block_on(w.write_all(b" next hunter2-hunter2 hunter")).unwrap();
+    assert_eq!((w.total_in(), w.total_out(), w.masked()), (56, 36, 2));
+    let inner = block_on(w.finish()).unwrap();
+    assert_eq!(inner.out, b"pw: [MASKED] hunter2- next [MASKED] hunter");
+    assert!(!inner.shut);
+
+    let mut w = MaskingAsyncWriter::new(Trickle::new(64), hunter());
+    block_on(w.write_all(b"held hunter2")).unwrap();
+    block_on(w.flush()).unwrap();
+    w.get_mut().out.extend_from_slice(b"!");
+    assert_eq!(w.into_inner().out, b"held !", "into_inner writes no tail");
+    let mut sink = Vec::new();
+    {
+        let mut w = MaskingAsyncWriter::new(&mut sink, hunter());
+        block_on(w.write_all(b"held hunter2")).unwrap();
+    }
+    assert_eq!(sink, b"held ", "drop writes no tail");
+
+    let mut r = MaskingAsyncReader::new(&b"a hunter2-hunter2 b hunter2"[..], hunter());
+    let mut out = String::new();
+    block_on(r.read_to_string(&mut out)).unwrap();
+    assert_eq!(out, "a [MASKED] b hunter2");
+    assert_eq!((r.total_in(), r.total_out(), r.masked()), (27, 20, 1));
+    assert!(r.get_ref().is_empty() && r.into_inner().is_empty());
+
+    let chunks = [
+        Ok(Bytes::from_static(b"hunter2-hun")),
+        Ok(Bytes::from_static(b"ter2 x")),
+    ];
+    let mut s = MaskedStream::new(futures_util::stream::iter(chunks), hunter());
+    let out: Vec<Bytes> = block_on(s.by_ref().map(Result::unwrap).collect());
+    assert_eq!(out.concat(), b"[MASKED] x");
+    assert_eq!((s.total_in(), s.total_out(), s.masked()), (17, 10, 1));
+}
+
 #[test]
 fn writer_passes_errors_on_and_drops_nothing() {
     let input = b"one hunter2-hunter2 two hunter2-hunter2 three\n".repeat(3);
@@ -922,8 +970,8 @@ fn example_binary() -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let sources = [
         "examples/forward.rs",
-        "src/tokio.rs",
-        "src/masker.rs",
+        "src/adapters/tokio/reader.rs",
+        "src/stream/mod.rs",
         "Cargo.toml",
     ];
     let newest = sources.iter().filter_map(|s| modified(&root.join(s))).max();
