@@ -11,6 +11,8 @@ mod encodings;
 #[cfg(feature = "cli")]
 mod live;
 mod props;
+#[cfg(feature = "cli")]
+mod recipes;
 mod registry;
 mod regressions;
 #[cfg(feature = "cli")]
