@@ -14,6 +14,12 @@
 //! only such a line can be cut by another connection's lines. The last line of a connection
 //! that does not end in a line break gets one in the sink.
 //!
+//! SIGHUP reads the secrets (`-e`, `-f`) again and switches every connection to the new set
+//! at its next read, through a `logmask::Registry`; a reload that fails (an unset variable,
+//! an unreadable file, a file that now holds no secret where it held some, a secret too
+//! short) keeps the previous set and says so on stderr. `--tag` prefixes each sink line with
+//! its connection's number (`[3] `).
+//!
 //! Ctrl-C (or SIGTERM) stops accepting and gives the open connections a grace period
 //! (`--grace SECS`, default 1) to end by themselves; their data keeps flowing meanwhile.
 //! Then each one still open is ended as if its peer had closed it there (its held-back tail
@@ -25,7 +31,6 @@
 use std::ffi::OsString;
 use std::future::Future;
 use std::io;
-use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::process::ExitCode;
@@ -35,7 +40,7 @@ use std::time::Duration;
 
 use bytes::{BufMut, Bytes, BytesMut};
 use logmask::tokio::MaskingAsyncReader;
-use logmask::Secrets;
+use logmask::{Masker, Registry, Secrets, SecretsBuilder};
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::{TcpListener, UnixListener};
 use tokio::sync::mpsc;
@@ -53,7 +58,26 @@ const DEFAULT_GRACE: Duration = Duration::from_secs(1);
 const SINK_QUEUE: usize = 64;
 
 const USAGE: &str = "usage: forward [-e NAME]... [-f PATH]... [--min-length N] \
-                     [--grace SECS] [--tcp ADDR] [--unix PATH] --out FILE";
+                     [--grace SECS] [--tag] [--tcp ADDR] [--unix PATH] --out FILE";
+
+const HELP: &str = "forward: accept log streams on TCP and/or Unix sockets, mask the secrets in
+each, and append them, whole lines at a time, to one sink file.
+
+  -e, --env NAME            mask the value of environment variable NAME (repeatable)
+  -f, --secrets-file PATH   mask each line of PATH (repeatable)
+      --min-length N        shortest secret accepted (default: 8)
+      --tcp ADDR            listen on TCP ADDR (127.0.0.1:5140; port 0: any free port)
+      --unix PATH           listen on a Unix socket at PATH (removed at exit)
+  -o, --out FILE            the sink, appended to
+      --tag                 prefix each sink line with its connection's number: [N]
+      --grace SECS          at SIGINT/SIGTERM, how long open connections may go on (1)
+  -h, --help                this text
+
+Signals: SIGHUP reads -e and -f again (a failed reload keeps the previous secrets);
+SIGINT and SIGTERM stop accepting, end the connections after the grace period, flush
+the sink, remove the socket file and exit 0.
+Exit status: 0 after SIGINT/SIGTERM or --help, 1 for an I/O error (cannot listen, cannot
+write the sink), 2 for bad usage or bad secrets.";
 
 /// The sockets to accept log streams on.
 #[derive(Debug, Default)]
@@ -87,9 +111,74 @@ async fn main() -> ExitCode {
     }
 }
 
+/// Where the secrets come from, in the order given.
+#[derive(Debug, Clone)]
+enum Source {
+    Env(OsString),
+    File(PathBuf),
+}
+
+/// The sources and settings of the secrets, read at start and at each SIGHUP.
+#[derive(Debug, Clone)]
+struct Sources {
+    list: Vec<Source>,
+    min_len: usize,
+}
+
+impl Sources {
+    /// Reads every source into a builder; `before` (each file's secret count at the last
+    /// good read) makes a file that now holds none where it held some an error. Returns the
+    /// builder and each source's count.
+    fn load(&self, before: Option<&[usize]>) -> Result<(SecretsBuilder, Vec<usize>), String> {
+        let mut builder = Secrets::builder();
+        builder.min_len(self.min_len);
+        let mut counts = Vec::with_capacity(self.list.len());
+        for (i, source) in self.list.iter().enumerate() {
+            let count = match source {
+                Source::Env(name) => {
+                    builder.add_env(name).map_err(|err| err.to_string())?;
+                    1
+                }
+                Source::File(path) => {
+                    // Read once here to count its secrets; `add_reader` names them as
+                    // `add_file` would (`PATH line N`).
+                    let text = std::fs::read(path).map_err(|err| {
+                        format!("cannot read secrets file {}: {err}", path.display())
+                    })?;
+                    builder
+                        .add_reader(path.display().to_string(), &text[..])
+                        .map_err(|err| err.to_string())?;
+                    count_lines(&text)
+                }
+            };
+            if let (Source::File(path), Some(before)) = (source, before) {
+                if count == 0 && before[i] > 0 {
+                    return Err(format!(
+                        "secrets file {} has no secrets now",
+                        path.display()
+                    ));
+                }
+            }
+            counts.push(count);
+        }
+        builder.build().map_err(|err| err.to_string())?;
+        Ok((builder, counts))
+    }
+}
+
+/// The number of secrets in a secrets file's text: its lines that are not blank.
+fn count_lines(text: &[u8]) -> usize {
+    text.split(|&b| b == b'\n')
+        .filter(|line| !line.is_empty() && *line != b"\r")
+        .count()
+}
+
 /// The command-line options.
 struct Options {
-    secrets: Secrets,
+    sources: Sources,
+    builder: SecretsBuilder,
+    counts: Vec<usize>,
+    tag: bool,
     grace: Duration,
     tcp: Option<String>,
     unix: Option<PathBuf>,
@@ -97,6 +186,13 @@ struct Options {
 }
 
 async fn run(args: Vec<OsString>) -> Result<(), Failure> {
+    // Before anything else, so that a SIGHUP during start-up is not fatal.
+    let hangups = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        .map_err(|err| Failure(1, format!("cannot handle SIGHUP: {err}")))?;
+    if args.iter().any(|a| a == "-h" || a == "--help") {
+        println!("{HELP}");
+        return Ok(());
+    }
     let options = parse(args).map_err(|message| Failure(2, format!("{message}\n{USAGE}")))?;
     let io_failure = |what: String| move |err: io::Error| Failure(1, format!("{what}: {err}"));
 
@@ -125,8 +221,25 @@ async fn run(args: Vec<OsString>) -> Result<(), Failure> {
         listeners.unix = Some(listener);
     }
 
-    let secrets = Arc::new(options.secrets);
-    let result = serve(listeners, secrets, sink, shutdown_signal(), options.grace).await;
+    let registry =
+        Arc::new(Registry::new(&options.builder).map_err(|err| Failure(2, err.to_string()))?);
+    let reloads = tokio::spawn(reload_on_hangup(
+        hangups,
+        options.sources.clone(),
+        options.counts.clone(),
+        Arc::clone(&registry),
+    ));
+    let tag = options.tag;
+    let result = serve(
+        listeners,
+        registry,
+        sink,
+        shutdown_signal(),
+        options.grace,
+        tag,
+    )
+    .await;
+    reloads.abort();
     if let Some(path) = &options.unix {
         let _ = std::fs::remove_file(path);
     }
@@ -138,36 +251,52 @@ async fn run(args: Vec<OsString>) -> Result<(), Failure> {
     Ok(())
 }
 
+/// At each SIGHUP, reads the sources again and makes the new set the registry's base; a
+/// reload that fails keeps the previous set.
+async fn reload_on_hangup(
+    mut hangups: tokio::signal::unix::Signal,
+    sources: Sources,
+    mut counts: Vec<usize>,
+    registry: Arc<Registry>,
+) {
+    while hangups.recv().await.is_some() {
+        let loaded = sources.load(Some(&counts)).and_then(|(builder, now)| {
+            registry.set_base(builder).map_err(|err| err.to_string())?;
+            Ok(now)
+        });
+        match loaded {
+            Ok(now) => {
+                let n: usize = now.iter().sum();
+                let s = if n == 1 { "" } else { "s" };
+                eprintln!("forward: reloaded the secrets: {n} secret{s}");
+                counts = now;
+            }
+            Err(err) => eprintln!("forward: reload failed, keeping the previous secrets: {err}"),
+        }
+    }
+}
+
 /// Parses the arguments and loads the secrets; the error is a one-line message.
 fn parse(args: Vec<OsString>) -> Result<Options, String> {
-    let mut builder = Secrets::builder();
-    let (mut tcp, mut unix, mut out, mut any_secret) = (None, None, None, false);
+    let mut sources = Sources {
+        list: Vec::new(),
+        min_len: logmask::DEFAULT_MIN_LEN,
+    };
+    let (mut tcp, mut unix, mut out, mut tag) = (None, None, None, false);
     let mut grace = DEFAULT_GRACE;
     let mut args = args.into_iter();
     while let Some(flag) = args.next() {
         let flag = flag.to_string_lossy().into_owned();
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "-e" | "--env" => {
-                let name = value()?;
-                let shown = name.to_string_lossy();
-                let secret = std::env::var_os(&name)
-                    .ok_or_else(|| format!("environment variable {shown} is not set"))?;
-                builder.add_named(format!("env {shown}"), secret.as_bytes());
-                any_secret = true;
-            }
-            "-f" | "--secrets-file" => {
-                let path = PathBuf::from(value()?);
-                let text = std::fs::read(&path)
-                    .map_err(|err| format!("cannot read secrets file {}: {err}", path.display()))?;
-                builder.add_lines_named(path.display().to_string(), text);
-                any_secret = true;
-            }
+            "-e" | "--env" => sources.list.push(Source::Env(value()?)),
+            "-f" | "--secrets-file" => sources.list.push(Source::File(PathBuf::from(value()?))),
             "--min-length" => {
                 let n = value()?;
                 let n = n.to_str().and_then(|n| n.parse().ok());
-                builder.min_len(n.ok_or("--min-length needs a number")?);
+                sources.min_len = n.ok_or("--min-length needs a number")?;
             }
+            "--tag" => tag = true,
             "--grace" => {
                 let secs = value()?;
                 let secs = secs.to_str().and_then(|s| s.parse::<f64>().ok());
@@ -181,16 +310,19 @@ fn parse(args: Vec<OsString>) -> Result<Options, String> {
             _ => return Err(format!("unknown argument {flag}")),
         }
     }
-    if !any_secret {
+    if sources.list.is_empty() {
         return Err("no secrets given: use -e NAME or -f PATH".into());
     }
     if tcp.is_none() && unix.is_none() {
         return Err("nothing to listen on: use --tcp ADDR and/or --unix PATH".into());
     }
     let out = out.ok_or("no sink: use --out FILE")?;
-    let secrets = builder.build().map_err(|err| err.to_string())?;
+    let (builder, counts) = sources.load(None)?;
     Ok(Options {
-        secrets,
+        sources,
+        builder,
+        counts,
+        tag,
         grace,
         tcp,
         unix,
@@ -214,8 +346,10 @@ async fn shutdown_signal() {
     }
 }
 
-/// Accepts connections on `listeners` until `shutdown` completes, masks each with `secrets`
-/// in a task of its own, and appends the output to `sink` whole lines at a time.
+/// Accepts connections on `listeners` until `shutdown` completes, masks each with the set
+/// `secrets` holds at each of its reads (in a task of its own), and appends the output to
+/// `sink` whole lines at a time, each prefixed with `[N] ` (the connection's number) if
+/// `tag` is set.
 ///
 /// At shutdown it stops accepting and gives the open connections `grace` to end by
 /// themselves (their data keeps flowing meanwhile); then it ends each one still open as if
@@ -228,10 +362,11 @@ async fn shutdown_signal() {
 /// connections ended.
 pub async fn serve<W>(
     listeners: Listeners,
-    secrets: Arc<Secrets>,
+    secrets: Arc<Registry>,
     sink: W,
     shutdown: impl Future<Output = ()>,
     grace: Duration,
+    tag: bool,
 ) -> io::Result<(W, Stats)>
 where
     W: AsyncWrite + Unpin + Send + 'static,
@@ -268,9 +403,10 @@ where
         stats.connections += 1;
         let id = stats.connections;
         let input = UntilCancelled::new(stream, stop.clone());
-        let (secrets, lines) = (Arc::clone(&secrets), lines.clone());
+        let (masker, lines) = (secrets.masker(), lines.clone());
+        let tag = tag.then(|| format!("[{id}] "));
         tasks.spawn(async move {
-            forward(input, secrets, lines)
+            forward(input, masker, lines, tag.as_deref())
                 .await
                 .map_err(|err| format!("connection {id} ({peer}): {err}"))
         });
@@ -339,14 +475,17 @@ fn connection_ended(done: Result<Result<(), String>, tokio::task::JoinError>) ->
 /// (lines longer than `MAX_LINE` in pieces). The last line gets a line break if it has none.
 pub async fn forward<R>(
     input: R,
-    secrets: Arc<Secrets>,
+    masker: Masker,
     lines: mpsc::Sender<Bytes>,
+    tag: Option<&str>,
 ) -> io::Result<()>
 where
     R: AsyncRead + Unpin,
 {
-    let mut reader = MaskingAsyncReader::new(input, secrets);
+    let mut reader = MaskingAsyncReader::with_masker(input, masker);
     let mut buf = BytesMut::with_capacity(MAX_LINE);
+    // Whether the next batch begins a line (a piece of an overlong line does not).
+    let mut line_start = true;
     loop {
         // `buf` holds less than `MAX_LINE` bytes, and no line break.
         let room = MAX_LINE - buf.len();
@@ -363,6 +502,11 @@ where
             if !more && !batch.ends_with(b"\n") {
                 batch.put_u8(b'\n');
             }
+            let ends_line = batch.ends_with(b"\n");
+            if let Some(tag) = tag {
+                batch = tagged(&batch, tag, line_start);
+            }
+            line_start = ends_line;
             if lines.send(batch.freeze()).await.is_err() {
                 return Err(io::Error::other("the sink writer stopped"));
             }
@@ -371,6 +515,18 @@ where
             return read.map(drop);
         }
     }
+}
+
+/// `batch` with `tag` before each line it begins (the first only if `line_start`).
+fn tagged(batch: &[u8], tag: &str, line_start: bool) -> BytesMut {
+    let mut out = BytesMut::with_capacity(batch.len() + 8 * tag.len());
+    for (i, line) in batch.split_inclusive(|&b| b == b'\n').enumerate() {
+        if i > 0 || line_start {
+            out.put_slice(tag.as_bytes());
+        }
+        out.put_slice(line);
+    }
+    out
 }
 
 /// Writes the batches to `sink` in the order they arrive, flushing whenever none is waiting.

@@ -312,6 +312,8 @@ pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
         let start = held.after_chunk(&p.reference, &p.input[..consumed], &masker, bound);
         oracle.check_emitted(consumed, start, masker.is_mask_pending(), &out, checked);
         checked = out.len();
+        assert_eq!(masker.total_in(), consumed as u64, "bytes in");
+        assert_eq!(masker.total_out(), out.len() as u64, "bytes out");
     }
     held.check_whole(&p.reference, &p.input);
     masker.finish(|piece| {
@@ -324,6 +326,12 @@ pub fn check_prepared(p: &Prepared, sizes: &[u8]) {
     if !p.reference.shapes {
         assert_eq!(counts.get(), origins(p), "counts by origin");
     }
+    assert_eq!(masker.total_out(), out.len() as u64, "bytes out at the end");
+    assert_eq!(
+        masker.masked(),
+        merged(p.reference.ranges(&p.input)),
+        "masked ranges"
+    );
     assert_eq!(masker.held_back(), 0, "finish left bytes held back");
     assert!(!masker.is_mask_pending(), "finish left a mask pending");
 
@@ -366,6 +374,22 @@ fn origins(p: &Prepared) -> Vec<(MaskedBy, u64)> {
         }
     }
     counts.into_iter().collect()
+}
+
+/// The number of maximal unions of `ranges`, overlapping or touching ones merged.
+fn merged(mut ranges: Vec<(usize, usize)>) -> u64 {
+    ranges.sort_unstable();
+    let (mut count, mut end) = (0, None);
+    for (s, e) in ranges {
+        match end {
+            Some(x) if s <= x => end = Some(e.max(x)),
+            _ => {
+                count += 1;
+                end = Some(e);
+            }
+        }
+    }
+    count
 }
 
 /// Panics with both texts escaped if `got != want`.

@@ -18,9 +18,13 @@ fn sync<W: Write>(inner: &mut W) -> impl FnMut(&[u8]) -> Poll<io::Result<usize>>
 /// A writer that masks everything written through it before passing it to `W`.
 ///
 /// Output is written to `W` as soon as it is final: only a possible secret prefix waits for
-/// the next write. [`flush`](Write::flush) keeps those bytes held; [`finish`](Self::finish)
-/// releases them at the end of the stream. Dropping the writer without calling `finish`
-/// finishes it too, ignoring errors.
+/// the next write. [`flush`](Write::flush) keeps those bytes held;
+/// [`try_finish`](Self::try_finish) and [`finish`](Self::finish) release them at the end of
+/// the stream.
+///
+/// **Drop** finishes the stream too: it writes the held-back tail and flushes, ignoring
+/// errors (call `finish` to see them). The async `logmask::tokio::MaskingAsyncWriter`
+/// cannot write in drop: it loses its tail unless it was shut down or finished.
 ///
 /// When `W` fails in the middle of the output of one write, the write still reports its
 /// input as taken, the output not yet written is kept, and the error is returned by the
@@ -83,17 +87,41 @@ impl<W: Write> MaskingWriter<W> {
         &self.masker
     }
 
-    /// Ends the stream: writes the held-back tail, flushes, and returns the inner writer.
+    super::counts!(
+        "bytes written to this writer",
+        "bytes of masked output produced; the inner writer may not have taken all of them yet"
+    );
+
+    /// Ends the stream: writes the held-back tail and flushes the inner writer. Later writes
+    /// begin a new stream.
     ///
     /// # Errors
     ///
-    /// Any error of the inner writer, including one kept from an earlier write.
+    /// Any error of the inner writer, including one kept from an earlier write. The output
+    /// not yet written is kept: calling `try_finish` again tries it again.
+    pub fn try_finish(&mut self) -> io::Result<()> {
+        self.finish_inner()
+    }
+
+    /// Ends the stream as [`try_finish`](Self::try_finish) does and returns the inner writer.
+    ///
+    /// # Errors
+    ///
+    /// As `try_finish`.
     pub fn finish(mut self) -> io::Result<W> {
         self.finish_inner()?;
         Ok(self
             .inner
             .take()
             .expect("inner writer present until finish"))
+    }
+
+    /// The inner writer, without writing anything more: output not yet written and the
+    /// held-back tail are discarded (call [`finish`](Self::finish) to keep them).
+    pub fn into_inner(mut self) -> W {
+        self.inner
+            .take()
+            .expect("inner writer present until finish")
     }
 
     fn finish_inner(&mut self) -> io::Result<()> {
@@ -152,7 +180,8 @@ impl<W: Write> Drop for MaskingWriter<W> {
 /// A reader that masks what it reads from `R`.
 ///
 /// It reads `R` in chunks and returns masked output as soon as it is final; it returns 0
-/// only at the end of `R`, after the held-back tail.
+/// only at the end of `R`, after the held-back tail. Drop and
+/// [`into_inner`](Self::into_inner) discard what was read and not returned.
 ///
 /// # Example
 ///
@@ -218,6 +247,11 @@ impl<R: Read> MaskingReader<R> {
     pub fn into_inner(self) -> R {
         self.inner
     }
+
+    super::counts!(
+        "bytes read from the inner reader",
+        "bytes of masked output produced, returned or not yet"
+    );
 }
 
 impl<R: Read> BufRead for MaskingReader<R> {

@@ -107,7 +107,8 @@ impl Sources {
             match std::fs::read(path) {
                 Ok(text) if count_lines(&text) == 0 && had > 0 => {
                     warnings.push(format!(
-                        "secrets file {shown} has no secrets now, keeping its {had} previous secrets"
+                        "secrets file {shown} has no secrets now, keeping its {}",
+                        previous(had)
                     ));
                     next.push(keep(old));
                 }
@@ -117,7 +118,8 @@ impl Sources {
                 }),
                 Err(err) => {
                     warnings.push(format!(
-                        "cannot read secrets file {shown} ({err}), keeping its {had} previous secrets"
+                        "cannot read secrets file {shown} ({err}), keeping its {}",
+                        previous(had)
                     ));
                     next.push(keep(old));
                 }
@@ -144,11 +146,9 @@ impl Sources {
     fn builder(&self, loaded: &Loaded) -> Result<SecretsBuilder, Failure> {
         let mut builder = self.settings();
         for name in &self.env {
-            let shown = name.to_string_lossy();
-            let value = std::env::var_os(name).ok_or_else(|| {
-                Failure::usage(format!("environment variable {shown} is not set"))
-            })?;
-            builder.add_named(format!("env {shown}"), value.as_bytes());
+            builder
+                .add_env(name)
+                .map_err(|err| Failure::usage(err.to_string()))?;
         }
         for (path, file) in self.files.iter().zip(&loaded.files) {
             builder.add_lines_named(path.display().to_string(), &file.text);
@@ -166,6 +166,12 @@ impl Sources {
             .token_shapes(self.token_shapes);
         builder
     }
+}
+
+/// "1 previous secret", "3 previous secrets".
+fn previous(n: usize) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} previous secret{s}")
 }
 
 /// The number of secrets in a secrets file's text: its non-blank lines.

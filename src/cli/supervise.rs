@@ -177,7 +177,8 @@ impl Watch {
                     };
                     let _ = writeln!(
                         stderr,
-                        "logmask: reloaded the secrets: {count} secrets{kept}"
+                        "logmask: reloaded the secrets: {count} secret{}{kept}",
+                        if count == 1 { "" } else { "s" }
                     );
                 }
             }

@@ -2,6 +2,7 @@
 
 mod layers;
 
+use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -123,12 +124,15 @@ const LAYERS_FROM: usize = 64;
 
 impl Registry {
     /// A registry with no jobs; `base` gives the settings (minimum length, replacement) and
-    /// the secrets masked at all times, if any.
+    /// the secrets masked at all times, if any. It is taken by value or by reference, so a
+    /// builder chain can be passed as it is:
+    /// `Registry::new(Secrets::builder().min_len(12))`.
     ///
     /// # Errors
     ///
     /// As [`SecretsBuilder::build`] for `base`.
-    pub fn new(base: SecretsBuilder) -> Result<Registry, Error> {
+    pub fn new(base: impl Borrow<SecretsBuilder>) -> Result<Registry, Error> {
+        let base = base.borrow().clone();
         let layers = Layers::new(Exact::new(base.patterns()?), 0);
         let base = Arc::new(base);
         let secrets = Secrets::layered(&base, layers.exacts(), vec![Arc::clone(&base)]);
@@ -164,7 +168,8 @@ impl Registry {
     /// # Errors
     ///
     /// A secret that the base's settings refuse (see [`SecretsBuilder::build`]); the error
-    /// names it as `job {job} value {n}` (counted from 1), never by its value. Nothing
+    /// names it as `job {job} value {n}` (counted from 1; `{job} value {n}` when the id
+    /// already begins with the word "job"), never by its value. Nothing
     /// changes then.
     pub fn add<I, S>(&self, job: impl Into<String>, secrets: I) -> Result<(), Error>
     where
@@ -177,7 +182,7 @@ impl Registry {
         let mut state = inner.state();
         let mut builder = state.base.without_secrets();
         for (n, value) in values.iter().enumerate() {
-            builder.add_named(format!("job {job} value {}", n + 1), value);
+            builder.add_named(crate::set::job_value(&job, n + 1), value);
         }
         let patterns = builder.patterns()?;
         let adds_only = state
@@ -230,7 +235,8 @@ impl Registry {
     ///
     /// As [`SecretsBuilder::build`], for `base` or for an active job's secret that the new
     /// settings refuse. Nothing changes then.
-    pub fn set_base(&self, base: SecretsBuilder) -> Result<(), Error> {
+    pub fn set_base(&self, base: impl Borrow<SecretsBuilder>) -> Result<(), Error> {
+        let base = base.borrow().clone();
         let inner = &*self.inner;
         let _rebuild = inner.rebuild_lock();
         let mut state = inner.state();

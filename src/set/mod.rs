@@ -6,6 +6,7 @@ use std::sync::{Arc, OnceLock};
 
 mod encodings;
 mod error;
+mod load;
 mod origins;
 
 pub use encodings::Encodings;
@@ -17,7 +18,7 @@ use crate::find::patterns::Patterns;
 use crate::find::shapes::{self, Shapes};
 use crate::find::Finder;
 use encodings::add_variants;
-pub(crate) use error::{ErrorKind, Origin};
+pub(crate) use error::{job_value, ErrorKind, Origin};
 use origins::Origins;
 
 /// The default replacement text.

@@ -28,6 +28,21 @@ pub(super) struct Emitter<'a, F: FnMut(Piece<'_>)> {
     /// Counting by origin: each range that joins `cur` is noted, and `cur` counts once
     /// emitted.
     pub(super) tally: Option<(&'a mut Tally, &'a Secrets)>,
+    /// Bytes of `text[..pos]` covered by the ranges emitted in this chunk ...
+    pub(super) skipped: usize,
+    /// ... and the number of those ranges.
+    pub(super) closed: u64,
+}
+
+/// What a masker has emitted since it was made.
+#[derive(Clone, Copy, Debug, Default)]
+pub(super) struct Counts {
+    /// Bytes of input accepted.
+    pub(super) input: u64,
+    /// Bytes of output emitted, replacements included.
+    pub(super) output: u64,
+    /// Masked ranges emitted, one replacement each.
+    pub(super) masked: u64,
 }
 
 impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
@@ -60,6 +75,8 @@ impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
             if let Some((tally, _)) = &mut self.tally {
                 tally.close();
             }
+            self.skipped += end - self.pos;
+            self.closed += 1;
             self.pos = end;
             self.cur_from_before = false;
         }
@@ -81,9 +98,10 @@ impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
         self.pos = self.pos.max(to);
     }
 
-    /// Emits all that is final before `held`; returns the new `open` state relative to it.
-    pub(super) fn end(mut self, held: usize) -> Option<usize> {
-        match self.cur {
+    /// Emits all that is final before `held`, adds what was emitted to `counts`, and returns
+    /// the new `open` state relative to `held`.
+    pub(super) fn end(mut self, held: usize, counts: &mut Counts) -> Option<usize> {
+        let open = match self.cur {
             Some((_, end)) if end < self.hold => {
                 self.close();
                 self.text(held);
@@ -103,6 +121,11 @@ impl<F: FnMut(Piece<'_>)> Emitter<'_, F> {
                 self.text(held);
                 None
             }
-        }
+        };
+        // `text[..pos]` is out: as text, except the bytes of the ranges, each replaced.
+        counts.output +=
+            (self.pos - self.skipped) as u64 + self.closed * self.replacement.len() as u64;
+        counts.masked += self.closed;
+        open
     }
 }

@@ -17,7 +17,7 @@ pub use tally::OriginCounts;
 
 use crate::find::{self, Range, State, Text};
 use crate::Secrets;
-use emit::Emitter;
+use emit::{Counts, Emitter};
 use source::{Follow, Shared};
 use tally::Tally;
 
@@ -91,6 +91,8 @@ pub struct Masker {
     runs: Vec<(usize, usize)>,
     /// `Some` while counting masked ranges by origin; holds the origins of the open range.
     tally: Option<Box<Tally>>,
+    /// What it has taken and emitted since it was made.
+    counts: Counts,
 }
 
 impl Masker {
@@ -106,6 +108,7 @@ impl Masker {
             ranges: Vec::new(),
             runs: Vec::new(),
             tally: None,
+            counts: Counts::default(),
         }
     }
 
@@ -145,6 +148,23 @@ impl Masker {
         self.carry.len()
     }
 
+    /// The number of input bytes accepted since the masker was made (across
+    /// [`finish`](Self::finish)es).
+    pub fn total_in(&self) -> u64 {
+        self.counts.input
+    }
+
+    /// The number of output bytes emitted since the masker was made, replacements included.
+    pub fn total_out(&self) -> u64 {
+        self.counts.output
+    }
+
+    /// The number of masked ranges emitted since the masker was made: each is one
+    /// replacement in the output (overlapping and touching occurrences count once).
+    pub fn masked(&self) -> u64 {
+        self.counts.masked
+    }
+
     /// Whether a masked range's replacement is waiting for the range to stop growing.
     pub fn is_mask_pending(&self) -> bool {
         self.open.is_some()
@@ -154,6 +174,7 @@ impl Masker {
     /// later input can change.
     pub fn mask(&mut self, input: &[u8], mut out: impl FnMut(Piece<'_>)) {
         self.refresh();
+        self.counts.input += input.len() as u64;
         // An empty chunk is a step too: the held bytes are judged again, by a new set.
         let mut offset = 0;
         loop {
@@ -232,9 +253,11 @@ impl Masker {
             stopped: false,
             out,
             tally: self.tally.as_deref_mut().map(|t| (t, &*self.secrets)),
+            skipped: 0,
+            closed: 0,
         };
         merge(&self.ranges, &mut self.runs, |range| emit.range(range));
-        self.open = emit.end(held);
+        self.open = emit.end(held, &mut self.counts);
 
         // The new carry is `text[held..]`.
         let c = self.carry.len();
@@ -373,5 +396,22 @@ mod tests {
         m.finish(|p| out.extend_from_slice(&p));
         assert_eq!(out, [&vec![b'.'; BLOCK - 3][..], b"[MASKED] tail"].concat());
         assert_eq!(starts, [0, BLOCK + 5]);
+    }
+
+    #[test]
+    fn counts_follow_input_output_and_ranges() {
+        let mut m = masker(&["abcdefgh", "efghijkl"]);
+        let mut out = feed(&mut m, b"xxabcdef");
+        assert_eq!((m.total_in(), m.total_out(), m.masked()), (8, 2, 0));
+        out.extend(feed(&mut m, b"ghijklyy abcdefgh"));
+        out.extend(end(&mut m));
+        assert_eq!(out, b"xx[MASKED]yy [MASKED]");
+        assert_eq!(m.total_in(), 25);
+        assert_eq!(m.total_out(), out.len() as u64);
+        assert_eq!(m.masked(), 2);
+        // A prefix that never completed is output too; the counts go on across streams.
+        assert_eq!(feed(&mut m, b"abc"), b"");
+        assert_eq!(end(&mut m), b"abc");
+        assert_eq!((m.total_in(), m.total_out(), m.masked()), (28, 24, 2));
     }
 }

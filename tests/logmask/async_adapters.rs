@@ -481,6 +481,54 @@ fn writer_flush_keeps_a_possible_secret_prefix_and_shutdown_releases_it() {
     );
 }
 
+/// The accessor set of the sync adapters: `try_finish` and `finish` release the tail
+/// without shutting the inner writer down, `into_inner` and drop write nothing, the counts
+/// add up; the reader and the stream count too.
+#[test]
+fn accessors_and_counts_match_the_sync_adapters() {
+    let mut w = MaskingAsyncWriter::new(Trickle::new(2), hunter());
+    block_on(w.write_all(b"pw: hunter2-hunter2 hunter2-")).unwrap();
+    block_on(w.try_finish()).unwrap();
+    assert_eq!(w.get_ref().out, b"pw: [MASKED] hunter2-");
+    assert!(
+        !w.get_ref().shut,
+        "try_finish does not shut the inner writer down"
+    );
+    block_on(w.write_all(b" next hunter2-hunter2 hunter")).unwrap();
+    assert_eq!((w.total_in(), w.total_out(), w.masked()), (56, 36, 2));
+    let inner = block_on(w.finish()).unwrap();
+    assert_eq!(inner.out, b"pw: [MASKED] hunter2- next [MASKED] hunter");
+    assert!(!inner.shut);
+
+    let mut w = MaskingAsyncWriter::new(Trickle::new(64), hunter());
+    block_on(w.write_all(b"held hunter2")).unwrap();
+    block_on(w.flush()).unwrap();
+    w.get_mut().out.extend_from_slice(b"!");
+    assert_eq!(w.into_inner().out, b"held !", "into_inner writes no tail");
+    let mut sink = Vec::new();
+    {
+        let mut w = MaskingAsyncWriter::new(&mut sink, hunter());
+        block_on(w.write_all(b"held hunter2")).unwrap();
+    }
+    assert_eq!(sink, b"held ", "drop writes no tail");
+
+    let mut r = MaskingAsyncReader::new(&b"a hunter2-hunter2 b hunter2"[..], hunter());
+    let mut out = String::new();
+    block_on(r.read_to_string(&mut out)).unwrap();
+    assert_eq!(out, "a [MASKED] b hunter2");
+    assert_eq!((r.total_in(), r.total_out(), r.masked()), (27, 20, 1));
+    assert!(r.get_ref().is_empty() && r.into_inner().is_empty());
+
+    let chunks = [
+        Ok(Bytes::from_static(b"hunter2-hun")),
+        Ok(Bytes::from_static(b"ter2 x")),
+    ];
+    let mut s = MaskedStream::new(futures_util::stream::iter(chunks), hunter());
+    let out: Vec<Bytes> = block_on(s.by_ref().map(Result::unwrap).collect());
+    assert_eq!(out.concat(), b"[MASKED] x");
+    assert_eq!((s.total_in(), s.total_out(), s.masked()), (17, 10, 1));
+}
+
 #[test]
 fn writer_passes_errors_on_and_drops_nothing() {
     let input = b"one hunter2-hunter2 two hunter2-hunter2 three\n".repeat(3);
@@ -684,8 +732,10 @@ fn writer_and_reader_through_tiny_duplex_pipes() {
 const TOKEN: &str = "glcbt-64_zyx987wvu-e2e";
 const PASSWORD: &str = "hunter2-hunter2-e2e";
 
-fn forward_secrets() -> Arc<Secrets> {
-    Arc::new(Secrets::new([TOKEN, PASSWORD]).expect("valid secrets"))
+fn forward_secrets() -> Arc<logmask::Registry> {
+    let mut base = Secrets::builder();
+    base.add(TOKEN).add(PASSWORD);
+    Arc::new(logmask::Registry::new(base).expect("valid secrets"))
 }
 
 /// Line `j` of client `id`, with a secret in it, and where to split it across writes
@@ -781,6 +831,7 @@ fn forwarder_masks_many_concurrent_streams_into_whole_lines_until_shutdown() {
             sink,
             shutdown,
             grace,
+            false,
         ));
 
         let mut clients = tokio::task::JoinSet::new();
@@ -872,7 +923,11 @@ fn forwarder_stops_when_the_sink_fails() {
         let grace = std::time::Duration::from_millis(100);
         // No shutdown: the failing sink alone must end `serve`.
         let never = std::future::pending();
-        let server = tokio::spawn(forward::serve(listeners, hunter(), Broken, never, grace));
+        let registry =
+            Arc::new(logmask::Registry::new(Secrets::builder().add("hunter2-hunter2")).unwrap());
+        let server = tokio::spawn(forward::serve(
+            listeners, registry, Broken, never, grace, false,
+        ));
         let mut client = tokio::net::TcpStream::connect(addr).await.unwrap();
         client.write_all(b"a line\n").await.unwrap();
         server.await.unwrap().unwrap_err()
@@ -885,7 +940,7 @@ fn forwarder_splits_only_overlong_lines_and_ends_the_last_one() {
     let lines = |input: Vec<u8>| {
         run(async {
             let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
-            forward::forward(&input[..], forward_secrets(), tx)
+            forward::forward(&input[..], forward_secrets().masker(), tx, None)
                 .await
                 .unwrap();
             let mut batches = Vec::new();
@@ -922,8 +977,8 @@ fn example_binary() -> std::path::PathBuf {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let sources = [
         "examples/forward.rs",
-        "src/tokio.rs",
-        "src/masker.rs",
+        "src/adapters/tokio/reader.rs",
+        "src/stream/mod.rs",
         "Cargo.toml",
     ];
     let newest = sources.iter().filter_map(|s| modified(&root.join(s))).max();
@@ -943,26 +998,19 @@ fn forward_program_stops_gracefully_on_ctrl_c_after_the_grace_period() {
     let secrets_file = dir.path().join("secrets.txt");
     std::fs::write(&secrets_file, format!("{TOKEN}\n{PASSWORD}\n")).unwrap();
     let (sink, sock) = (dir.path().join("sink.log"), dir.path().join("f.sock"));
-    let mut child = std::process::Command::new(example_binary())
-        .arg("-f")
-        .arg(&secrets_file)
-        .args(["--tcp", "127.0.0.1:0", "--unix"])
-        .arg(&sock)
-        .arg("--out")
-        .arg(&sink)
-        .args(["--grace", "0.2"])
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let args = [
+        "-f".as_ref(),
+        secrets_file.as_os_str(),
+        "--unix".as_ref(),
+        sock.as_os_str(),
+        "--out".as_ref(),
+        sink.as_os_str(),
+        "--grace".as_ref(),
+        "0.2".as_ref(),
+    ];
+    let (mut child, mut stderr, addr) = start_forward(&args);
     let mut line = String::new();
-    stderr.read_line(&mut line).unwrap();
-    let addr = line
-        .trim()
-        .strip_prefix("forward: listening on tcp ")
-        .unwrap_or_else(|| panic!("unexpected {line:?}"))
-        .to_string();
-    stderr.read_line(&mut line).unwrap();
+    stderr.read_line(&mut line).unwrap(); // listening on unix
 
     let mut tcp = std::net::TcpStream::connect(&addr).unwrap();
     let mut unix = std::os::unix::net::UnixStream::connect(&sock).unwrap();
@@ -1011,4 +1059,120 @@ fn forward_program_stops_gracefully_on_ctrl_c_after_the_grace_period() {
         ["held glcbt-64_", "tcp [MASKED] done", "unix [MASKED] done"]
     );
     assert!(text.ends_with('\n'));
+}
+
+/// Starts the example with `args`; returns it, its stderr and the TCP address it listens on.
+fn start_forward(
+    args: &[&std::ffi::OsStr],
+) -> (
+    std::process::Child,
+    std::io::BufReader<std::process::ChildStderr>,
+    String,
+) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(example_binary())
+        .args(args)
+        .args(["--tcp", "127.0.0.1:0"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("forward: listening on tcp ")
+        .unwrap_or_else(|| panic!("unexpected {line:?}"))
+        .to_string();
+    (child, stderr, addr)
+}
+
+fn signal(child: &std::process::Child, name: &str) {
+    let kill = std::process::Command::new("kill")
+        .args([name, &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(kill.success());
+}
+
+/// SIGHUP reloads the secrets file for the open connections too, a reload that would empty
+/// the set keeps it, `--tag` prefixes each line with its connection, SIGTERM ends it with 0
+/// and removes the socket file; `--help` says what it does.
+#[test]
+fn forward_program_reloads_on_sighup_and_tags_lines() {
+    use std::io::{BufRead, Write};
+    let help = std::process::Command::new(example_binary())
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(help.stdout).unwrap();
+    assert!(
+        help.status.success() && text.contains("SIGHUP reads -e and -f again"),
+        "{text}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let secrets_file = dir.path().join("secrets.txt");
+    std::fs::write(&secrets_file, format!("{TOKEN}\n")).unwrap();
+    let (sink, sock) = (dir.path().join("sink.log"), dir.path().join("f.sock"));
+    let args = [
+        "-f".as_ref(),
+        secrets_file.as_os_str(),
+        "--tag".as_ref(),
+        "--unix".as_ref(),
+        sock.as_os_str(),
+        "--out".as_ref(),
+        sink.as_os_str(),
+    ];
+    let (mut child, mut stderr, addr) = start_forward(&args);
+    let mut line = String::new();
+    stderr.read_line(&mut line).unwrap(); // listening on unix
+    let mut first = std::net::TcpStream::connect(&addr).unwrap();
+    first
+        .write_all(format!("one {TOKEN} {PASSWORD}\n").as_bytes())
+        .unwrap();
+    run(wait_for(&sink, "[1] one [MASKED] hunter2"));
+
+    std::fs::write(&secrets_file, format!("{TOKEN}\n{PASSWORD}\n")).unwrap();
+    signal(&child, "-HUP");
+    line.clear();
+    stderr.read_line(&mut line).unwrap();
+    assert_eq!(line, "forward: reloaded the secrets: 2 secrets\n");
+    first
+        .write_all(format!("two {PASSWORD}\n").as_bytes())
+        .unwrap();
+    let mut second = std::os::unix::net::UnixStream::connect(&sock).unwrap();
+    second
+        .write_all(format!("three {PASSWORD}\nfour").as_bytes())
+        .unwrap();
+    run(wait_for(&sink, "[2] three [MASKED]\n"));
+    run(wait_for(&sink, "[1] two [MASKED]\n"));
+
+    std::fs::write(&secrets_file, "").unwrap();
+    signal(&child, "-HUP");
+    line.clear();
+    stderr.read_line(&mut line).unwrap();
+    let want = format!(
+        "forward: reload failed, keeping the previous secrets: secrets file {} has no secrets now\n",
+        secrets_file.display()
+    );
+    assert_eq!(line, want);
+    first
+        .write_all(format!("five {TOKEN} {PASSWORD}\n").as_bytes())
+        .unwrap();
+    run(wait_for(&sink, "[1] five [MASKED] [MASKED]\n"));
+
+    signal(&child, "-TERM");
+    let status = child.wait().unwrap();
+    assert!(
+        status.success(),
+        "exit status 0 after SIGTERM, not {status}"
+    );
+    assert!(!sock.exists(), "the socket file is removed");
+    let text = std::fs::read_to_string(&sink).unwrap();
+    // The password was not a secret before the first reload: only line one shows it.
+    assert!(!text.contains(TOKEN), "{text}");
+    assert_eq!(text.matches(PASSWORD).count(), 1, "{text}");
+    assert!(text.contains("[2] four\n"), "{text}");
+    assert_eq!(text.lines().count(), 5, "{text}");
 }

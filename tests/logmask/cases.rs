@@ -263,6 +263,37 @@ fn writer_drop_releases_the_tail() {
     assert_eq!(sink, b"tail abc");
 }
 
+/// The accessor set (the `tokio` adapters have the same): `try_finish` ends a stream and
+/// the writer goes on with the next, `into_inner` writes nothing more, the counts add up.
+#[test]
+fn writer_and_reader_accessors_and_counts() {
+    let secrets = compile(&v(&["abcdefgh"]), 8);
+    let mut w = MaskingWriter::new(Vec::new(), Arc::clone(&secrets));
+    w.write_all(b"one abcdefgh abc").unwrap();
+    assert_eq!(w.get_ref(), b"one [MASKED] ");
+    w.try_finish().unwrap();
+    assert_eq!(
+        w.get_ref(),
+        b"one [MASKED] abc",
+        "the tail, without dropping the writer"
+    );
+    w.write_all(b"\ntwo abcdefghabcdefgh abcd").unwrap();
+    assert_eq!((w.total_in(), w.total_out(), w.masked()), (42, 30, 2));
+    w.get_mut().extend_from_slice(b"!");
+    let inner = w.into_inner();
+    assert_eq!(
+        inner, b"one [MASKED] abc\ntwo [MASKED] !",
+        "no tail after into_inner"
+    );
+
+    let mut r = MaskingReader::new(&b"x abcdefgh y abcdefg"[..], secrets);
+    let mut out = String::new();
+    r.read_to_string(&mut out).unwrap();
+    assert_eq!(out, "x [MASKED] y abcdefg");
+    assert_eq!((r.total_in(), r.total_out(), r.masked()), (20, 20, 1));
+    assert!(r.get_ref().is_empty() && r.into_inner().is_empty());
+}
+
 /// A writer that fails every other call with an error (not `Interrupted`).
 struct Flaky {
     data: Vec<u8>,

@@ -242,7 +242,7 @@ fn a_reload_keeps_the_previous_secrets_of_an_emptied_or_vanished_file() {
     assert_eq!(
         lm.err_line(),
         format!(
-            "logmask: reload: secrets file {} has no secrets now, keeping its 1 previous secrets\n",
+            "logmask: reload: secrets file {} has no secrets now, keeping its 1 previous secret\n",
             file.path()
         )
     );
@@ -256,7 +256,7 @@ fn a_reload_keeps_the_previous_secrets_of_an_emptied_or_vanished_file() {
         line.starts_with(&format!(
             "logmask: reload: cannot read secrets file {} (",
             file.path()
-        )) && line.ends_with("), keeping its 1 previous secrets\n"),
+        )) && line.ends_with("), keeping its 1 previous secret\n"),
         "{line}"
     );
     assert_eq!(lm.err_line(), "logmask: reloaded the secrets: 2 secrets\n");

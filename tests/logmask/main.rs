@@ -12,6 +12,8 @@ mod encodings;
 mod live;
 mod origins;
 mod props;
+#[cfg(feature = "cli")]
+mod recipes;
 mod registry;
 mod regressions;
 #[cfg(feature = "cli")]

@@ -3,7 +3,7 @@
 
 use proptest::prelude::*;
 
-use crate::util::{compile, expected, stream};
+use crate::util::{compile, expected, stream, Reference, Rules};
 
 /// Bytes from a small alphabet, so that secrets overlap each other and the input often.
 fn small(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<u8>> {
@@ -78,6 +78,26 @@ proptest! {
     }
 
     #[test]
+    fn counts_match_reference((secrets, input, sizes) in case(3)) {
+        let compiled = compile(&secrets, 3);
+        let mut masker = logmask::Masker::new(compiled);
+        let mut out = Vec::new();
+        let mut rest = &input[..];
+        for size in sizes.iter().cycle().take(input.len() + 1) {
+            let (chunk, tail) = rest.split_at((*size).min(rest.len()));
+            masker.mask(chunk, |p| out.extend_from_slice(&p));
+            rest = tail;
+        }
+        masker.mask(rest, |p| out.extend_from_slice(&p));
+        masker.finish(|p| out.extend_from_slice(&p));
+        let reference = Reference::new(&secrets, 3, Rules::ALL);
+        prop_assert_eq!(&out, &reference.mask(&input, b"[MASKED]"));
+        prop_assert_eq!(masker.total_in(), input.len() as u64);
+        prop_assert_eq!(masker.total_out(), out.len() as u64);
+        prop_assert_eq!(masker.masked(), merged(reference.ranges(&input)));
+    }
+
+    #[test]
     fn every_split_matches_reference((secrets, input, _sizes) in case(4)) {
         let compiled = compile(&secrets, 4);
         let want = expected(&secrets, 4, &input);
@@ -85,6 +105,23 @@ proptest! {
             prop_assert_eq!(stream(&compiled, &input, &[split, input.len()]), want.clone());
         }
     }
+}
+
+/// The number of maximal unions of `ranges`, overlapping or touching ones merged.
+fn merged(mut ranges: Vec<(usize, usize)>) -> u64 {
+    ranges.sort_unstable();
+    let mut count = 0;
+    let mut end = None;
+    for (s, e) in ranges {
+        match end {
+            Some(x) if s <= x => end = Some(x.max(e)),
+            _ => {
+                count += 1;
+                end = Some(e);
+            }
+        }
+    }
+    count
 }
 
 /// Sets past the automaton's prefilter (more than 64 patterns) take the sampled q-gram path;

@@ -711,4 +711,41 @@ mod layered {
             b"token-of-job-a [MASKED]"
         );
     }
+/// The base builder is taken by value, by reference, or as a setter chain returns it; a job
+/// id that already says "job" is not given a second one in errors.
+#[test]
+fn a_builder_chain_is_a_base_and_job_ids_are_named_once() {
+    let registry = Registry::new(
+        Secrets::builder()
+            .min_len(12)
+            .add_named("runner token", "glrt-runner-secret"),
+    )
+    .unwrap();
+    let err = registry.add("job 3", ["eleven-char"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the secret from job 3 value 1 is 11 bytes long, shorter than the minimum length of 12"
+    );
+    let err = registry.add("42", ["x"]).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "the secret from job 42 value 1 is 1 byte long, shorter than the minimum length of 12"
+    );
+    let mut stricter = Secrets::builder();
+    stricter.min_len(16);
+    registry.set_base(&stricter).unwrap();
+    assert_eq!(registry.secrets().min_len(), 16);
+    registry
+        .set_base(
+            Secrets::builder()
+                .replacement("***")
+                .add("another-base-secret"),
+        )
+        .unwrap();
+    assert_eq!(
+        mask_all(registry.masker(), b"a another-base-secret"),
+        b"a ***"
+    );
+    let by_ref = Registry::new(&stricter).unwrap();
+    assert_eq!(by_ref.secrets().min_len(), 16);
 }

@@ -312,7 +312,7 @@ fn sighup_reloads_the_secrets_files() {
     file.write("new-secret-2\n");
     lm.signal(Signal::SIGHUP);
     until_masked(&mut lm, "new-secret-2");
-    assert_eq!(lm.err_line(), "logmask: reloaded the secrets: 1 secrets\n");
+    assert_eq!(lm.err_line(), "logmask: reloaded the secrets: 1 secret\n");
     lm.send("2 old-secret-1 new-secret-2\n");
     assert_eq!(lm.line(), "2 old-secret-1 [MASKED]\n");
 
