@@ -711,6 +711,8 @@ mod layered {
             b"token-of-job-a [MASKED]"
         );
     }
+}
+
 /// The base builder is taken by value, by reference, or as a setter chain returns it; a job
 /// id that already says "job" is not given a second one in errors.
 #[test]
