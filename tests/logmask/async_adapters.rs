@@ -20,7 +20,7 @@ use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWrite
 
 use crate::util::{compile, expected, stream};
 
-#[path = "../../examples/forward.rs"]
+#[path = "../../examples/forward/serve.rs"]
 #[allow(dead_code)]
 mod forward;
 
@@ -976,7 +976,9 @@ fn example_binary() -> std::path::PathBuf {
     let modified = |p: &std::path::Path| std::fs::metadata(p).and_then(|m| m.modified()).ok();
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
     let sources = [
-        "examples/forward.rs",
+        "examples/forward/main.rs",
+        "examples/forward/options.rs",
+        "examples/forward/serve.rs",
         "src/adapters/tokio/reader.rs",
         "src/stream/mod.rs",
         "Cargo.toml",
