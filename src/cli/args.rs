@@ -18,6 +18,7 @@ use super::sources::Sources;
 /// cannot be read again.
 #[derive(Parser, Debug)]
 #[command(
+    verbatim_doc_comment,
     name = "logmask",
     version,
     max_term_width = 100,
@@ -33,21 +34,22 @@ pub struct Cli {
 
     /// Do not recognise registration lines (::add-mask::VALUE, ##vso[task.setsecret]VALUE):
     /// pass them through as text
-    #[arg(long = "no-inband")]
+    #[arg(verbatim_doc_comment, long = "no-inband")]
     pub no_inband: bool,
 
     /// Run COMMAND on a pseudo-terminal: it sees a terminal (colours, line-buffered output),
-    /// and its standard output and standard error share it, masked onto our standard output
-    #[arg(long, requires = "command")]
+    /// and its standard output and standard error share it, masked onto our standard output;
+    /// it has our terminal's window size, passed on again at each SIGWINCH
+    #[arg(verbatim_doc_comment, long, requires = "command")]
     pub pty: bool,
 
     /// Files to mask to standard output, in order (`-`: standard input)
-    #[arg(value_name = "FILE", conflicts_with = "command")]
+    #[arg(verbatim_doc_comment, value_name = "FILE", conflicts_with = "command")]
     pub files: Vec<PathBuf>,
 
     /// Run COMMAND with its standard output and standard error masked; exit with its status
     /// (128 + N if signal N killed it); SIGINT and SIGTERM are forwarded to it
-    #[arg(last = true, value_name = "COMMAND")]
+    #[arg(verbatim_doc_comment, last = true, value_name = "COMMAND")]
     pub command: Vec<OsString>,
 }
 
@@ -77,27 +79,32 @@ Examples:
 #[derive(Args, Debug)]
 pub struct SecretArgs {
     /// Mask the value of environment variable NAME (repeatable)
-    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    #[arg(verbatim_doc_comment, short = 'e', long = "env", value_name = "NAME")]
     pub env: Vec<OsString>,
 
     /// Mask each line of PATH (repeatable)
-    #[arg(short = 'f', long = "secrets-file", value_name = "PATH")]
+    #[arg(
+        verbatim_doc_comment,
+        short = 'f',
+        long = "secrets-file",
+        value_name = "PATH"
+    )]
     pub secrets_file: Vec<PathBuf>,
 
     /// Replacement text
-    #[arg(short = 'r', long, value_name = "TEXT", default_value = logmask::DEFAULT_REPLACEMENT)]
+    #[arg(verbatim_doc_comment, short = 'r', long, value_name = "TEXT", default_value = logmask::DEFAULT_REPLACEMENT)]
     pub replacement: OsString,
 
     /// Shortest secret accepted, in bytes
-    #[arg(long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
+    #[arg(verbatim_doc_comment, long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
     pub min_length: usize,
 
     /// Variants to mask: comma list of base64,url,json,shell,json-escapes,form, or none
-    #[arg(long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
+    #[arg(verbatim_doc_comment, long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
     pub encodings: logmask::Encodings,
 
     /// Do not mask unregistered tokens by their shape (glpat-…, ghp_…, AKIA…)
-    #[arg(long = "no-token-shapes")]
+    #[arg(verbatim_doc_comment, long = "no-token-shapes")]
     pub no_token_shapes: bool,
 }
 
@@ -119,16 +126,16 @@ impl SecretArgs {
 pub struct ReportArgs {
     /// At the end, print one line on standard error: bytes in and out, masked ranges by
     /// origin (never a value)
-    #[arg(long)]
+    #[arg(verbatim_doc_comment, long)]
     pub stats: bool,
 
     /// Exit with status 3 if an unregistered token shape was masked (a live token reached
     /// the log), when the status would otherwise be 0
-    #[arg(long = "fail-on-shape")]
+    #[arg(verbatim_doc_comment, long = "fail-on-shape")]
     pub fail_on_shape: bool,
 
     /// Do not print a line for a successful reload (warnings and errors are still printed)
-    #[arg(short = 'q', long)]
+    #[arg(verbatim_doc_comment, short = 'q', long)]
     pub quiet: bool,
 }
 
@@ -137,7 +144,13 @@ pub struct ReportArgs {
 /// with nothing to mask is not touched. Symbolic links are not followed. Prints one line per
 /// changed file and a summary on standard error, never a value.
 #[derive(Parser, Debug)]
-#[command(name = "logmask scrub", version, max_term_width = 100)]
+#[command(
+    verbatim_doc_comment,
+    name = "logmask scrub",
+    bin_name = "logmask scrub",
+    version,
+    max_term_width = 100
+)]
 pub struct ScrubCli {
     #[command(flatten)]
     pub secrets: SecretArgs,
@@ -146,11 +159,11 @@ pub struct ScrubCli {
     pub report: ReportArgs,
 
     /// Say what would change, change nothing
-    #[arg(short = 'n', long = "dry-run")]
+    #[arg(verbatim_doc_comment, short = 'n', long = "dry-run")]
     pub dry_run: bool,
 
     /// Files and directories to mask
-    #[arg(value_name = "PATH", required = true)]
+    #[arg(verbatim_doc_comment, value_name = "PATH", required = true)]
     pub paths: Vec<PathBuf>,
 }
 
@@ -158,30 +171,48 @@ pub struct ScrubCli {
 /// input (one per line, like a secrets file) or from environment variables, never from the
 /// command line. Exits 0 once every stream of that `logmask` masks them, 2 otherwise.
 #[derive(Parser, Debug)]
-#[command(name = "logmask add", version, max_term_width = 100)]
+#[command(
+    verbatim_doc_comment,
+    name = "logmask add",
+    bin_name = "logmask add",
+    version,
+    max_term_width = 100
+)]
 pub struct AddCli {
     /// Register the value of environment variable NAME (repeatable); without -e, read the
     /// secrets from standard input
-    #[arg(short = 'e', long = "env", value_name = "NAME")]
+    #[arg(verbatim_doc_comment, short = 'e', long = "env", value_name = "NAME")]
     pub env: Vec<OsString>,
 
     /// A name for these secrets in logmask's error messages
-    #[arg(long, value_name = "NAME")]
+    #[arg(verbatim_doc_comment, long, value_name = "NAME")]
     pub origin: Option<String>,
 }
 
 /// Print shell completions for logmask.
 #[derive(Parser, Debug)]
-#[command(name = "logmask completions", version, max_term_width = 100)]
+#[command(
+    verbatim_doc_comment,
+    name = "logmask completions",
+    bin_name = "logmask completions",
+    version,
+    max_term_width = 100
+)]
 pub struct CompletionsCli {
     /// The shell
-    #[arg(value_name = "SHELL")]
+    #[arg(verbatim_doc_comment, value_name = "SHELL")]
     pub shell: clap_complete::Shell,
 }
 
 /// Print logmask's man page (roff): `logmask man > logmask.1`.
 #[derive(Parser, Debug)]
-#[command(name = "logmask man", version, max_term_width = 100)]
+#[command(
+    verbatim_doc_comment,
+    name = "logmask man",
+    bin_name = "logmask man",
+    version,
+    max_term_width = 100
+)]
 pub struct ManCli {}
 
 /// The whole command line, subcommands included, for the generators.

@@ -35,7 +35,7 @@ pub fn filter(
 ) -> Result<u8, Failure> {
     let registry: Arc<Registry> = Arc::clone(&reloading.registry);
     let output = raw(io::stdout().as_fd()).map_err(|e| Failure::io("standard output", e))?;
-    let supervisor = Supervisor::start(signals, reloading, None, None);
+    let supervisor = Supervisor::start(signals, reloading, None);
     let stdin = [PathBuf::from("-")];
     let files = if files.is_empty() { &stdin[..] } else { files };
     let mut status = 0;

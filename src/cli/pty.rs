@@ -1,8 +1,9 @@
-//! `--pty`: the command's standard output and standard error on a pseudo-terminal.
+//! `--pty`: the command's standard output and standard error on a pseudo-terminal, with our
+//! terminal's window size.
 
 use std::fs::File;
 use std::io;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
@@ -31,6 +32,24 @@ pub fn open() -> Result<(File, OwnedFd), Failure> {
     termios.output_flags.remove(OutputFlags::ONLCR);
     tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(failed)?;
     Ok((File::from(pty.master), pty.slave))
+}
+
+/// Gives the pseudo-terminal behind `master` our terminal's window size, if one of our
+/// standard streams is a terminal (nothing otherwise). The kernel then sends SIGWINCH to the
+/// terminal's foreground process group, if the size changed.
+///
+/// # Errors
+///
+/// The size cannot be set.
+pub fn resize(master: &File) -> io::Result<()> {
+    let Some(size) = window_size() else {
+        return Ok(());
+    };
+    // SAFETY: TIOCSWINSZ reads one `winsize` from `size`, which outlives the call.
+    if unsafe { nix::libc::ioctl(master.as_raw_fd(), nix::libc::TIOCSWINSZ, &size) } == -1 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
 }
 
 /// The window size of the first of our standard streams that is a terminal.

@@ -10,7 +10,7 @@ use logmask::{Masker, Piece, Secrets};
 
 use super::args::ScrubCli;
 use super::fdio::Traffic;
-use super::stats::Stats;
+use super::stats::{count, Stats};
 use super::{Failure, EXIT_IO, EXIT_USAGE};
 
 /// The size of each read.
@@ -57,8 +57,10 @@ pub fn run(scrub: ScrubCli, stats: &Stats) -> Result<u8, Failure> {
         "changed"
     };
     let mut line = format!(
-        "logmask scrub: {} files scanned, {} {verb}, {} masked ranges",
-        summary.scanned, summary.changed, summary.ranges
+        "logmask scrub: {} scanned, {} {verb}, {}",
+        count(summary.scanned, "file"),
+        summary.changed,
+        count(summary.ranges, "masked range")
     );
     if summary.skipped > 0 {
         line.push_str(&format!(
@@ -110,8 +112,9 @@ impl Job<'_> {
                     if !self.quiet {
                         let verb = if self.dry_run { "would mask" } else { "masked" };
                         say(&format!(
-                            "logmask scrub: {}: {verb} {ranges} ranges",
-                            path.display()
+                            "logmask scrub: {}: {verb} {}",
+                            path.display(),
+                            count(ranges, "range")
                         ));
                     }
                 }

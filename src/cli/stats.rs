@@ -55,7 +55,12 @@ impl Stats {
             .map(|(by, n)| format!("{by}: {n}"))
             .collect();
         let ranges = self.origins.ranges();
-        let mut line = format!("{read} bytes in, {written} bytes out, {ranges} masked ranges");
+        let mut line = format!(
+            "{} in, {} out, {}",
+            count(read, "byte"),
+            count(written, "byte"),
+            count(ranges, "masked range")
+        );
         if !by.is_empty() {
             line.push_str(&format!(" ({})", by.join(", ")));
         }
@@ -82,7 +87,8 @@ impl Stats {
         if self.fail_on_shape && shapes > 0 {
             let _ = writeln!(
                 io::stderr(),
-                "logmask: {shapes} unregistered token(s) masked by their shape (--fail-on-shape)"
+                "logmask: {} masked by their shape (--fail-on-shape)",
+                count(shapes, "unregistered token")
             );
             if status == 0 {
                 return EXIT_SHAPE;
@@ -90,4 +96,10 @@ impl Stats {
         }
         status
     }
+}
+
+/// `n` and `what`, plural unless `n` is 1: `1 masked range`, `3 masked ranges`.
+pub fn count(n: u64, what: &str) -> String {
+    let s = if n == 1 { "" } else { "s" };
+    format!("{n} {what}{s}")
 }

@@ -1,7 +1,8 @@
 //! The signal thread: reloads the secrets on SIGHUP and, in wrapper mode, forwards SIGINT and
-//! SIGTERM to the command and reaps it; once the command has exited, SIGINT and SIGTERM stop
-//! the pumps.
+//! SIGTERM to the command and reaps it (once the command has exited, SIGINT and SIGTERM stop
+//! the pumps), and passes our window size on to its pseudo-terminal at SIGWINCH.
 
+use std::fs::File;
 use std::io::{self, Write};
 use std::os::unix::net::UnixStream;
 use std::process::{Child, ExitStatus};
@@ -13,13 +14,13 @@ use std::thread::{self, JoinHandle};
 use logmask::Registry;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
-use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM};
+use signal_hook::consts::{SIGCHLD, SIGHUP, SIGINT, SIGTERM, SIGWINCH};
 use signal_hook::iterator::exfiltrator::WithOrigin;
 use signal_hook::iterator::{Handle, SignalsInfo};
 use signal_hook::low_level::siginfo::{Cause, Origin};
 
 use super::sources::{Loaded, Sources};
-use super::Failure;
+use super::{pty, Failure};
 
 /// The signals we handle, registered before the first compile and before the command starts,
 /// so that none is missed: a signal that comes before the signal thread runs waits for it.
@@ -41,6 +42,18 @@ impl Signals {
             .map(Signals)
             .map_err(|e| Failure::io("installing signal handlers", e))
     }
+
+    /// Handles SIGWINCH too (for `--pty`): registered before the pseudo-terminal copies our
+    /// window size, so that no resize after the copy is missed.
+    ///
+    /// # Errors
+    ///
+    /// The handler could not be installed.
+    pub fn add_window_changes(&self) -> Result<(), Failure> {
+        self.0
+            .add_signal(SIGWINCH)
+            .map_err(|e| Failure::io("installing signal handlers", e))
+    }
 }
 
 /// What the signal thread reloads from.
@@ -51,6 +64,15 @@ pub struct Reloading {
     pub loaded: Loaded,
     /// No line for a successful reload.
     pub quiet: bool,
+}
+
+/// The command the signal thread watches.
+pub struct Wrapped {
+    pub child: Child,
+    /// The peer of the pumps' stop descriptor: dropped to stop them.
+    pub stop: UnixStream,
+    /// With `--pty`, the master of the command's pseudo-terminal, resized at SIGWINCH.
+    pub terminal: Option<File>,
 }
 
 /// The running signal thread.
@@ -65,22 +87,23 @@ pub struct Supervisor {
 
 impl Supervisor {
     /// Starts the signal thread: each SIGHUP reloads the sources into the registry; with
-    /// `child`, SIGINT and SIGTERM are forwarded to it and it is reaped when it exits, and
-    /// after that they hang up `stop`, the peer of the pumps' stop descriptor.
-    pub fn start(
-        signals: Signals,
-        reloading: Reloading,
-        child: Option<Child>,
-        stop: Option<UnixStream>,
-    ) -> Supervisor {
+    /// `wrapped`, SIGINT and SIGTERM are forwarded to its command and the command is reaped
+    /// when it exits, after that they hang up its `stop`; each SIGWINCH resizes its
+    /// `terminal` to ours.
+    pub fn start(signals: Signals, reloading: Reloading, wrapped: Option<Wrapped>) -> Supervisor {
         let handle = signals.0.handle();
         let (send, status) = mpsc::channel();
         let stopped = Arc::new(AtomicI32::new(0));
+        let (child, stop, terminal) = match wrapped {
+            Some(w) => (Some(w.child), Some(w.stop), w.terminal),
+            None => (None, None, None),
+        };
         let watch = Watch {
             reloading,
             child,
             status: send,
             stop,
+            terminal,
             stopped: Arc::clone(&stopped),
         };
         let thread = thread::spawn(move || watch.run(signals.0));
@@ -131,6 +154,8 @@ struct Watch {
     status: Sender<io::Result<ExitStatus>>,
     /// Dropped to stop the pumps.
     stop: Option<UnixStream>,
+    /// The command's pseudo-terminal (its master), with `--pty`.
+    terminal: Option<File>,
     stopped: Arc<AtomicI32>,
 }
 
@@ -143,6 +168,7 @@ impl Watch {
                 SIGHUP => self.reload(),
                 SIGCHLD => self.reap(),
                 SIGINT | SIGTERM => self.forward(&origin),
+                SIGWINCH => self.resize(),
                 _ => {}
             }
         }
@@ -213,6 +239,21 @@ impl Watch {
         let pid = Pid::from_raw(child.id() as i32);
         if let Ok(signal) = Signal::try_from(origin.signal) {
             let _ = kill(pid, signal);
+        }
+    }
+
+    /// Gives the command's pseudo-terminal our window size (the kernel signals SIGWINCH to
+    /// its foreground process group if the size changed). A failure is said once per signal
+    /// and changes nothing else: the command goes on with the old size.
+    fn resize(&mut self) {
+        let Some(terminal) = &self.terminal else {
+            return;
+        };
+        if let Err(err) = pty::resize(terminal) {
+            let _ = writeln!(
+                io::stderr(),
+                "logmask: passing the window size on to the command's terminal: {err}"
+            );
         }
     }
 

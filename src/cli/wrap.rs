@@ -15,7 +15,7 @@ use super::fdio::raw;
 use super::pump::{pump, Ended, Names, Stream};
 use super::socket::{self, Listener};
 use super::stats::Stats;
-use super::supervise::{Reloading, Signals, Supervisor};
+use super::supervise::{Reloading, Signals, Supervisor, Wrapped};
 use super::{pty, Failure, EXIT_CANNOT_RUN, EXIT_NOT_FOUND};
 
 /// How to run the command.
@@ -32,7 +32,8 @@ pub struct Options {
 /// exited, SIGINT and SIGTERM end the pumps.
 ///
 /// With `options.pty`, the command's standard output and standard error are one
-/// pseudo-terminal, masked onto our standard output.
+/// pseudo-terminal, masked onto our standard output, and SIGWINCH passes our window size on
+/// to it.
 ///
 /// Returns the command's exit status, or 128 + the signal number that killed it, or
 /// 128 + the number of the signal that stopped us after it exited.
@@ -58,6 +59,7 @@ pub fn wrap(
         .env(socket::ENV, listener.path())
         .stdin(Stdio::inherit());
     let terminal = if options.pty {
+        signals.add_window_changes()?;
         let (master, slave) = pty::open()?;
         pty::attach(&mut cmd, &slave)?;
         Ok(master)
@@ -72,6 +74,14 @@ pub fn wrap(
     // `cmd` holds the slave's descriptors: dropped, the master reads EIO once the command
     // (and whatever it started) has closed the slave.
     drop(cmd);
+    let resized = match &terminal {
+        Ok(master) => Some(
+            master
+                .try_clone()
+                .map_err(|e| Failure::io("opening a pseudo-terminal", e))?,
+        ),
+        Err(_) => None,
+    };
     let streams = match terminal {
         Ok(master) => vec![Stream {
             input: master,
@@ -91,7 +101,12 @@ pub fn wrap(
             piped(child_out, child_err, out, err, &registry, stats)
         }
     };
-    let supervisor = Supervisor::start(signals, reloading, Some(child), Some(stop));
+    let wrapped = Wrapped {
+        child,
+        stop,
+        terminal: resized,
+    };
+    let supervisor = Supervisor::start(signals, reloading, Some(wrapped));
     let results = pump(streams, registry, options.inband, Some(&stop_here));
     // No registration after the streams ended; the socket's directory goes.
     drop(listener);

@@ -310,6 +310,36 @@ fn scrub_stats_and_fail_on_shape() {
     );
 }
 
+/// One of a thing is said in the singular: `1 masked range`, `1 file scanned`, `1 byte in`.
+#[test]
+fn counts_of_one_are_singular() {
+    let out = run(&["-e", "T", "--stats", "--fail-on-shape"], LIVE.as_bytes());
+    let stderr = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(
+        stderr.contains(", 1 masked range (shape glpat: 1)\n"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("logmask: 1 unregistered token masked by their shape"));
+    let one = run(&["-e", "T", "--stats"], b"x");
+    assert_eq!(
+        text(&one.stderr),
+        "logmask: stats: 1 byte in, 1 byte out, 0 masked ranges\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("a.log");
+    fs::write(&log, SECRET).unwrap();
+    let out = logmask(&["scrub", "-e", "T", path(&log)]).output().unwrap();
+    assert_eq!(
+        text(&out.stderr),
+        format!(
+            "logmask scrub: {}: masked 1 range\n\
+             logmask scrub: 1 file scanned, 1 changed, 1 masked range\n",
+            log.display()
+        )
+    );
+}
+
 #[test]
 fn pty_gives_the_command_a_terminal_and_keeps_its_status() {
     let script = "import os, sys\n\
@@ -368,6 +398,104 @@ fn pty_lines_arrive_one_by_one() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
+/// `logmask --pty` run on a terminal of its own (the test's pseudo-terminal, its controlling
+/// terminal): the command's terminal starts with that size, and when the test resizes it,
+/// logmask (signalled SIGWINCH by the kernel) resizes the command's terminal, whose kernel
+/// signals the command.
+#[test]
+fn pty_passes_a_window_resize_on_to_the_command() {
+    use nix::pty::{openpty, Winsize};
+    use std::os::fd::AsRawFd;
+    use std::os::unix::process::CommandExt;
+    let size = |ws_row, ws_col| Winsize {
+        ws_row,
+        ws_col,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    let ours = openpty(Some(&size(30, 100)), None).unwrap();
+    // The command's terminal is its /dev/tty; its standard input is ours, passed through.
+    let script = "trap 'echo resized; stty size </dev/tty' WINCH; stty size </dev/tty; \
+                  i=0; while [ $i -lt 300 ]; do sleep 0.1; i=$((i+1)); done";
+    let mut cmd = logmask(&["-e", "T", "--pty", "--", "sh", "-c", script]);
+    cmd.stdin(ours.slave.try_clone().unwrap())
+        .stdout(ours.slave.try_clone().unwrap())
+        .stderr(Stdio::piped());
+    // SAFETY: setsid and ioctl are async-signal-safe; nothing is allocated.
+    unsafe {
+        cmd.pre_exec(|| {
+            nix::unistd::setsid()?;
+            if nix::libc::ioctl(0, nix::libc::TIOCSCTTY, 0) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let mut child = cmd.spawn().unwrap();
+    drop(cmd);
+    drop(ours.slave);
+    let master = fs::File::from(ours.master);
+    let (tx, rx) = mpsc::channel();
+    let mut reader = master.try_clone().unwrap();
+    thread::spawn(move || {
+        let mut buf = [0; 4096];
+        while let Ok(n @ 1..) = std::io::Read::read(&mut reader, &mut buf) {
+            let _ = tx.send(buf[..n].to_vec());
+        }
+    });
+    let mut seen = String::new();
+    let mut wait_for = |needle: &str| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !seen.contains(needle) {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(bytes) => seen.push_str(&text(&bytes)),
+                Err(_) => panic!("no {needle:?} in {seen:?}"),
+            }
+        }
+    };
+    wait_for("30 100");
+    // SAFETY: TIOCSWINSZ reads one `winsize`, which outlives the call.
+    let resized = size(50, 132);
+    assert_eq!(
+        unsafe { nix::libc::ioctl(master.as_raw_fd(), nix::libc::TIOCSWINSZ, &resized) },
+        0
+    );
+    wait_for("resized");
+    wait_for("50 132");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGTERM).unwrap();
+    let status = child.wait().unwrap();
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(143), "forwarded SIGTERM; {stderr}");
+    assert!(stderr.is_empty(), "{stderr}");
+}
+
+/// Without a terminal of ours, SIGWINCH does nothing: the command's terminal keeps 80×24, the
+/// command gets no SIGWINCH, logmask goes on.
+#[test]
+fn pty_ignores_sigwinch_without_a_terminal() {
+    let script = "trap 'echo resized' WINCH; echo ready; sleep 1; stty size </dev/tty";
+    let mut child = logmask(&["-e", "T", "--pty", "--", "sh", "-c", script])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert_eq!(line, "ready\n");
+    let pid = nix::unistd::Pid::from_raw(child.id() as i32);
+    nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGWINCH).unwrap();
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
+    assert_eq!(rest, "24 80\n");
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0));
+}
+
 #[test]
 fn pty_needs_a_command() {
     let out = run(&["-e", "T", "--pty"], b"");
@@ -392,6 +520,19 @@ fn help_says_what_it_does_the_statuses_and_examples() {
     let scrub = run(&["scrub", "--help"], b"");
     assert_eq!(scrub.status.code(), Some(0));
     assert!(text(&scrub.stdout).contains("--dry-run"));
+    // Each subcommand's usage names it.
+    for (sub, usage) in [
+        ("scrub", "Usage: logmask scrub [OPTIONS] <PATH>...\n"),
+        ("add", "Usage: logmask add [OPTIONS]\n"),
+        ("man", "Usage: logmask man\n"),
+        ("completions", "Usage: logmask completions <SHELL>\n"),
+    ] {
+        let out = run(&[sub, "--help"], b"");
+        assert!(text(&out.stdout).contains(usage), "{}", text(&out.stdout));
+    }
+    // Wrapped for a terminal of 100 columns, also when none is there to ask.
+    let long = help.lines().filter(|l| l.chars().count() > 100).count();
+    assert_eq!(long, 0, "{help}");
 }
 
 #[test]
