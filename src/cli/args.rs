@@ -69,6 +69,7 @@ Exit status:
   3    with --fail-on-shape: an unregistered token shape was masked (and all else went well)
   N    with COMMAND: the command's status; 128+N if signal N killed it; 126 or 127 if it
        cannot be run
+
 Signals: SIGHUP reloads the secrets; with COMMAND, SIGINT and SIGTERM go on to it.
 
 Examples:
@@ -225,9 +226,38 @@ fn whole() -> clap::Command {
         .subcommand(sub(CompletionsCli::command(), "completions"))
 }
 
-/// Writes the man page.
+/// Writes the man page: clap's, with the exit statuses, signals and examples as sections of
+/// their own, their lines kept as `--help` shows them.
 pub fn man(out: &mut dyn Write) -> io::Result<()> {
-    clap_mangen::Man::new(whole()).render(out)
+    let mut page = Vec::new();
+    clap_mangen::Man::new(whole().after_help(None::<&str>)).render(&mut page)?;
+    let page = String::from_utf8(page).map_err(io::Error::other)?;
+    let at = page.find("\n.SH VERSION").map_or(page.len(), |at| at + 1);
+    out.write_all(&page.as_bytes()[..at])?;
+    out.write_all(man_sections().as_bytes())?;
+    out.write_all(&page.as_bytes()[at..])
+}
+
+/// The parts of [`AFTER_HELP`] after the subcommands (which the man page lists already), each
+/// a section in no-fill mode.
+fn man_sections() -> String {
+    let mut roff = String::new();
+    for part in AFTER_HELP.split("\n\n").skip(1) {
+        let (head, body) = part.split_once(':').unwrap_or(("", part));
+        roff.push_str(&format!(".SH {}\n.nf\n", head.to_uppercase()));
+        for line in body.strip_prefix('\n').unwrap_or(body.trim_start()).lines() {
+            let line = line.replace('\\', "\\e").replace('-', "\\-");
+            // A line that starts with a dot or an apostrophe would be a request.
+            let guard = if line.starts_with(['.', '\'']) {
+                "\\&"
+            } else {
+                ""
+            };
+            roff.push_str(&format!("{guard}{line}\n"));
+        }
+        roff.push_str(".fi\n");
+    }
+    roff
 }
 
 /// Writes the completions for `shell`.

@@ -492,8 +492,9 @@ fn pty_ignores_sigwinch_without_a_terminal() {
     let mut rest = String::new();
     std::io::Read::read_to_string(&mut out, &mut rest).unwrap();
     assert_eq!(rest, "24 80\n");
-    let status = child.wait().unwrap();
-    assert_eq!(status.code(), Some(0));
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stderr.is_empty(), "{}", text(&out.stderr));
 }
 
 #[test]
@@ -542,6 +543,35 @@ fn man_page_and_completions_are_generated() {
     let page = text(&man.stdout);
     assert!(page.contains(".TH logmask 1"), "{page}");
     assert!(page.contains("scrub") && page.contains("fail\\-on\\-shape"));
+    for section in [
+        ".SH EXIT STATUS\n.nf\n",
+        ".SH SIGNALS\n.nf\n",
+        ".SH EXAMPLES\n.nf\n",
+    ] {
+        assert!(page.contains(section), "{section} not in {page}");
+    }
+    if Command::new("man").arg("--version").output().is_ok() {
+        // Installed where `man -M` looks, the page reads as `--help` does: the status
+        // table's lines as they are, not filled into one paragraph.
+        let dir = tempfile::tempdir().unwrap();
+        fs::create_dir(dir.path().join("man1")).unwrap();
+        fs::write(dir.path().join("man1/logmask.1"), &man.stdout).unwrap();
+        let shown = Command::new("man")
+            .args(["-M", path(dir.path()), "logmask"])
+            .env("MANPAGER", "cat")
+            .env("MANWIDTH", "100")
+            .env("LC_ALL", "C")
+            .output()
+            .unwrap();
+        let shown = text(&shown.stdout);
+        for line in [
+            "3    with --fail-on-shape: an unregistered token shape was masked (and all else went well)\n",
+            "SIGHUP reloads the secrets; with COMMAND, SIGINT and SIGTERM go on to it.\n",
+            "logmask -e CI_JOB_TOKEN --stats --fail-on-shape -- make test\n",
+        ] {
+            assert!(shown.contains(line), "{line:?} not in {shown}");
+        }
+    }
     for (shell, needle) in [
         ("bash", "_logmask()"),
         ("zsh", "#compdef logmask"),
