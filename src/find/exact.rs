@@ -27,6 +27,30 @@ const LONG: usize = 4096;
 /// strings at many positions.
 const PERIODIC: usize = 64;
 
+/// Sets of at least this many short patterns build their hold-back index on a thread of its
+/// own.
+const PARALLEL: usize = 10_000;
+
+/// The search over `shorts` (distinct, sorted), whose shortest is `min_len` bytes long.
+fn search(shorts: &Patterns, min_len: usize) -> Search {
+    match shorts.len() {
+        0 => Search::Nothing,
+        1 => Search::One(
+            memmem::Finder::new(&shorts[0]).into_owned(),
+            period(&shorts[0]),
+        ),
+        _ => match Sampler::new(shorts, min_len) {
+            Some(sampler) => Search::Sampled(sampler),
+            None => Search::Automaton(
+                AhoCorasick::builder()
+                    .match_kind(MatchKind::Standard)
+                    .build(shorts.iter())
+                    .expect("a set of literal patterns of bounded size always compiles"),
+            ),
+        },
+    }
+}
+
 /// A compiled, immutable set of byte patterns.
 pub(crate) struct Exact {
     /// The distinct short patterns, sorted.
@@ -83,41 +107,53 @@ impl Exact {
                 .then_with(|| patterns[a as usize].cmp(&patterns[b as usize]))
         });
         order.dedup_by(|a, b| a.0 == b.0 && patterns[a.1 as usize] == patterns[b.1 as usize]);
-        let mut shorts = Patterns::default();
-        let mut long: Vec<Box<[u8]>> = Vec::new();
-        for &(_, i) in &order {
-            match &patterns[i as usize] {
-                p if is_long(p) => long.push(p.into()),
-                p => shorts.push(p),
-            }
-        }
-        shorts.shrink_to_fit();
-        drop((order, patterns));
-        let max_len = (shorts.iter().chain(long.iter().map(|p| &**p)))
-            .map(<[u8]>::len)
-            .max()
-            .unwrap_or(0);
+        // The keys freed before the copy is made, and the copy made at its final size.
+        let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
+        let (long, order): (Vec<u32>, Vec<u32>) = order
+            .into_iter()
+            .partition(|&i| is_long(&patterns[i as usize]));
+        let bytes = |list: &[u32]| list.iter().map(|&i| patterns[i as usize].len()).sum();
+        let mut shorts = Patterns::with_capacity(order.len(), bytes(&order));
+        order
+            .iter()
+            .for_each(|&i| shorts.push(&patterns[i as usize]));
+        drop(order);
+        let long_bytes: usize = bytes(&long);
+        let max_len = (shorts
+            .iter()
+            .chain(long.iter().map(|&i| &patterns[i as usize])))
+        .map(<[u8]>::len)
+        .max()
+        .unwrap_or(0);
+        // The long patterns stay where they are when they are most of the bytes (a few long
+        // secrets), else they are copied out.
+        let long = if 2 * long_bytes >= patterns.memory_usage() {
+            Longs::new(patterns, long)
+        } else {
+            let mut copy = Patterns::with_capacity(long.len(), long_bytes);
+            long.iter().for_each(|&i| copy.push(&patterns[i as usize]));
+            drop(patterns);
+            Longs::new(copy, (0..long.len() as u32).collect())
+        };
         let reach = shorts.iter().map(<[u8]>::len).max().unwrap_or(1) - 1;
         let min_len = shorts.iter().map(<[u8]>::len).min().unwrap_or(0);
-        let prefixes = Prefixes::new(&shorts);
-        let long = Longs::new(long);
-        // The search covers the short patterns; the long ones have their own matchers.
-        let search = match shorts.len() {
-            0 => Search::Nothing,
-            1 => Search::One(
-                memmem::Finder::new(&shorts[0]).into_owned(),
-                period(&shorts[0]),
-            ),
-            _ => match Sampler::new(&shorts, min_len) {
-                Some(sampler) => Search::Sampled(sampler),
-                None => Search::Automaton(
-                    AhoCorasick::builder()
-                        .match_kind(MatchKind::Standard)
-                        .build(shorts.iter())
-                        .expect("a set of literal patterns of bounded size always compiles"),
-                ),
-            },
-        };
+        // The hold-back index beside the search, on a second core where the set is large.
+        let (search, prefixes) = std::thread::scope(|scope| {
+            let beside = (shorts.len() >= PARALLEL)
+                .then(|| {
+                    std::thread::Builder::new()
+                        .spawn_scoped(scope, || Prefixes::new(&shorts))
+                        .ok()
+                })
+                .flatten();
+            let search = search(&shorts, min_len);
+            let prefixes = match beside.map(|thread| thread.join()) {
+                Some(Ok(prefixes)) => prefixes,
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => Prefixes::new(&shorts),
+            };
+            (search, prefixes)
+        });
         Exact {
             shorts,
             search,

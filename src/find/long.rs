@@ -6,6 +6,7 @@
 use aho_corasick::{AhoCorasick, Input, MatchKind};
 use memchr::memmem;
 
+use super::patterns::Patterns;
 use super::{Range, Text};
 
 /// The length of a pattern's head: a match, or a suffix that could begin one and is at least
@@ -14,7 +15,12 @@ const HEAD: usize = 3;
 
 /// The long patterns of a set.
 pub(crate) struct Longs {
-    longs: Vec<Long>,
+    /// The buffer the patterns are in (it may hold other strings too) ...
+    bytes: Patterns,
+    /// ... and, per pattern, its index there ...
+    which: Box<[u32]>,
+    /// ... and its failure function.
+    fails: Box<[Fail]>,
     /// Finds the first of the distinct heads ...
     heads: Option<AhoCorasick>,
     /// ... and each of them ...
@@ -33,9 +39,9 @@ pub(crate) struct Scan {
 }
 
 /// One pattern with its failure function.
-struct Long {
-    pattern: Box<[u8]>,
-    fail: Fail,
+struct Long<'a> {
+    pattern: &'a [u8],
+    fail: &'a Fail,
 }
 
 /// A pattern's failure function: `fail(k)` is the length of the longest proper border (both
@@ -102,11 +108,12 @@ impl Fail {
 }
 
 impl Longs {
-    /// The matchers for `patterns` (each at least [`HEAD`] bytes long).
-    pub(crate) fn new(patterns: Vec<Box<[u8]>>) -> Longs {
+    /// The matchers for the strings `which` of `bytes` (each at least [`HEAD`] bytes long);
+    /// the other strings of `bytes` are unused.
+    pub(crate) fn new(bytes: Patterns, which: Vec<u32>) -> Longs {
         let mut heads: Vec<&[u8]> = Vec::new();
         let mut by_head: Vec<Vec<usize>> = Vec::new();
-        for (i, p) in patterns.iter().enumerate() {
+        for (i, p) in which.iter().map(|&w| &bytes[w as usize]).enumerate() {
             match heads.iter().position(|&h| h == &p[..HEAD]) {
                 Some(h) => by_head[h].push(i),
                 None => {
@@ -125,8 +132,14 @@ impl Longs {
                 .build(&heads)
                 .expect("a few short strings always compile")
         });
+        let fails = which
+            .iter()
+            .map(|&w| Fail::new(&bytes[w as usize]))
+            .collect();
         Longs {
-            longs: patterns.into_iter().map(Long::new).collect(),
+            bytes,
+            which: which.into_boxed_slice(),
+            fails,
             heads,
             each,
             by_head,
@@ -135,22 +148,37 @@ impl Longs {
 
     /// Whether there are none.
     pub(crate) fn is_empty(&self) -> bool {
-        self.longs.is_empty()
+        self.which.is_empty()
     }
 
     /// How many there are.
     pub(crate) fn len(&self) -> usize {
-        self.longs.len()
+        self.which.len()
     }
 
     /// The patterns.
     pub(crate) fn patterns(&self) -> impl Iterator<Item = &[u8]> + '_ {
-        self.longs.iter().map(|l| &*l.pattern)
+        self.which.iter().map(|&w| &self.bytes[w as usize])
+    }
+
+    /// Pattern `i` and its failure function.
+    fn long(&self, i: usize) -> Long<'_> {
+        Long {
+            pattern: &self.bytes[self.which[i] as usize],
+            fail: &self.fails[i],
+        }
+    }
+
+    /// The matchers, by pattern.
+    fn longs(&self) -> impl Iterator<Item = Long<'_>> + '_ {
+        (0..self.len()).map(|i| self.long(i))
     }
 
     /// Heap bytes used.
     pub(crate) fn memory_usage(&self) -> usize {
-        self.longs.iter().map(Long::memory_usage).sum::<usize>()
+        self.bytes.memory_usage()
+            + self.which.len() * 4
+            + self.fails.iter().map(Fail::memory_usage).sum::<usize>()
             + self.heads.as_ref().map_or(0, AhoCorasick::memory_usage)
     }
 
@@ -165,7 +193,7 @@ impl Longs {
             return n;
         };
         scan.covered.clear();
-        scan.covered.resize(self.longs.len(), 0);
+        scan.covered.resize(self.len(), 0);
         let mut held = n;
         // Heads in order, all of them by one search while they are new; once one is found
         // again inside the stretch its matchers covered already (a run of it), each head by
@@ -195,7 +223,7 @@ impl Longs {
             }
         }
         // A suffix shorter than a head.
-        for (i, long) in self.longs.iter().enumerate() {
+        for (i, long) in self.longs().enumerate() {
             if scan.covered[i] < n {
                 let from = n.saturating_sub(HEAD - 1).max(scan.covered[i]);
                 if let Some(s) = (from..n).find(|&s| long.begins(text, s)) {
@@ -213,7 +241,7 @@ impl Longs {
         let mut held = n;
         for &i in &self.by_head[h] {
             if pos >= scan.covered[i] {
-                let (end, k) = self.longs[i].run(text, pos, &mut scan.found);
+                let (end, k) = self.long(i).run(text, pos, &mut scan.found);
                 scan.covered[i] = end;
                 if k > 0 {
                     held = held.min(n - k);
@@ -252,29 +280,16 @@ fn find<T>(
     Some((c + pos, t))
 }
 
-impl Long {
-    /// The matcher for `pattern` (at least [`HEAD`] bytes long).
-    fn new(pattern: Box<[u8]>) -> Long {
-        debug_assert!(pattern.len() >= HEAD);
-        Long {
-            fail: Fail::new(&pattern),
-            pattern,
-        }
-    }
-
+impl Long<'_> {
     fn len(&self) -> usize {
         self.pattern.len()
-    }
-
-    fn memory_usage(&self) -> usize {
-        self.pattern.len() + self.fail.memory_usage()
     }
 
     /// The state after `b`, from state `k` (the length of the pattern's prefix that ends the
     /// text so far; `len` after a match).
     #[inline]
     fn step(&self, mut k: usize, b: u8) -> usize {
-        let p = &self.pattern;
+        let p = self.pattern;
         if k == p.len() {
             k = self.fail.get(k);
         }
@@ -369,7 +384,11 @@ mod tests {
                         .collect()
                 })
                 .collect();
-            let longs = Longs::new(patterns.clone());
+            let n = patterns.len() as u32;
+            let longs = Longs::new(
+                Patterns::new(patterns.iter().map(|p| &**p)),
+                (0..n).collect(),
+            );
             let text: Vec<u8> = (0..(rng() % 40) as usize)
                 .map(|_| if rng() % 5 == 0 { b'b' } else { b'a' })
                 .collect();

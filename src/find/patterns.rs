@@ -4,7 +4,7 @@ use std::ops::{Index, Range};
 
 /// A list of byte strings in one buffer: a few bytes of overhead per string, where a boxed
 /// slice each costs a pointer, a length and an allocation.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Patterns {
     bytes: Vec<u8>,
     /// `ends[i]`: where string `i` ends in `bytes`; it starts where string `i - 1` ends.
@@ -28,10 +28,25 @@ impl Patterns {
         Patterns { bytes, ends }
     }
 
+    /// An empty list with room for `count` strings of `bytes` bytes in all.
+    pub(crate) fn with_capacity(count: usize, bytes: usize) -> Patterns {
+        Patterns {
+            bytes: Vec::with_capacity(bytes),
+            ends: Vec::with_capacity(count),
+        }
+    }
+
     /// Adds `p` at the end.
     pub(crate) fn push(&mut self, p: &[u8]) {
         self.bytes.extend_from_slice(p);
         self.ends.push(self.bytes.len());
+    }
+
+    /// Adds the strings of `other` at the end.
+    pub(crate) fn append(&mut self, other: &Patterns) {
+        let offset = self.bytes.len();
+        self.bytes.extend_from_slice(&other.bytes);
+        self.ends.extend(other.ends.iter().map(|&end| offset + end));
     }
 
     /// Frees the room reserved for more strings.

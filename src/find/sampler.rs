@@ -78,9 +78,9 @@ impl Entry {
 /// keys have).
 fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> Vec<bool> {
     let mut counts = Counts::new((patterns.len() * sampler.stride * 2).next_power_of_two());
-    sampler.for_each_key(patterns, from, |_, key| counts.add(key));
+    sampler.for_each_key(patterns, from, |_, _, key| counts.add(key));
     let mut crowded = vec![false; patterns.len()];
-    sampler.for_each_key(patterns, from, |i, key| {
+    sampler.for_each_key(patterns, from, |i, _, key| {
         crowded[i] |= counts.get(key) > CROWDED;
     });
     crowded
@@ -202,7 +202,7 @@ impl Sampler {
             .trailing_zeros();
         let shift = 64 - bits;
         let mut buckets = vec![0u32; (1 << bits) + 1];
-        sampler.for_each_key(patterns, &from, |_, key| {
+        sampler.for_each_key(patterns, &from, |_, _, key| {
             filter.insert(key);
             second.insert(remix(key));
             buckets[(key >> shift) as usize + 1] += 1;
@@ -212,15 +212,11 @@ impl Sampler {
         }
         let mut next = buckets.clone();
         let mut entries = vec![Entry(0); n];
-        let stride = sampler.stride;
-        for (i, p) in patterns.iter().enumerate() {
-            for offset in usize::from(from[i])..usize::from(from[i]) + stride {
-                let key = mix(sampler.gram_at(p, offset));
-                let slot = &mut next[(key >> shift) as usize];
-                entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
-                *slot += 1;
-            }
-        }
+        sampler.for_each_key(patterns, &from, |i, offset, key| {
+            let slot = &mut next[(key >> shift) as usize];
+            entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
+            *slot += 1;
+        });
         sampler.filter = filter;
         sampler.second = second;
         sampler.buckets_shift = shift;
@@ -229,13 +225,13 @@ impl Sampler {
         Some(sampler)
     }
 
-    /// Calls `f(i, key)` for the key of each q-gram indexed for pattern `i`: those at
-    /// `from[i]..from[i] + stride`.
-    fn for_each_key(&self, patterns: &Patterns, from: &[u8], mut f: impl FnMut(usize, u64)) {
+    /// Calls `f(i, offset, key)` for the key of each q-gram indexed for pattern `i`: those
+    /// at the offsets `from[i]..from[i] + stride`.
+    fn for_each_key(&self, patterns: &Patterns, from: &[u8], mut f: impl FnMut(usize, usize, u64)) {
         for (i, p) in patterns.iter().enumerate() {
             let from = usize::from(from[i]);
             for offset in from..from + self.stride {
-                f(i, mix(self.gram_at(p, offset)));
+                f(i, offset, mix(self.gram_at(p, offset)));
             }
         }
     }

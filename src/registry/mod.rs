@@ -2,7 +2,6 @@
 
 mod layers;
 
-use std::borrow::Borrow;
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -12,6 +11,7 @@ use std::time::{Duration, Instant};
 use arc_swap::ArcSwap;
 
 use crate::find::exact::Exact;
+use crate::set::Sources;
 use crate::stream::source::Shared;
 use crate::{Error, Masker, Secrets, SecretsBuilder};
 use layers::Layers;
@@ -95,6 +95,8 @@ struct State {
     base: Arc<SecretsBuilder>,
     /// Each job's secrets (settings unused).
     jobs: HashMap<String, Arc<SecretsBuilder>>,
+    /// The base and the jobs' builders, for counting by origin; an addition pushes one.
+    sources: Sources,
     /// The number of changes made so far.
     changes: u64,
     layers: Layers,
@@ -124,24 +126,27 @@ const LAYERS_FROM: usize = 64;
 
 impl Registry {
     /// A registry with no jobs; `base` gives the settings (minimum length, replacement) and
-    /// the secrets masked at all times, if any. It is taken by value or by reference, so a
-    /// builder chain can be passed as it is:
+    /// the secrets masked at all times, if any. It is taken by value (kept as it is) or by
+    /// reference (copied), so a builder chain can be passed as it is:
     /// `Registry::new(Secrets::builder().min_len(12))`.
     ///
     /// # Errors
     ///
     /// As [`SecretsBuilder::build`] for `base`.
-    pub fn new(base: impl Borrow<SecretsBuilder>) -> Result<Registry, Error> {
-        let base = base.borrow().clone();
+    pub fn new(base: impl Into<SecretsBuilder>) -> Result<Registry, Error> {
+        let mut base = base.into();
+        base.shrink_to_fit();
         let layers = Layers::new(Exact::new(base.patterns()?), 0);
         let base = Arc::new(base);
-        let secrets = Secrets::layered(&base, layers.exacts(), vec![Arc::clone(&base)]);
+        let sources = Sources::default().push(Arc::clone(&base));
+        let secrets = Secrets::layered(&base, layers.exacts(), sources.clone());
         Ok(Registry {
             inner: Arc::new(Inner {
                 current: Arc::new(ArcSwap::from_pointee(secrets)),
                 state: Mutex::new(State {
                     base,
                     jobs: HashMap::new(),
+                    sources,
                     changes: 0,
                     layers,
                     merging: None,
@@ -181,15 +186,20 @@ impl Registry {
         let values: Vec<S> = secrets.into_iter().collect();
         let mut state = inner.state();
         let mut builder = state.base.without_secrets();
-        for (n, value) in values.iter().enumerate() {
-            builder.add_named(crate::set::job_value(&job, n + 1), value);
-        }
+        builder.add_job_values(&job, &values).shrink_to_fit();
         let patterns = builder.patterns()?;
         let adds_only = state
             .jobs
             .get(&job)
             .map_or(true, |old| old.is_subset_of(&builder));
-        state.jobs.insert(job, Arc::new(builder));
+        let builder = Arc::new(builder);
+        let new = !state.jobs.contains_key(&job);
+        state.jobs.insert(job, Arc::clone(&builder));
+        if new {
+            state.sources = state.sources.push(builder);
+        } else {
+            state.refresh_sources();
+        }
         state.changes += 1;
         let change = state.changes;
         let layered = adds_only
@@ -220,6 +230,7 @@ impl Registry {
             if state.jobs.remove(job).is_none() {
                 return false;
             }
+            state.refresh_sources();
             state.changes += 1;
             state.changes
         };
@@ -235,13 +246,15 @@ impl Registry {
     ///
     /// As [`SecretsBuilder::build`], for `base` or for an active job's secret that the new
     /// settings refuse. Nothing changes then.
-    pub fn set_base(&self, base: impl Borrow<SecretsBuilder>) -> Result<(), Error> {
-        let base = base.borrow().clone();
+    pub fn set_base(&self, base: impl Into<SecretsBuilder>) -> Result<(), Error> {
+        let mut base = base.into();
+        base.shrink_to_fit();
         let inner = &*self.inner;
         let _rebuild = inner.rebuild_lock();
         let mut state = inner.state();
         let big = Exact::new(union(&base, state.jobs.values()).patterns()?);
         state.base = Arc::new(base);
+        state.refresh_sources();
         state.changes += 1;
         let change = state.changes;
         state.layers.install(big, change);
@@ -326,6 +339,12 @@ impl State {
     /// Whether the merge and compaction threads work on the layers.
     fn merges(&self) -> bool {
         self.background && matches!(self.merger, Merger::NotStarted | Merger::Running)
+    }
+
+    /// Makes `sources` the base and the jobs anew, after a change that drops a builder.
+    fn refresh_sources(&mut self) {
+        let base = Sources::default().push(Arc::clone(&self.base));
+        self.sources = (self.jobs.values()).fold(base, |list, b| list.push(Arc::clone(b)));
     }
 }
 
@@ -427,11 +446,7 @@ impl Inner {
 
     /// Publishes the set of `state`'s layers; returns the set it replaced.
     fn publish(&self, state: &State) -> Arc<Secrets> {
-        let sources = std::iter::once(&state.base)
-            .chain(state.jobs.values())
-            .cloned()
-            .collect();
-        let secrets = Secrets::layered(&state.base, state.layers.exacts(), sources);
+        let secrets = Secrets::layered(&state.base, state.layers.exacts(), state.sources.clone());
         self.current.swap(Arc::new(secrets))
     }
 

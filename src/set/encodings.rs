@@ -203,6 +203,13 @@ pub(crate) fn add_variants(
             push(standard);
         }
     }
+    // A secret of letters, digits, `-`, `_` and `.` (most tokens) has no other form in these.
+    let plain = secret
+        .iter()
+        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    if plain {
+        return;
+    }
     if encodings.contains(Encodings::URL) {
         push(percent_encode(secret, UPPER_HEX));
         push(percent_encode(secret, LOWER_HEX));
@@ -212,13 +219,6 @@ pub(crate) fn add_variants(
     }
     // The forms below often coincide with each other or with those above: each is added once.
     let mut more: Vec<Vec<u8>> = Vec::new();
-    // A secret of letters, digits, `-`, `_` and `.` (most tokens) has no other form in these.
-    let plain = secret
-        .iter()
-        .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
-    if plain {
-        return;
-    }
     if encodings.contains(Encodings::SHELL) {
         more.extend(shell_forms(secret));
     }

@@ -4,6 +4,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
+mod added;
 mod encodings;
 mod error;
 mod load;
@@ -17,9 +18,11 @@ use crate::find::exact::Exact;
 use crate::find::patterns::Patterns;
 use crate::find::shapes::{self, Shapes};
 use crate::find::Finder;
+use added::Added;
 use encodings::add_variants;
-pub(crate) use error::{job_value, ErrorKind, Origin};
+pub(crate) use error::{ErrorKind, Origin};
 use origins::Origins;
+pub(crate) use origins::Sources;
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
@@ -145,14 +148,7 @@ impl Secrets {
     /// with. Returns false if neither does (a range that continues one reported before, or a
     /// finder's range of another kind).
     pub(crate) fn origins_of(&self, bytes: &[u8], mut f: impl FnMut(&MaskedBy)) -> bool {
-        let settings = |secrets: &[(Origin, Vec<u8>)]| {
-            let builder = SecretsBuilder {
-                secrets: secrets.to_vec(),
-                ..self.settings()
-            };
-            builder.sourced().expect("validated when the set was built")
-        };
-        if self.origins.secrets_in(bytes, settings, &mut f) {
+        if self.origins.secrets_in(bytes, || self.settings(), &mut f) {
             return true;
         }
         match origins::shape_at(bytes).filter(|_| self.token_shapes) {
@@ -171,7 +167,7 @@ impl Secrets {
             replacement: self.replacement.to_vec(),
             encodings: self.encodings,
             token_shapes: self.token_shapes,
-            secrets: Vec::new(),
+            secrets: Added::default(),
         }
     }
 
@@ -193,7 +189,7 @@ impl Secrets {
     pub(crate) fn layered(
         settings: &SecretsBuilder,
         layers: impl IntoIterator<Item = Arc<Exact>>,
-        sources: Vec<Arc<SecretsBuilder>>,
+        sources: Sources,
     ) -> Secrets {
         let mut finders: Vec<Finder> = layers.into_iter().map(Finder::Exact).collect();
         assert!(!finders.is_empty(), "a set has an exact finder");
@@ -235,7 +231,7 @@ pub struct SecretsBuilder {
     replacement: Vec<u8>,
     encodings: Encodings,
     token_shapes: bool,
-    secrets: Vec<(Origin, Vec<u8>)>,
+    secrets: Added,
 }
 
 impl Default for SecretsBuilder {
@@ -253,7 +249,7 @@ impl SecretsBuilder {
             replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
             encodings: Encodings::ALL,
             token_shapes: true,
-            secrets: Vec::new(),
+            secrets: Added::default(),
         }
     }
 
@@ -291,15 +287,13 @@ impl SecretsBuilder {
     /// A secret with line breaks is masked whole and also line by line (see
     /// [`build`](Self::build)).
     pub fn add(&mut self, secret: impl AsRef<[u8]>) -> &mut Self {
-        let origin = Origin::Index(self.secrets.len());
-        self.secrets.push((origin, secret.as_ref().to_vec()));
+        self.secrets.unnamed(secret.as_ref());
         self
     }
 
     /// Adds one secret; errors name it by `origin`, e.g. `env CI_JOB_TOKEN`.
     pub fn add_named(&mut self, origin: impl Into<String>, secret: impl AsRef<[u8]>) -> &mut Self {
-        self.secrets
-            .push((Origin::Named(origin.into()), secret.as_ref().to_vec()));
+        self.secrets.named(origin.into(), secret.as_ref());
         self
     }
 
@@ -317,11 +311,20 @@ impl SecretsBuilder {
         origin: impl Into<String>,
         text: impl AsRef<[u8]>,
     ) -> &mut Self {
-        let origin = origin.into();
+        self.secrets.start(origin.into(), false);
         for (n, line) in lines(text.as_ref()).enumerate() {
             if !line.is_empty() {
-                self.add_named(format!("{origin} line {}", n + 1), line);
+                self.secrets.numbered(n + 1, line);
             }
+        }
+        self
+    }
+
+    /// Adds `values` as the secrets of job `job`; errors name them `job {job} value {n}`.
+    pub(crate) fn add_job_values<S: AsRef<[u8]>>(&mut self, job: &str, values: &[S]) -> &mut Self {
+        self.secrets.start(job.to_owned(), true);
+        for (n, value) in values.iter().enumerate() {
+            self.secrets.numbered(n + 1, value.as_ref());
         }
         self
     }
@@ -333,14 +336,19 @@ impl SecretsBuilder {
             replacement: self.replacement.clone(),
             encodings: self.encodings,
             token_shapes: self.token_shapes,
-            secrets: Vec::new(),
+            secrets: Added::default(),
         }
     }
 
     /// Adds the secrets of `other`, with their origins; `other`'s settings are ignored.
     pub(crate) fn append(&mut self, other: &SecretsBuilder) -> &mut Self {
-        self.secrets.extend(other.secrets.iter().cloned());
+        self.secrets.append(&other.secrets);
         self
+    }
+
+    /// Frees the room reserved for more secrets.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.secrets.shrink_to_fit();
     }
 
     /// Validates the secrets and compiles them.
@@ -359,14 +367,14 @@ impl SecretsBuilder {
         Ok(Secrets::layered(
             self,
             [exact],
-            vec![Arc::new(self.clone())],
+            Sources::default().push(Arc::new(self.clone())),
         ))
     }
 
     /// Whether each secret of `self` is one of `other`'s too (origins aside).
     pub(crate) fn is_subset_of(&self, other: &SecretsBuilder) -> bool {
-        let theirs: HashSet<&[u8]> = other.secrets.iter().map(|(_, s)| &s[..]).collect();
-        self.secrets.iter().all(|(_, s)| theirs.contains(&s[..]))
+        let theirs: HashSet<&[u8]> = other.secrets.values().collect();
+        self.secrets.values().all(|s| theirs.contains(s))
     }
 
     /// The byte strings to mask, validated as [`build`](Self::build) does: each secret, its
@@ -377,48 +385,50 @@ impl SecretsBuilder {
     /// As [`build`](Self::build).
     pub(crate) fn patterns(&self) -> Result<Patterns, Error> {
         let mut patterns = Patterns::default();
-        self.each_pattern(|_, p| patterns.push(p))?;
+        self.each_pattern(0..self.secrets.len(), |_, p| patterns.push(p))?;
         patterns.shrink_to_fit();
         Ok(patterns)
     }
 
     /// The byte strings to mask, as [`patterns`](Self::patterns), and for each the position
     /// of its secret.
-    fn sourced(&self) -> Result<Sourced, Error> {
+    pub(crate) fn sourced(&self) -> Result<Sourced, Error> {
         let (mut patterns, mut from) = (Vec::new(), Vec::new());
-        self.each_pattern(|i, p| {
+        self.each_pattern(0..self.secrets.len(), |i, p| {
             patterns.push(p.into());
             from.push(i);
         })?;
         Ok((patterns, from))
     }
 
-    /// Calls `f(i, p)` for each byte string `p` to mask, `i` the position of its secret.
-    fn each_pattern(&self, mut f: impl FnMut(usize, &[u8])) -> Result<(), Error> {
+    /// Calls `f(i, p)` for each byte string `p` to mask, `i` the position of its secret, for
+    /// the secrets at the positions `range`, in order.
+    fn each_pattern(
+        &self,
+        range: std::ops::Range<usize>,
+        mut f: impl FnMut(usize, &[u8]),
+    ) -> Result<(), Error> {
         // One secret's byte strings at a time.
-        let mut plain: Vec<Box<[u8]>> = Vec::new();
+        let mut plain: Vec<&[u8]> = Vec::new();
         let mut variants = Vec::new();
-        for (i, (origin, secret)) in self.secrets.iter().enumerate() {
+        for i in range {
+            let secret = self.secrets.get(i);
             if secret.len() < self.min_len {
                 return Err(Error::new(ErrorKind::TooShort {
-                    origin: origin.clone(),
+                    origin: self.secrets.origin(i),
                     len: secret.len(),
                     min: self.min_len,
                 }));
             }
             plain.clear();
-            plain.push(secret.as_slice().into());
+            plain.push(secret);
             if secret.contains(&b'\n') {
                 let min_len = self.min_len;
-                plain.extend(
-                    lines(secret)
-                        .filter(|line| line.len() >= min_len)
-                        .map(Box::<[u8]>::from),
-                );
+                plain.extend(lines(secret).filter(|line| line.len() >= min_len));
             }
             if plain.iter().any(|p| contains(&self.replacement, p)) {
                 return Err(Error::new(ErrorKind::InReplacement {
-                    origin: origin.clone(),
+                    origin: self.secrets.origin(i),
                 }));
             }
             variants.clear();
@@ -427,14 +437,29 @@ impl SecretsBuilder {
             }
             if variants.iter().any(|v| contains(&self.replacement, v)) {
                 return Err(Error::new(ErrorKind::EncodedInReplacement {
-                    origin: origin.clone(),
+                    origin: self.secrets.origin(i),
                 }));
             }
-            for p in plain.iter().chain(&variants) {
+            for p in plain.iter().copied().chain(variants.iter().map(|v| &**v)) {
                 f(i, p);
             }
         }
         Ok(())
+    }
+}
+
+impl From<&SecretsBuilder> for SecretsBuilder {
+    /// A copy of the builder, its secrets and settings (as [`Clone`]).
+    fn from(builder: &SecretsBuilder) -> Self {
+        builder.clone()
+    }
+}
+
+impl From<&mut SecretsBuilder> for SecretsBuilder {
+    /// A copy of the builder, its secrets and settings, for builder chains
+    /// (`Secrets::builder().min_len(12)`).
+    fn from(builder: &mut SecretsBuilder) -> Self {
+        builder.clone()
     }
 }
 

@@ -38,8 +38,47 @@ impl fmt::Display for MaskedBy {
 /// A set's secrets with their origins, and the search over them once it is needed.
 pub(crate) struct Origins {
     /// The builders whose secrets the set masks (a registry's base and jobs).
-    sources: Vec<Arc<SecretsBuilder>>,
+    sources: Sources,
     index: OnceLock<Index>,
+}
+
+/// The builders whose secrets a set masks, newest first: a list that the sets a registry
+/// publishes share, so that a new job costs one node, not a copy of every job's entry.
+#[derive(Clone, Default)]
+pub(crate) struct Sources(Option<Arc<Node>>);
+
+struct Node {
+    builder: Arc<SecretsBuilder>,
+    next: Sources,
+}
+
+impl Sources {
+    /// `builder` before the builders of `self`.
+    pub(crate) fn push(&self, builder: Arc<SecretsBuilder>) -> Sources {
+        Sources(Some(Arc::new(Node {
+            builder,
+            next: self.clone(),
+        })))
+    }
+
+    /// The builders.
+    fn builders(&self) -> impl Iterator<Item = &SecretsBuilder> {
+        std::iter::successors(self.0.as_deref(), |node| node.next.0.as_deref())
+            .map(|node| &*node.builder)
+    }
+}
+
+impl Drop for Node {
+    /// Frees the rest of a long list in a loop, not by recursion.
+    fn drop(&mut self) {
+        let mut next = self.next.0.take();
+        while let Some(node) = next {
+            next = match Arc::try_unwrap(node) {
+                Ok(mut node) => node.next.0.take(),
+                Err(_) => None,
+            };
+        }
+    }
 }
 
 /// The byte strings of the set (values, lines, encoded forms) and the origin of each.
@@ -56,7 +95,7 @@ struct Index {
 }
 
 impl Origins {
-    pub(crate) fn new(sources: Vec<Arc<SecretsBuilder>>) -> Origins {
+    pub(crate) fn new(sources: Sources) -> Origins {
         Origins {
             sources,
             index: OnceLock::new(),
@@ -64,15 +103,15 @@ impl Origins {
     }
 
     /// Calls `f` with the origin of each secret whose byte strings occur in `bytes` (an
-    /// origin may come more than once); returns whether any did. `patterns` gives the set's
-    /// byte strings with the position of each one's secret, as the exact finder has them.
+    /// origin may come more than once); returns whether any did. `settings` gives a builder
+    /// with the set's settings and no secrets.
     pub(crate) fn secrets_in(
         &self,
         bytes: &[u8],
-        patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Sourced,
+        settings: impl FnOnce() -> SecretsBuilder,
         mut f: impl FnMut(&MaskedBy),
     ) -> bool {
-        let index = self.index.get_or_init(|| self.index(patterns));
+        let index = self.index.get_or_init(|| self.index(settings()));
         if let Some(found) = index.whole.get(bytes) {
             found.iter().for_each(|&i| f(&index.names[i]));
             return !found.is_empty();
@@ -88,18 +127,15 @@ impl Origins {
         any
     }
 
-    fn index(&self, patterns: impl FnOnce(&[(Origin, Vec<u8>)]) -> super::Sourced) -> Index {
-        let secrets: Vec<(Origin, Vec<u8>)> = self
-            .sources
-            .iter()
-            .flat_map(|b| b.secrets.iter().cloned())
-            .collect();
-        let (patterns, of) = patterns(&secrets);
-        let names = secrets
-            .iter()
-            .map(|(origin, _)| {
-                MaskedBy::Secret(match origin {
-                    Origin::Named(name) => name.as_str().into(),
+    fn index(&self, mut all: SecretsBuilder) -> Index {
+        for source in self.sources.builders() {
+            all.append(source);
+        }
+        let (patterns, of) = all.sourced().expect("validated when the set was built");
+        let names = (0..all.secrets.len())
+            .map(|i| {
+                MaskedBy::Secret(match all.secrets.origin(i) {
+                    Origin::Named(name) => name.into(),
                     Origin::Index(n) => format!("secret #{n}").into(),
                 })
             })
