@@ -110,12 +110,23 @@ impl Recogniser {
                         self.state = State::Text;
                     }
                 }
-                State::Text => match memchr(b'\n', &input[i..]) {
-                    None => i = input.len(),
-                    Some(k) => {
-                        i += k + 1;
-                        self.lines += 1;
-                        self.state = State::LineStart;
+                // Lines that cannot begin a command (their first byte is neither `:` nor
+                // `#`) are passed over here, without a visit to `LineStart`.
+                State::Text => loop {
+                    match memchr(b'\n', &input[i..]) {
+                        None => {
+                            i = input.len();
+                            break;
+                        }
+                        Some(k) => {
+                            i += k + 1;
+                            self.lines += 1;
+                            if input.get(i).is_some_and(|&b| b != b':' && b != b'#') {
+                                continue;
+                            }
+                            self.state = State::LineStart;
+                            break;
+                        }
                     }
                 },
                 State::Value | State::Overlong => {
@@ -303,6 +314,13 @@ mod tests {
             );
             assert_eq!(run(&[&input]), (text, regs));
         }
+    }
+
+    /// `Text` skips lines by their first byte: every command begins with `:` or `#`.
+    #[test]
+    fn commands_begin_with_a_colon_or_a_hash() {
+        assert!(COMMANDS.iter().all(|c| matches!(c[0], b':' | b'#')));
+        assert!(!starts_command(b"a") && starts_command(b":") && starts_command(b"#"));
     }
 
     #[test]
