@@ -104,7 +104,7 @@ pub struct SecretArgs {
     #[arg(verbatim_doc_comment, long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
     pub encodings: logmask::Encodings,
 
-    /// Do not mask unregistered tokens by their shape (glpat-…, ghp_…, AKIA…)
+    /// Do not mask unregistered tokens by their shape (glpat-..., ghp_..., AKIA...)
     #[arg(verbatim_doc_comment, long = "no-token-shapes")]
     pub no_token_shapes: bool,
 }

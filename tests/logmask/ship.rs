@@ -563,6 +563,12 @@ fn man_page_and_completions_are_generated() {
             .env("LC_ALL", "C")
             .output()
             .unwrap();
+        // ASCII only: a C locale renders every character, without a warning.
+        assert!(
+            shown.status.success() && shown.stderr.is_empty(),
+            "{}",
+            text(&shown.stderr)
+        );
         let shown = text(&shown.stdout);
         for line in [
             "3    with --fail-on-shape: an unregistered token shape was masked (and all else went well)\n",
