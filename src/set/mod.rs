@@ -13,6 +13,7 @@ pub use encodings::Encodings;
 pub use error::Error;
 pub use origins::MaskedBy;
 
+use crate::find::creds::{self, Creds};
 use crate::find::exact::Exact;
 use crate::find::patterns::Patterns;
 use crate::find::shapes::{self, Shapes};
@@ -41,13 +42,14 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 ///     .add_named("env CI_JOB_TOKEN", "glcbt-64_s3cr3tvalue")
 ///     .encodings(Encodings::NONE)
 ///     .token_shapes(false)
+///     .structured_credentials(false)
 ///     .build()?;
 /// assert_eq!(secrets.max_len(), 20);
 /// # Ok::<(), logmask::Error>(())
 /// ```
 pub struct Secrets {
     /// The exact finders first (one, or a shared big one and the layers of recent
-    /// additions), then the token shapes if they are on.
+    /// additions), then the token shapes and the structured credentials if they are on.
     finders: Vec<Finder>,
     /// The number of distinct patterns over the exact finders, once asked (layers may share
     /// patterns with each other).
@@ -56,6 +58,7 @@ pub struct Secrets {
     min_len: usize,
     encodings: Encodings,
     token_shapes: bool,
+    structured_credentials: bool,
     /// The secrets with their names, for [`Secrets::origins_of`].
     origins: Origins,
 }
@@ -105,14 +108,22 @@ impl Secrets {
 
     /// The length of the longest byte string a stream must see whole before it can mask it:
     /// the longest secret or encoded variant, or, with token shapes on, the longest shortest
-    /// token. A stream holds back fewer bytes.
+    /// token, or, with structured credentials on, the longest credential form before it is
+    /// decided (260 bytes). A stream holds back fewer bytes.
     pub fn max_len(&self) -> usize {
         let shapes = if self.token_shapes {
             shapes::MAX_TOKEN
         } else {
             0
         };
-        self.exacts().map(Exact::max_len).fold(shapes, usize::max)
+        let creds = if self.structured_credentials {
+            creds::MAX_HELD + 1
+        } else {
+            0
+        };
+        self.exacts()
+            .map(Exact::max_len)
+            .fold(shapes.max(creds), usize::max)
     }
 
     /// The encoded variants masked along with each secret.
@@ -123,6 +134,12 @@ impl Secrets {
     /// Whether well-known token shapes are masked.
     pub fn token_shapes(&self) -> bool {
         self.token_shapes
+    }
+
+    /// Whether structured credentials (URL passwords, credential parameters,
+    /// `Authorization:` values, PEM private-key blocks) are masked.
+    pub fn structured_credentials(&self) -> bool {
+        self.structured_credentials
     }
 
     /// The shortest secret this set accepted.
@@ -171,6 +188,7 @@ impl Secrets {
             replacement: self.replacement.to_vec(),
             encodings: self.encodings,
             token_shapes: self.token_shapes,
+            structured_credentials: self.structured_credentials,
             secrets: Vec::new(),
         }
     }
@@ -200,6 +218,9 @@ impl Secrets {
         if settings.token_shapes {
             finders.push(Finder::Shapes(Shapes));
         }
+        if settings.structured_credentials {
+            finders.push(Finder::Creds(Creds));
+        }
         Secrets {
             finders,
             len: OnceLock::new(),
@@ -207,6 +228,7 @@ impl Secrets {
             min_len: settings.min_len,
             encodings: settings.encodings,
             token_shapes: settings.token_shapes,
+            structured_credentials: settings.structured_credentials,
             origins: Origins::new(sources),
         }
     }
@@ -221,6 +243,7 @@ impl fmt::Debug for Secrets {
             .field("replacement", &String::from_utf8_lossy(&self.replacement))
             .field("encodings", &self.encodings)
             .field("token_shapes", &self.token_shapes)
+            .field("structured_credentials", &self.structured_credentials)
             .finish_non_exhaustive()
     }
 }
@@ -235,6 +258,7 @@ pub struct SecretsBuilder {
     replacement: Vec<u8>,
     encodings: Encodings,
     token_shapes: bool,
+    structured_credentials: bool,
     secrets: Vec<(Origin, Vec<u8>)>,
 }
 
@@ -246,13 +270,14 @@ impl Default for SecretsBuilder {
 
 impl SecretsBuilder {
     /// A builder with the default minimum length (8) and replacement (`[MASKED]`), all
-    /// encoded variants and the token shapes.
+    /// encoded variants, the token shapes and the structured credentials.
     pub fn new() -> Self {
         SecretsBuilder {
             min_len: DEFAULT_MIN_LEN,
             replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
             encodings: Encodings::ALL,
             token_shapes: true,
+            structured_credentials: true,
             secrets: Vec::new(),
         }
     }
@@ -283,6 +308,16 @@ impl SecretsBuilder {
     /// even when their value was never added (default `true`).
     pub fn token_shapes(&mut self, on: bool) -> &mut Self {
         self.token_shapes = on;
+        self
+    }
+
+    /// Whether structured credentials are masked without registration (default `true`): the
+    /// password of `scheme://user:password@host`, the values of credential parameters
+    /// (`token=`, `password=`, `X-Amz-Signature=` …), `Authorization:` header values after
+    /// the scheme word, and PEM private-key blocks. The README says where each range starts
+    /// and ends.
+    pub fn structured_credentials(&mut self, on: bool) -> &mut Self {
+        self.structured_credentials = on;
         self
     }
 
@@ -333,6 +368,7 @@ impl SecretsBuilder {
             replacement: self.replacement.clone(),
             encodings: self.encodings,
             token_shapes: self.token_shapes,
+            structured_credentials: self.structured_credentials,
             secrets: Vec::new(),
         }
     }
@@ -446,6 +482,7 @@ impl fmt::Debug for SecretsBuilder {
             .field("replacement", &String::from_utf8_lossy(&self.replacement))
             .field("encodings", &self.encodings)
             .field("token_shapes", &self.token_shapes)
+            .field("structured_credentials", &self.structured_credentials)
             .finish()
     }
 }
