@@ -42,7 +42,6 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 ///     .add_named("env CI_JOB_TOKEN", "glcbt-64_s3cr3tvalue")
 ///     .encodings(Encodings::NONE)
 ///     .token_shapes(false)
-///     .structured_credentials(false)
 ///     .build()?;
 /// assert_eq!(secrets.max_len(), 20);
 /// # Ok::<(), logmask::Error>(())
@@ -157,11 +156,17 @@ impl Secrets {
         self.exacts().map(Exact::memory_usage).sum::<usize>() + self.replacement.len()
     }
 
-    /// Calls `f` with what accounts for the masked range `bytes`: the origin of each
-    /// registered byte string in it (once per occurrence), or else the token shape it begins
-    /// with. Returns false if neither does (a range that continues one reported before, or a
-    /// finder's range of another kind).
-    pub(crate) fn origins_of(&self, bytes: &[u8], mut f: impl FnMut(&MaskedBy)) -> bool {
+    /// Calls `f` with what accounts for the masked range `bytes` (`before` is the byte
+    /// before it, if known): the origin of each registered byte string in it (once per
+    /// occurrence), or else the token shape it begins with, or else, with structured
+    /// credentials on, the form of credential. Returns false if none does (a range that
+    /// continues one reported before).
+    pub(crate) fn origins_of(
+        &self,
+        bytes: &[u8],
+        before: Option<u8>,
+        mut f: impl FnMut(&MaskedBy),
+    ) -> bool {
         let settings = |secrets: &[(Origin, Vec<u8>)]| {
             let builder = SecretsBuilder {
                 secrets: secrets.to_vec(),
@@ -177,7 +182,15 @@ impl Secrets {
                 f(&shape);
                 true
             }
-            None => false,
+            None => {
+                match origins::credential(bytes, before).filter(|_| self.structured_credentials) {
+                    Some(form) => {
+                        f(&form);
+                        true
+                    }
+                    None => false,
+                }
+            }
         }
     }
 
@@ -270,14 +283,14 @@ impl Default for SecretsBuilder {
 
 impl SecretsBuilder {
     /// A builder with the default minimum length (8) and replacement (`[MASKED]`), all
-    /// encoded variants, the token shapes and the structured credentials.
+    /// encoded variants and the token shapes; structured credentials off.
     pub fn new() -> Self {
         SecretsBuilder {
             min_len: DEFAULT_MIN_LEN,
             replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
             encodings: Encodings::ALL,
             token_shapes: true,
-            structured_credentials: true,
+            structured_credentials: false,
             secrets: Vec::new(),
         }
     }
@@ -311,7 +324,8 @@ impl SecretsBuilder {
         self
     }
 
-    /// Whether structured credentials are masked without registration (default `true`): the
+    /// Whether structured credentials are masked without registration (default `false`: the
+    /// search costs more than the other rules, see `DESIGN.md`): the
     /// password of `scheme://user:password@host`, the values of credential parameters
     /// (`token=`, `password=`, `X-Amz-Signature=` …), `Authorization:` header values after
     /// the scheme word, and PEM private-key blocks. The README says where each range starts
