@@ -142,6 +142,31 @@ fn credentials_join_the_secrets_ranges() {
     );
 }
 
+/// The library's names are checked against the same rows (src/find/creds/mod.rs).
+#[test]
+fn readme_documents_the_reference_names() {
+    let readme = include_str!("../../README.md");
+    let rows = readme.lines().filter(|l| l.starts_with("| `")).count();
+    assert!(rows > NAMES.len());
+    for name in NAMES {
+        let row = format!("| `{name}` |");
+        assert!(
+            readme.lines().any(|l| l.starts_with(&row)),
+            "no README row {row}"
+        );
+    }
+    let table = readme
+        .split("| parameter names (any case) | covers |")
+        .nth(1)
+        .unwrap();
+    let listed = table
+        .lines()
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .count();
+    assert_eq!(listed, NAMES.len());
+}
+
 #[test]
 fn off_leaves_credentials_alone() {
     let text = "https://u:p@h token=x Authorization: Bearer y\n-----BEGIN PRIVATE KEY-----\n";

@@ -646,10 +646,9 @@ pub mod creds {
             out.push(line(v));
             return Ok(());
         }
-        match t.get(w)? {
-            None => return Ok(out.push((v, w))),
-            Some(b) if eol(b) => return Ok(out.push((v, w))),
-            _ => {}
+        if t.get(w)?.map_or(true, eol) {
+            out.push((v, w));
+            return Ok(());
         }
         let mut x = w;
         while x - w <= 16 && t.get(x)?.is_some_and(blank) {

@@ -15,7 +15,7 @@ mod forms;
 mod scan;
 mod view;
 
-pub(crate) use forms::{Form, MAX_HELD, NAMES};
+pub(crate) use forms::{Form, MAX_HELD};
 
 use super::{Find, Range, Text};
 use forms::{End, Outcome, LOOK};
@@ -221,4 +221,105 @@ fn candidates(view: &View<'_>, mut f: impl FnMut(usize, u8)) {
     };
     scan::each_hit(view.head, &mut judge);
     scan::each_hit(view.input, |i| judge(h + i));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::forms::NAMES;
+    use super::*;
+    use crate::find::Finder;
+
+    /// Streams `chunks` through one state (nothing else held), returning the masked text
+    /// positions of the whole stream.
+    fn masked(chunks: &[&[u8]]) -> Vec<Range> {
+        let (finder, mut state, mut carry) = (Creds, CredsState::default(), Vec::new());
+        let (mut out, mut base) = (Vec::new(), 0);
+        for (n, &chunk) in chunks.iter().enumerate() {
+            let text = Text {
+                carry: &carry,
+                input: chunk,
+                eof: n + 1 == chunks.len(),
+            };
+            let held = if text.eof {
+                text.len()
+            } else {
+                finder.held(&mut state, &text)
+            };
+            if text.eof {
+                finder.held(&mut state, &text);
+            }
+            let mut ranges = Vec::new();
+            finder.ranges(&mut state, &text, held, &mut ranges);
+            out.extend(ranges.iter().map(|&(s, e)| (base + s, base + e)));
+            let next = [&carry[..], chunk].concat()[held..].to_vec();
+            base += held;
+            carry = next;
+        }
+        out
+    }
+
+    fn merged(mut r: Vec<Range>) -> Vec<Range> {
+        r.sort_unstable();
+        let mut out: Vec<Range> = Vec::new();
+        for (s, e) in r {
+            match out.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => out.push((s, e)),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn a_value_continues_across_chunks_and_empty_ones() {
+        let whole: &[u8] = b"x token=abcdef&y";
+        let want = merged(masked(&[whole, b""]));
+        assert_eq!(want, [(8, 14)]);
+        for split in 0..=whole.len() {
+            let (a, b) = whole.split_at(split);
+            assert_eq!(merged(masked(&[a, b"", b, b""])), want, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn capacities_zero_one_and_max_held() {
+        let finder = Creds;
+        let held = |bytes: &[u8]| {
+            let text = Text {
+                carry: b"",
+                input: bytes,
+                eof: false,
+            };
+            bytes.len() - finder.held(&mut CredsState::default(), &text)
+        };
+        assert_eq!(held(b""), 0);
+        assert_eq!(held(b"x t"), 1);
+        assert_eq!(held(b"x token="), 6);
+        // The longest form not yet decided: `://` and 256 bytes of authority.
+        let long = [&b"x://"[..], &[b'a'; 256]].concat();
+        assert_eq!(held(&long[1..]), MAX_HELD);
+        assert!(held(&[&long[..], b"a"].concat()) < MAX_HELD);
+    }
+
+    #[test]
+    fn a_state_goes_on_with_a_new_set() {
+        // `carry_states` keeps the state of the credential finder for the next set's.
+        let finders = [Finder::Creds(Creds)];
+        let mut states = vec![finders[0].new_state()];
+        crate::find::carry_states(&finders, &mut states);
+        assert!(matches!(states[..], [crate::find::State::Creds(_)]));
+    }
+
+    /// The reference's names are checked against the same rows (tests/logmask/creds.rs).
+    #[test]
+    fn readme_documents_the_names() {
+        let readme = include_str!("../../../README.md");
+        for name in NAMES {
+            let row = format!("| `{name}` |");
+            assert!(
+                readme.lines().any(|l| l.starts_with(&row)),
+                "no README row {row}"
+            );
+        }
+    }
 }
