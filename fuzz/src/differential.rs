@@ -59,7 +59,10 @@ impl RuleSet {
     pub fn rules(self) -> Rules {
         match self {
             RuleSet::Exact => Rules::NONE,
-            RuleSet::All => Rules::ALL,
+            RuleSet::All => Rules {
+                creds: true,
+                ..Rules::ALL
+            },
         }
     }
 

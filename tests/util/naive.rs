@@ -58,7 +58,7 @@ pub struct Rules {
 }
 
 impl Rules {
-    /// Everything, as the library's defaults.
+    /// The library's defaults: everything but the structured credentials.
     pub const ALL: Rules = Rules {
         base64: true,
         url: true,
@@ -67,7 +67,7 @@ impl Rules {
         json_escapes: true,
         form: true,
         shapes: true,
-        creds: true,
+        creds: false,
     };
     /// The exact values only.
     pub const NONE: Rules = Rules {
