@@ -123,6 +123,10 @@ int logmask_builder_encodings_parse(logmask_builder *b, const char *list, logmas
 /* Whether well-known token shapes (glpat-..., ghp_..., AKIA...) are masked even when never
  * added (default true). */
 int logmask_builder_token_shapes(logmask_builder *b, bool on);
+/* Whether structured credentials (URL passwords, token=/password=/sig=... values,
+ * Authorization: values, PEM private-key blocks) are masked even when never added
+ * (default false). */
+int logmask_builder_structured_credentials(logmask_builder *b, bool on);
 
 /* Validates and compiles the builder's secrets into a new set, stored in `*out` (NULL on
  * failure). The builder is not consumed: change it and build again, or free it. Errors:

@@ -426,6 +426,22 @@ pub unsafe extern "C" fn logmask_builder_token_shapes(b: *mut logmask_builder, o
     })
 }
 
+/// Whether structured credentials are masked without registration (default off).
+///
+/// # Safety
+///
+/// `b` a live builder used by no other thread.
+#[no_mangle]
+pub unsafe extern "C" fn logmask_builder_structured_credentials(
+    b: *mut logmask_builder,
+    on: bool,
+) -> c_int {
+    run(ptr::null_mut(), || {
+        get_mut(b, "builder")?.inner.structured_credentials(on);
+        Ok(())
+    })
+}
+
 /// Validates and compiles the builder's secrets into `*out` (NULL on failure). The builder
 /// is not consumed.
 ///

@@ -50,7 +50,7 @@ pub struct Case {
 pub enum RuleSet {
     /// The exact secrets only: `Encodings::NONE`, no token shapes.
     Exact,
-    /// Every encoding and the token shapes (the builder's defaults).
+    /// Every encoding, the token shapes and the structured credentials.
     All,
 }
 
@@ -59,7 +59,10 @@ impl RuleSet {
     pub fn rules(self) -> Rules {
         match self {
             RuleSet::Exact => Rules::NONE,
-            RuleSet::All => Rules::ALL,
+            RuleSet::All => Rules {
+                creds: true,
+                ..Rules::ALL
+            },
         }
     }
 
@@ -71,7 +74,10 @@ impl RuleSet {
         } else {
             logmask::Encodings::NONE
         };
-        builder.encodings(encodings).token_shapes(all);
+        builder
+            .encodings(encodings)
+            .token_shapes(all)
+            .structured_credentials(all);
     }
 }
 
@@ -102,7 +108,7 @@ pub enum Piece {
         /// Bytes cut from the back.
         back: u8,
     },
-    /// A token of shape number `shape % naive::TOKENS.len()` (59): its prefix and a body of the
+    /// A token of shape number `shape % naive::TOKENS.len()` (55): its prefix and a body of the
     /// shortest length minus 3 plus `len % 7` bytes of its class, picked from `seed` on.
     Token {
         /// Which shape.
@@ -112,7 +118,51 @@ pub enum Piece {
         /// Where in the class the body's bytes start.
         seed: u8,
     },
+    /// Piece number `which % CREDENTIALS.len()` of a structured credential or a near-miss
+    /// (keywords whole and cut, separators, PEM lines), followed by `run * 3 / 2` bytes of
+    /// `fill` (runs that cross the forms' bounds).
+    Credential {
+        /// Which piece.
+        which: u8,
+        /// How long a run follows.
+        run: u8,
+        /// The run's byte.
+        fill: Sym,
+    },
 }
+
+/// The pieces of [`Piece::Credential`].
+pub const CREDENTIALS: &[&str] = &[
+    "://",
+    "https://u:",
+    "p@",
+    "@h/",
+    ":",
+    "@",
+    "token=",
+    "Private_TOKEN=",
+    "tok",
+    "=",
+    "&",
+    "#",
+    "\t",
+    "\"",
+    "sig=",
+    "X-Amz-Credential=",
+    "password",
+    "Authorization:",
+    "proxy-authorization: ",
+    "Bearer ",
+    "authoriz",
+    "-----BEGIN ",
+    "-----BEGIN RSA PRIVATE KEY-----\n",
+    "PRIVATE KEY-----",
+    "-----END ",
+    "-----END PRIVATE KEY-----",
+    "CERTIFICATE-----",
+    "-----",
+    "AB0",
+];
 
 /// The replacement text of a case.
 #[derive(Arbitrary, Clone, Debug, PartialEq)]
@@ -239,6 +289,11 @@ impl Piece {
                 input.extend_from_slice(prefix.as_bytes());
                 let len = min.saturating_sub(3) + usize::from(len % 7);
                 input.extend((0..len).map(|i| class[(usize::from(seed) + i * 7) % class.len()]));
+            }
+            &Piece::Credential { which, run, fill } => {
+                let piece = CREDENTIALS[usize::from(which) % CREDENTIALS.len()];
+                input.extend_from_slice(piece.as_bytes());
+                input.extend(std::iter::repeat(fill.0).take(usize::from(run) * 3 / 2));
             }
         }
     }

@@ -100,7 +100,7 @@ impl Encode for Piece {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Piece::Text(text) => {
-                variant(out, 0, 4);
+                variant(out, 0, 5);
                 text.encode(out);
             }
             Piece::Secret {
@@ -108,7 +108,7 @@ impl Encode for Piece {
                 front,
                 back,
             } => {
-                variant(out, 1, 4);
+                variant(out, 1, 5);
                 out.extend_from_slice(&[*secret, *front, *back]);
             }
             Piece::Variant {
@@ -117,12 +117,17 @@ impl Encode for Piece {
                 front,
                 back,
             } => {
-                variant(out, 2, 4);
+                variant(out, 2, 5);
                 out.extend_from_slice(&[*secret, *which, *front, *back]);
             }
             Piece::Token { shape, len, seed } => {
-                variant(out, 3, 4);
+                variant(out, 3, 5);
                 out.extend_from_slice(&[*shape, *len, *seed]);
+            }
+            Piece::Credential { which, run, fill } => {
+                variant(out, 4, 5);
+                out.extend_from_slice(&[*which, *run]);
+                fill.encode(out);
             }
         }
     }

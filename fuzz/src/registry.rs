@@ -12,9 +12,10 @@
 //! again by it. So if chunk `k` applies set `S_k`, starts judging at `q_k` (the start of the
 //! hold-back before it) and leaves the hold-back from `p_k` on, the masked ranges of the
 //! stream are the occurrences of `S_k` starting in `[q_k, p_k)` for every `k` (the last
-//! judge, `finish`, up to the end), and the tokens of the whole input (the token shapes do
-//! not depend on the set). After each chunk, `p_k` must be what [`Reference::held`] says for
-//! `S_k` ([`Held`]), and the output and pending mask what [`Oracle`] says for those ranges.
+//! judge, `finish`, up to the end), and the tokens and structured credentials of the whole
+//! input (neither depends on the set). After each chunk, `p_k` must be what
+//! [`Reference::held`] says for `S_k` ([`Held`]), and the output and pending mask what
+//! [`Oracle`] says for those ranges.
 //!
 //! Changes are skipped while the stream has a mask pending: the masker then keeps the old
 //! set's occurrences that touch the pending range even in the held bytes (a known deviation
@@ -267,6 +268,9 @@ pub fn check(case: &RegistryCase) {
     }
     if rules.shapes {
         ranges.extend(naive::tokens(&input));
+    }
+    if rules.creds {
+        ranges.extend(naive::creds::ranges(&input));
     }
     let oracle = Oracle::new(&ranges, &input, &replacement);
     let mut checked = 0;

@@ -199,6 +199,47 @@ fn quoted_and_new_tokens(chunks: &[u8]) -> Case {
     }
 }
 
+/// Under every rule: structured credentials of each form, split across chunks (one byte at a
+/// time too), with a secret inside a parameter's value, a long authority, a header whose
+/// scheme word is cut by a chunk, and a PEM block whose `END` line is cut, then near-misses.
+fn credentials(chunks: &[u8]) -> Case {
+    let cred = |which, run, fill: &str| Piece::Credential {
+        which,
+        run,
+        fill: syms(fill)[0],
+    };
+    Case {
+        secrets: vec![syms("abcabcab")],
+        input: vec![
+            cred(1, 4, "a"),
+            cred(2, 0, "a"),
+            cred(3, 2, "b"),
+            cred(6, 0, "a"),
+            whole(0),
+            Piece::Text(syms("cab")),
+            cred(10, 0, "a"),
+            cred(15, 3, "c"),
+            Piece::Text(syms("\n")),
+            cred(18, 0, "a"),
+            cred(19, 2, "b"),
+            Piece::Text(syms("\r\n")),
+            cred(1, 180, "a"),
+            Piece::Text(syms(" ")),
+            cred(22, 10, "a"),
+            Piece::Text(syms("\n")),
+            cred(25, 0, "a"),
+            Piece::Text(syms(" ")),
+            cred(8, 0, "a"),
+            cred(20, 0, "a"),
+            cred(21, 0, "a"),
+        ],
+        chunks: chunks.to_vec(),
+        replacement: Replacement::Default,
+        min_len: 4,
+        rules: RuleSet::All,
+    }
+}
+
 /// The seeds of the `differential` target.
 pub fn differential() -> Vec<(&'static str, Case)> {
     vec![
@@ -222,6 +263,8 @@ pub fn differential() -> Vec<(&'static str, Case)> {
             "quoted-and-new-tokens",
             quoted_and_new_tokens(&[5, 0, 1, 13]),
         ),
+        ("credentials", credentials(&[7, 1, 0, 30, 2])),
+        ("credentials-1-byte-chunks", credentials(&[1])),
     ]
 }
 
@@ -395,6 +438,37 @@ fn jobs_while_held(rules: RuleSet, layering: Layering) -> RegistryCase {
     case
 }
 
+/// Under every rule, with layers: a credential parameter's value and a PEM block open while
+/// jobs are added and removed, the value holding a job's secret.
+fn credentials_while_jobs_change() -> RegistryCase {
+    use RegistryStep::*;
+    let cred = |which, run| Piece::Credential {
+        which,
+        run,
+        fill: syms("a")[0],
+    };
+    RegistryCase {
+        base: vec![syms("cccc\nab")],
+        steps: vec![
+            Chunk(vec![cred(6, 2), cred(8, 0)]),
+            Add {
+                job: 0,
+                secrets: vec![syms("aaabbbcc")],
+            },
+            Chunk(vec![Piece::Text(syms("aab")), whole(1)]),
+            Chunk(vec![cred(22, 3)]),
+            Remove { job: 0 },
+            Chunk(vec![cred(24, 0), whole(1), cred(25, 0)]),
+            Merge,
+            Chunk(vec![cred(17, 0), cred(19, 1), Piece::Text(syms("\n"))]),
+        ],
+        replacement: Replacement::Default,
+        min_len: 4,
+        rules: RuleSet::All,
+        layering: Layering::Layers,
+    }
+}
+
 /// The seeds of the `registry` target.
 pub fn registry() -> Vec<(&'static str, RegistryCase)> {
     vec![
@@ -414,6 +488,7 @@ pub fn registry() -> Vec<(&'static str, RegistryCase)> {
             "layers-while-held-all-rules",
             jobs_while_held(RuleSet::All, Layering::Background),
         ),
+        ("credentials-while-jobs-change", credentials_while_jobs_change()),
     ]
 }
 

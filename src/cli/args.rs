@@ -107,6 +107,21 @@ pub struct SecretArgs {
     /// Do not mask unregistered tokens by their shape (glpat-..., ghp_..., AKIA...)
     #[arg(verbatim_doc_comment, long = "no-token-shapes")]
     pub no_token_shapes: bool,
+
+    /// Mask credentials by their place, registered or not: URL passwords, token=/password=/
+    /// sig=… values, Authorization: values, PEM private-key blocks
+    #[arg(
+        long = "structured-credentials",
+        overrides_with = "no_structured_credentials"
+    )]
+    pub structured_credentials: bool,
+
+    /// Do not mask structured credentials (the default)
+    #[arg(
+        long = "no-structured-credentials",
+        overrides_with = "structured_credentials"
+    )]
+    pub no_structured_credentials: bool,
 }
 
 impl SecretArgs {
@@ -118,6 +133,7 @@ impl SecretArgs {
             replacement: self.replacement,
             encodings: self.encodings,
             token_shapes: !self.no_token_shapes,
+            structured_credentials: self.structured_credentials && !self.no_structured_credentials,
         }
     }
 }

@@ -23,6 +23,7 @@ pub struct Sources {
     pub replacement: OsString,
     pub encodings: Encodings,
     pub token_shapes: bool,
+    pub structured_credentials: bool,
 }
 
 /// What the secrets files gave at the last good read, kept for the next reload.
@@ -163,7 +164,8 @@ impl Sources {
             .min_len(self.min_len)
             .replacement(self.replacement.as_bytes())
             .encodings(self.encodings)
-            .token_shapes(self.token_shapes);
+            .token_shapes(self.token_shapes)
+            .structured_credentials(self.structured_credentials);
         builder
     }
 }

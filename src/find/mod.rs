@@ -6,6 +6,7 @@
 //! behind [`Find`]. See `docs/CONTRACT.md` §2–§3 for the semantics this serves and
 //! `DESIGN.md` for how each finder meets it.
 
+pub(crate) mod creds;
 pub(crate) mod exact;
 mod filter;
 mod long;
@@ -16,6 +17,7 @@ pub(crate) mod shapes;
 
 use std::sync::Arc;
 
+use creds::Creds;
 use exact::Exact;
 use shapes::Shapes;
 
@@ -133,6 +135,8 @@ pub(crate) enum Finder {
     Exact(Arc<Exact>),
     /// The well-known token shapes.
     Shapes(Shapes),
+    /// The structured credentials.
+    Creds(Creds),
 }
 
 /// A stream's [`Find::State`] for one [`Finder`].
@@ -140,6 +144,7 @@ pub(crate) enum Finder {
 pub(crate) enum State {
     Exact(<Exact as Find>::State),
     Shapes(<Shapes as Find>::State),
+    Creds(<Creds as Find>::State),
 }
 
 impl Finder {
@@ -148,6 +153,7 @@ impl Finder {
         match self {
             Finder::Exact(_) => State::Exact(Default::default()),
             Finder::Shapes(_) => State::Shapes(Default::default()),
+            Finder::Creds(_) => State::Creds(Default::default()),
         }
     }
 
@@ -155,7 +161,9 @@ impl Finder {
     fn fits(&self, state: &State) -> bool {
         matches!(
             (self, state),
-            (Finder::Exact(_), State::Exact(_)) | (Finder::Shapes(_), State::Shapes(_))
+            (Finder::Exact(_), State::Exact(_))
+                | (Finder::Shapes(_), State::Shapes(_))
+                | (Finder::Creds(_), State::Creds(_))
         )
     }
 
@@ -164,6 +172,7 @@ impl Finder {
         match (self, state) {
             (Finder::Exact(f), State::Exact(s)) => f.held(s, text),
             (Finder::Shapes(f), State::Shapes(s)) => f.held(s, text),
+            (Finder::Creds(f), State::Creds(s)) => f.held(s, text),
             _ => unreachable!("states are made by their finders"),
         }
     }
@@ -179,6 +188,7 @@ impl Finder {
         match (self, state) {
             (Finder::Exact(f), State::Exact(s)) => f.ranges(s, text, held, out),
             (Finder::Shapes(f), State::Shapes(s)) => f.ranges(s, text, held, out),
+            (Finder::Creds(f), State::Creds(s)) => f.ranges(s, text, held, out),
             _ => unreachable!("states are made by their finders"),
         }
     }

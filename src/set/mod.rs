@@ -14,6 +14,7 @@ pub use encodings::Encodings;
 pub use error::Error;
 pub use origins::MaskedBy;
 
+use crate::find::creds::{self, Creds};
 use crate::find::exact::Exact;
 use crate::find::patterns::Patterns;
 use crate::find::shapes::{self, Shapes};
@@ -50,7 +51,7 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 /// ```
 pub struct Secrets {
     /// The exact finders first (one, or a shared big one and the layers of recent
-    /// additions), then the token shapes if they are on.
+    /// additions), then the token shapes and the structured credentials if they are on.
     finders: Vec<Finder>,
     /// The number of distinct patterns over the exact finders, once asked (layers may share
     /// patterns with each other).
@@ -59,6 +60,7 @@ pub struct Secrets {
     min_len: usize,
     encodings: Encodings,
     token_shapes: bool,
+    structured_credentials: bool,
     /// The secrets with their names, for [`Secrets::origins_of`].
     origins: Origins,
 }
@@ -108,14 +110,22 @@ impl Secrets {
 
     /// The length of the longest byte string a stream must see whole before it can mask it:
     /// the longest secret or encoded variant, or, with token shapes on, the longest shortest
-    /// token. A stream holds back fewer bytes.
+    /// token, or, with structured credentials on, the longest credential form before it is
+    /// decided (260 bytes). A stream holds back fewer bytes.
     pub fn max_len(&self) -> usize {
         let shapes = if self.token_shapes {
             shapes::MAX_TOKEN
         } else {
             0
         };
-        self.exacts().map(Exact::max_len).fold(shapes, usize::max)
+        let creds = if self.structured_credentials {
+            creds::MAX_HELD + 1
+        } else {
+            0
+        };
+        self.exacts()
+            .map(Exact::max_len)
+            .fold(shapes.max(creds), usize::max)
     }
 
     /// The encoded variants masked along with each secret.
@@ -126,6 +136,12 @@ impl Secrets {
     /// Whether well-known token shapes are masked.
     pub fn token_shapes(&self) -> bool {
         self.token_shapes
+    }
+
+    /// Whether structured credentials (URL passwords, credential parameters,
+    /// `Authorization:` values, PEM private-key blocks) are masked.
+    pub fn structured_credentials(&self) -> bool {
+        self.structured_credentials
     }
 
     /// The shortest secret this set accepted.
@@ -143,11 +159,17 @@ impl Secrets {
         self.exacts().map(Exact::memory_usage).sum::<usize>() + self.replacement.len()
     }
 
-    /// Calls `f` with what accounts for the masked range `bytes`: the origin of each
-    /// registered byte string in it (once per occurrence), or else the token shape it begins
-    /// with. Returns false if neither does (a range that continues one reported before, or a
-    /// finder's range of another kind).
-    pub(crate) fn origins_of(&self, bytes: &[u8], mut f: impl FnMut(&MaskedBy)) -> bool {
+    /// Calls `f` with what accounts for the masked range `bytes` (`before` is the byte
+    /// before it, if known): the origin of each registered byte string in it (once per
+    /// occurrence), or else the token shape it begins with, or else, with structured
+    /// credentials on, the form of credential. Returns false if none does (a range that
+    /// continues one reported before).
+    pub(crate) fn origins_of(
+        &self,
+        bytes: &[u8],
+        before: Option<u8>,
+        mut f: impl FnMut(&MaskedBy),
+    ) -> bool {
         if self.origins.secrets_in(bytes, || self.settings(), &mut f) {
             return true;
         }
@@ -156,7 +178,15 @@ impl Secrets {
                 f(&shape);
                 true
             }
-            None => false,
+            None => {
+                match origins::credential(bytes, before).filter(|_| self.structured_credentials) {
+                    Some(form) => {
+                        f(&form);
+                        true
+                    }
+                    None => false,
+                }
+            }
         }
     }
 
@@ -167,6 +197,7 @@ impl Secrets {
             replacement: self.replacement.to_vec(),
             encodings: self.encodings,
             token_shapes: self.token_shapes,
+            structured_credentials: self.structured_credentials,
             secrets: Added::default(),
         }
     }
@@ -196,6 +227,9 @@ impl Secrets {
         if settings.token_shapes {
             finders.push(Finder::Shapes(Shapes));
         }
+        if settings.structured_credentials {
+            finders.push(Finder::Creds(Creds));
+        }
         Secrets {
             finders,
             len: OnceLock::new(),
@@ -203,6 +237,7 @@ impl Secrets {
             min_len: settings.min_len,
             encodings: settings.encodings,
             token_shapes: settings.token_shapes,
+            structured_credentials: settings.structured_credentials,
             origins: Origins::new(sources),
         }
     }
@@ -217,6 +252,7 @@ impl fmt::Debug for Secrets {
             .field("replacement", &String::from_utf8_lossy(&self.replacement))
             .field("encodings", &self.encodings)
             .field("token_shapes", &self.token_shapes)
+            .field("structured_credentials", &self.structured_credentials)
             .finish_non_exhaustive()
     }
 }
@@ -231,6 +267,7 @@ pub struct SecretsBuilder {
     replacement: Vec<u8>,
     encodings: Encodings,
     token_shapes: bool,
+    structured_credentials: bool,
     secrets: Added,
 }
 
@@ -242,13 +279,14 @@ impl Default for SecretsBuilder {
 
 impl SecretsBuilder {
     /// A builder with the default minimum length (8) and replacement (`[MASKED]`), all
-    /// encoded variants and the token shapes.
+    /// encoded variants and the token shapes; structured credentials off.
     pub fn new() -> Self {
         SecretsBuilder {
             min_len: DEFAULT_MIN_LEN,
             replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
             encodings: Encodings::ALL,
             token_shapes: true,
+            structured_credentials: false,
             secrets: Added::default(),
         }
     }
@@ -279,6 +317,17 @@ impl SecretsBuilder {
     /// even when their value was never added (default `true`).
     pub fn token_shapes(&mut self, on: bool) -> &mut Self {
         self.token_shapes = on;
+        self
+    }
+
+    /// Whether structured credentials are masked without registration (default `false`: the
+    /// search costs more than the other rules, see `DESIGN.md`): the
+    /// password of `scheme://user:password@host`, the values of credential parameters
+    /// (`token=`, `password=`, `X-Amz-Signature=` …), `Authorization:` header values after
+    /// the scheme word, and PEM private-key blocks. The README says where each range starts
+    /// and ends.
+    pub fn structured_credentials(&mut self, on: bool) -> &mut Self {
+        self.structured_credentials = on;
         self
     }
 
@@ -336,6 +385,7 @@ impl SecretsBuilder {
             replacement: self.replacement.clone(),
             encodings: self.encodings,
             token_shapes: self.token_shapes,
+            structured_credentials: self.structured_credentials,
             secrets: Added::default(),
         }
     }
@@ -471,6 +521,7 @@ impl fmt::Debug for SecretsBuilder {
             .field("replacement", &String::from_utf8_lossy(&self.replacement))
             .field("encodings", &self.encodings)
             .field("token_shapes", &self.token_shapes)
+            .field("structured_credentials", &self.structured_credentials)
             .finish()
     }
 }

@@ -21,6 +21,9 @@ pub enum MaskedBy {
     /// A token of a well-known shape that no registered secret accounts for, by its prefix
     /// without the separator (`glpat`, `ghp`, `AKIA`).
     Shape(&'static str),
+    /// A structured credential that neither accounts for, by its form: `url-password`,
+    /// `parameter`, `header` or `pem-key`.
+    Credential(&'static str),
     /// A range that neither a registered secret nor a token prefix accounts for.
     Other,
 }
@@ -30,6 +33,7 @@ impl fmt::Display for MaskedBy {
         match self {
             MaskedBy::Secret(name) => f.write_str(name),
             MaskedBy::Shape(prefix) => write!(f, "shape {prefix}"),
+            MaskedBy::Credential(form) => write!(f, "credential {form}"),
             MaskedBy::Other => f.write_str("other"),
         }
     }
@@ -175,6 +179,19 @@ pub(crate) fn shape_at(bytes: &[u8]) -> Option<MaskedBy> {
         .map(|shape| MaskedBy::Shape(short_name(shape.prefix)))
 }
 
+/// The form of a structured credential's range `bytes`, from its first bytes and the byte
+/// `before` it; `None` where that byte is gone (a range that continues one from before).
+pub(crate) fn credential(bytes: &[u8], before: Option<u8>) -> Option<MaskedBy> {
+    let form = match before {
+        _ if bytes.starts_with(b"-----BEGIN ") => "pem-key",
+        Some(b'=') => "parameter",
+        Some(b':') => "url-password",
+        Some(_) => "header",
+        None => return None,
+    };
+    Some(MaskedBy::Credential(form))
+}
+
 /// A prefix without the separators around it: `glpat-` → `glpat`, `.atlasv1.` → `atlasv1`.
 fn short_name(prefix: &'static [u8]) -> &'static str {
     let name = std::str::from_utf8(prefix).expect("the prefixes are ASCII");
@@ -198,5 +215,11 @@ mod tests {
         assert_eq!(shape_at(b"0123456789"), None);
         assert_eq!(MaskedBy::Shape("ghp").to_string(), "shape ghp");
         assert_eq!(MaskedBy::Other.to_string(), "other");
+        let name = |b: &[u8], before| credential(b, before).map(|c| c.to_string());
+        assert_eq!(name(b"abc", Some(b'=')).unwrap(), "credential parameter");
+        assert_eq!(name(b"-----BEGIN x", None).unwrap(), "credential pem-key");
+        assert_eq!(name(b"pw", Some(b':')).unwrap(), "credential url-password");
+        assert_eq!(name(b"pw", Some(b' ')).unwrap(), "credential header");
+        assert_eq!(name(b"pw", None), None);
     }
 }

@@ -101,8 +101,12 @@ impl Tally {
             self.scratch.extend_from_slice(&input[..end - c]);
             &self.scratch
         };
+        let before = start.checked_sub(1).map(|i| match i.checked_sub(c) {
+            Some(j) => input[j],
+            None => carry[i],
+        });
         let pending = &mut self.pending;
-        let known = secrets.origins_of(bytes, |by| {
+        let known = secrets.origins_of(bytes, before, |by| {
             if !pending.contains(by) {
                 pending.push(by.clone());
             }

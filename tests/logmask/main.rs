@@ -7,6 +7,7 @@ mod util;
 mod async_adapters;
 mod cases;
 mod cli;
+mod creds;
 mod encodings;
 #[cfg(feature = "cli")]
 mod live;

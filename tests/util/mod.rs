@@ -33,7 +33,8 @@ pub fn compile_with(secrets: &[Vec<u8>], min_len: usize, rules: Rules) -> Arc<Se
     let mut b = Secrets::builder();
     b.min_len(min_len)
         .encodings(encodings)
-        .token_shapes(rules.shapes);
+        .token_shapes(rules.shapes)
+        .structured_credentials(rules.creds);
     for s in secrets {
         b.add(s);
     }

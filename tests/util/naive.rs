@@ -44,7 +44,7 @@ pub fn mask(patterns: &[Vec<u8>], input: &[u8], replacement: &[u8]) -> Vec<u8> {
 
 /// Which of CONTRACT §4's rules the reference applies: the encoded variants (base64 in both
 /// alphabets, percent-encoding, JSON escaping, shell quoting, other JSON escapes, form
-/// encoding) and the token shapes.
+/// encoding), the token shapes and the structured credentials.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Rules {
     pub base64: bool,
@@ -54,10 +54,11 @@ pub struct Rules {
     pub json_escapes: bool,
     pub form: bool,
     pub shapes: bool,
+    pub creds: bool,
 }
 
 impl Rules {
-    /// Everything, as the library's defaults.
+    /// The library's defaults: everything but the structured credentials.
     pub const ALL: Rules = Rules {
         base64: true,
         url: true,
@@ -66,6 +67,7 @@ impl Rules {
         json_escapes: true,
         form: true,
         shapes: true,
+        creds: false,
     };
     /// The exact values only.
     pub const NONE: Rules = Rules {
@@ -76,6 +78,7 @@ impl Rules {
         json_escapes: false,
         form: false,
         shapes: false,
+        creds: false,
     };
 }
 
@@ -85,6 +88,7 @@ pub struct Reference {
     /// Every byte string masked literally: the patterns and their variants.
     pub patterns: Vec<Vec<u8>>,
     pub shapes: bool,
+    pub creds: bool,
 }
 
 impl Reference {
@@ -97,14 +101,19 @@ impl Reference {
         Reference {
             patterns: all,
             shapes: rules.shapes,
+            creds: rules.creds,
         }
     }
 
-    /// Every masked range: the occurrences of the patterns and the tokens.
+    /// Every masked range: the occurrences of the patterns, the tokens and the structured
+    /// credentials.
     pub fn ranges(&self, input: &[u8]) -> Vec<(usize, usize)> {
         let mut ranges = occurrences(&self.patterns, input);
         if self.shapes {
             ranges.extend(tokens(input));
+        }
+        if self.creds {
+            ranges.extend(creds::ranges(input));
         }
         ranges
     }
@@ -114,7 +123,8 @@ impl Reference {
     }
 
     /// The minimal hold-back after `text` (CONTRACT §3): the length of the longest suffix that a
-    /// later byte could complete into a pattern or a shortest token.
+    /// later byte could complete into a pattern or a shortest token, or that holds a
+    /// structured credential's keyword and what follows it while the form is not decided.
     pub fn held(&self, text: &[u8]) -> usize {
         let could_grow = |s: &[u8]| {
             self.patterns
@@ -142,9 +152,15 @@ impl Reference {
             .max()
             .unwrap_or(0)
             .max(100);
-        (text.len().saturating_sub(longest)..text.len())
+        let grows = (text.len().saturating_sub(longest)..text.len())
             .find(|&i| could_grow(&text[i..]))
-            .map_or(0, |i| text.len() - i)
+            .map_or(0, |i| text.len() - i);
+        let creds = if self.creds {
+            text.len() - creds::held(text)
+        } else {
+            0
+        };
+        grows.max(creds)
     }
 }
 
@@ -495,4 +511,248 @@ pub fn mask_ranges(ranges: &[(usize, usize)], input: &[u8], replacement: &[u8]) 
         }
     }
     out
+}
+
+/// The structured credentials of CONTRACT §4, written the plain way: every form tried at
+/// every position, reading the text byte by byte. A read past the end of a text that the
+/// stream may still extend means the form is not decided yet ([`creds::held`]).
+pub mod creds {
+    /// The parameter names (ASCII case aside) whose value after `=` is masked.
+    pub const NAMES: [&str; 6] = [
+        "token",
+        "password",
+        "client_secret",
+        "sig",
+        "x-amz-signature",
+        "x-amz-credential",
+    ];
+
+    /// Later bytes decide.
+    struct More;
+
+    /// The text, and whether the stream ends with it.
+    struct Text<'a> {
+        bytes: &'a [u8],
+        ends: bool,
+    }
+
+    impl Text<'_> {
+        /// The byte at `j`; `None` past the end of the stream.
+        fn get(&self, j: usize) -> Result<Option<u8>, More> {
+            match self.bytes.get(j) {
+                Some(&b) => Ok(Some(b)),
+                None if self.ends => Ok(None),
+                None => Err(More),
+            }
+        }
+
+        /// The first position from `j` whose byte is `stop`, or the end.
+        fn until(&self, j: usize, stop: impl Fn(u8) -> bool) -> usize {
+            (j..self.bytes.len())
+                .find(|&k| stop(self.bytes[k]))
+                .unwrap_or(self.bytes.len())
+        }
+
+        /// Whether `word` is at `i`, ASCII case aside if `fold`.
+        fn word(&self, i: usize, word: &str, fold: bool) -> Result<bool, More> {
+            for (k, w) in word.bytes().enumerate() {
+                match self.get(i + k)? {
+                    Some(b) if b == w || (fold && b.eq_ignore_ascii_case(&w)) => {}
+                    _ => return Ok(false),
+                }
+            }
+            Ok(true)
+        }
+    }
+
+    fn blank(b: u8) -> bool {
+        b == b' ' || b == b'\t'
+    }
+    fn eol(b: u8) -> bool {
+        b == b'\r' || b == b'\n'
+    }
+    fn authority(b: u8) -> bool {
+        b.is_ascii_alphanumeric() || b"-._~%!$&'()*+,;=:@[]".contains(&b)
+    }
+    fn ends_value(b: u8) -> bool {
+        b"&# \t\r\n\x0b\x0c\"'".contains(&b)
+    }
+    fn label(b: u8) -> bool {
+        b.is_ascii_uppercase() || b.is_ascii_digit() || b == b' '
+    }
+
+    type Found = Vec<(usize, usize)>;
+
+    /// `://` at `i`: the bytes after the first `:` of the authority up to its last `@`, if
+    /// it ends within 256 bytes; else from after a `:` in its first 256 bytes to its end.
+    fn url(t: &Text, i: usize, out: &mut Found) -> Result<(), More> {
+        if !t.word(i, "://", false)? {
+            return Ok(());
+        }
+        let (from, mut j, mut colon, mut at) = (i + 3, i + 3, None, None);
+        while j - from <= 256 {
+            match t.get(j)? {
+                Some(b) if authority(b) => {
+                    if b == b':' && colon.is_none() && j - from < 256 {
+                        colon = Some(j);
+                    }
+                    if b == b'@' {
+                        at = Some(j);
+                    }
+                    j += 1;
+                }
+                _ => break,
+            }
+        }
+        if j - from > 256 {
+            if let Some(k) = colon {
+                out.push((k + 1, t.until(j, |b| !authority(b))));
+            }
+        } else if let (Some(k), Some(a)) = (colon, at) {
+            if k + 1 < a {
+                out.push((k + 1, a));
+            }
+        }
+        Ok(())
+    }
+
+    /// `authorization:` at `i` (any case): the value after a scheme word of 1 to 32 bytes
+    /// and 1 to 16 blanks, to the end of the line; the whole value without such a word; the
+    /// 17th blank on after 16 blanks.
+    fn header(t: &Text, i: usize, out: &mut Found) -> Result<(), More> {
+        if !t.word(i, "authorization:", true)? {
+            return Ok(());
+        }
+        let line = |from: usize| (from, t.until(from, eol));
+        let c = i + 14;
+        let mut v = c;
+        while v - c <= 16 && t.get(v)?.is_some_and(blank) {
+            v += 1;
+        }
+        if v - c > 16 {
+            out.push(line(c + 16));
+            return Ok(());
+        }
+        match t.get(v)? {
+            None => return Ok(()),
+            Some(b) if eol(b) => return Ok(()),
+            _ => {}
+        }
+        let mut w = v;
+        while w - v <= 32 && t.get(w)?.is_some_and(|b| !blank(b) && !eol(b)) {
+            w += 1;
+        }
+        if w - v > 32 {
+            out.push(line(v));
+            return Ok(());
+        }
+        if t.get(w)?.map_or(true, eol) {
+            out.push((v, w));
+            return Ok(());
+        }
+        let mut x = w;
+        while x - w <= 16 && t.get(x)?.is_some_and(blank) {
+            x += 1;
+        }
+        if x - w > 16 {
+            out.push(line(v));
+            return Ok(());
+        }
+        match t.get(x)? {
+            None => out.push((v, x)),
+            Some(b) if eol(b) => out.push((v, x)),
+            _ => out.push(line(x)),
+        }
+        Ok(())
+    }
+
+    /// `NAME=` at `i` (any case): the value, up to `& #`, whitespace or a quote.
+    fn parameter(t: &Text, i: usize, out: &mut Found) -> Result<(), More> {
+        for name in NAMES {
+            if t.word(i, name, true)? && t.word(i + name.len(), "=", false)? {
+                let v = i + name.len() + 1;
+                if t.get(v)?.is_some_and(|b| !ends_value(b)) {
+                    out.push((v, t.until(v, ends_value)));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The `LABEL-----` after `BEGIN ` or `END ` at `j`: its end, if the label names a private
+    /// key.
+    fn marker(t: &Text, j: usize) -> Result<Option<usize>, More> {
+        let mut k = j;
+        while k - j <= 48 && t.get(k)?.is_some_and(label) {
+            k += 1;
+        }
+        if k - j > 48 || !t.word(k, "-----", false)? {
+            return Ok(None);
+        }
+        let name = &t.bytes[j..k];
+        let key = name.ends_with(b"PRIVATE KEY") || name.ends_with(b"PRIVATE KEY BLOCK");
+        Ok(key.then_some(k + 5))
+    }
+
+    /// `-----BEGIN …PRIVATE KEY-----` at `i`: to the end of the first `-----END …PRIVATE
+    /// KEY-----` after it, or to the end of the stream.
+    fn pem(t: &Text, i: usize, out: &mut Found) -> Result<(), More> {
+        if !t.word(i, "-----BEGIN ", false)? {
+            return Ok(());
+        }
+        let Some(m) = marker(t, i + 11)? else {
+            return Ok(());
+        };
+        let whole = Text {
+            bytes: t.bytes,
+            ends: true,
+        };
+        let end = (m..t.bytes.len())
+            .find_map(|j| {
+                if t.bytes[j..].starts_with(b"-----END ") {
+                    marker(&whole, j + 9).ok().flatten()
+                } else {
+                    None
+                }
+            })
+            .unwrap_or(t.bytes.len());
+        out.push((i, end));
+        Ok(())
+    }
+
+    /// The forms at `i`: `Err` if one of them is not decided by `t`.
+    fn at(t: &Text, i: usize, out: &mut Found) -> Result<(), More> {
+        let (a, b, c, d) = (
+            url(t, i, out),
+            header(t, i, out),
+            parameter(t, i, out),
+            pem(t, i, out),
+        );
+        a.and(b).and(c).and(d)
+    }
+
+    /// Every masked range of the whole stream `input`.
+    pub fn ranges(input: &[u8]) -> Vec<(usize, usize)> {
+        let t = Text {
+            bytes: input,
+            ends: true,
+        };
+        let mut out = Vec::new();
+        for i in 0..input.len() {
+            let _ = at(&t, i, &mut out);
+        }
+        out
+    }
+
+    /// Where the held bytes of `text` begin (the stream goes on): at the first position where
+    /// a form (or a keyword that later bytes may complete) is not decided yet.
+    pub fn held(text: &[u8]) -> usize {
+        let t = Text {
+            bytes: text,
+            ends: false,
+        };
+        (0..text.len())
+            .find(|&i| at(&t, i, &mut Vec::new()).is_err())
+            .unwrap_or(text.len())
+    }
 }

@@ -388,6 +388,7 @@ static void test_null_and_bad_arguments(void) {
     CHECK(logmask_builder_replacement(b, NULL, 3) == LOGMASK_ERR_NULL, "NULL replacement");
     CHECK(logmask_builder_min_len(NULL, 3) == LOGMASK_ERR_NULL, "min_len NULL");
     CHECK(logmask_builder_token_shapes(NULL, true) == LOGMASK_ERR_NULL, "shapes NULL");
+    CHECK(logmask_builder_structured_credentials(NULL, true) == LOGMASK_ERR_NULL, "creds NULL");
     CHECK(logmask_builder_build(b, NULL, &err) == LOGMASK_ERR_NULL, "NULL out");
     logmask_error_free(err);
 
