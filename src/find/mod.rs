@@ -106,7 +106,10 @@ impl<'a> Text<'a> {
 ///    bytes that continue it.
 ///
 /// The core asks `held` and then `ranges` of every text, the last one (`eof`) included, so
-/// a finder may keep what `held` found in its state for `ranges`.
+/// a finder may keep what `held` found in its state for `ranges`. It asks the finders in
+/// the set's order, and `out` holds, when a finder is asked, the ranges the finders before
+/// it reported for this text: those are masked, so a finder may leave out a range of its
+/// own that lies inside one of them and that later bytes cannot extend.
 ///
 /// Ranges that start before the text (already settled) are never reported again, except as
 /// such a continuation. Every range a finder reports must lie in the reference semantics'
@@ -124,7 +127,8 @@ pub(crate) trait Find {
     fn held(&self, state: &mut Self::State, text: &Text<'_>) -> usize;
 
     /// Pushes onto `out`, in order of start, each range that starts before `held`; updates
-    /// `state` for the next text, which is `text[held..]` followed by the next chunk.
+    /// `state` for the next text, which is `text[held..]` followed by the next chunk. `out`
+    /// already holds the earlier finders' ranges for this text.
     fn ranges(&self, state: &mut Self::State, text: &Text<'_>, held: usize, out: &mut Vec<Range>);
 }
 

@@ -20,7 +20,7 @@ mod table;
 
 use super::{Find, Range, Text};
 use search::Finder;
-use table::{Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX};
+use table::{Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX, OUTSIDE_TOKENS};
 pub(crate) use table::{ClassSet, MAX_TOKEN, SHAPES};
 
 /// The smallest `i` such that `tail[i..]` is a proper prefix of a shortest token (a partial
@@ -61,6 +61,8 @@ pub(crate) struct ShapesState {
     continued: ClassSet,
     /// The tail of the text, or the held bytes and the head of the chunk.
     scratch: Vec<u8>,
+    /// The ranges of the text being judged (kept for its allocation).
+    found: Vec<Range>,
 }
 
 impl Find for Shapes {
@@ -72,6 +74,12 @@ impl Find for Shapes {
     }
 
     fn ranges(&self, state: &mut ShapesState, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
+        // The earlier finders' ranges, if they are in order of start (one run, or runs that
+        // do not interleave): a token inside one of them need not be reported.
+        let masked = match out.windows(2).all(|w| w[0].0 <= w[1].0) {
+            true => &out[..],
+            false => &[],
+        };
         let mut ranges = Ranges::new(
             text.carry,
             text.input,
@@ -79,13 +87,17 @@ impl Find for Shapes {
             text.eof,
             &mut state.scratch,
         );
-        let (first, continues) = (out.len(), ranges.continued.is_some());
-        out.extend(std::iter::from_fn(|| ranges.take_before(held)));
+        ranges.masked = masked;
+        let (mut found, continues) = (std::mem::take(&mut state.found), ranges.continued.is_some());
+        found.clear();
+        found.extend(std::iter::from_fn(|| ranges.take_before(held)));
         if continues {
             // The continuation came first; ranges that start in the held bytes precede it.
-            out[first..].sort_unstable();
+            found.sort_unstable();
         }
         state.continued = ranges.ongoing;
+        out.extend_from_slice(&found);
+        state.found = found;
     }
 }
 
@@ -112,6 +124,11 @@ struct Ranges<'a> {
     /// The classes of the taken ranges whose bodies reach the end of the text (and are not
     /// complete).
     ongoing: ClassSet,
+    /// Ranges of the text that other finders report (so they are masked), in order of start
+    /// ...
+    masked: &'a [Range],
+    /// ... and how many of them start at or before the last prefix found.
+    passed: usize,
 }
 
 impl<'a> Ranges<'a> {
@@ -139,6 +156,8 @@ impl<'a> Ranges<'a> {
             peeked: None,
             runs: [None; CLASSES],
             ongoing: ClassSet::EMPTY,
+            masked: &[],
+            passed: 0,
         };
         let mut end = c;
         for class in continued.iter() {
@@ -178,6 +197,11 @@ impl<'a> Ranges<'a> {
     fn find(&mut self) -> Option<(usize, usize, Class)> {
         loop {
             let (start, shape) = self.next_prefix()?;
+            if let Some(end) = self.covered(start) {
+                // Every token that starts in `start..end` ends by `end`: nothing to add.
+                self.next = end;
+                continue;
+            }
             self.next = start + 1;
             let body = start + shape.prefix.len();
             let end = self.run_end(shape.class, body);
@@ -185,6 +209,22 @@ impl<'a> Ranges<'a> {
                 return Some((start, end, shape.class));
             }
         }
+    }
+
+    /// The end of a masked range of another finder that contains `start` and is followed by
+    /// a byte that no token covers: then every token range that starts in it ends in it too.
+    fn covered(&mut self, start: usize) -> Option<usize> {
+        let masked = self.masked;
+        while masked.get(self.passed).is_some_and(|r| r.0 <= start) {
+            self.passed += 1;
+        }
+        let (_, end) = *masked.get(self.passed.checked_sub(1)?)?;
+        let c = self.carry.len();
+        let after = match end.checked_sub(c) {
+            Some(j) => *self.input.get(j)?,
+            None => self.carry[end],
+        };
+        (start < end && OUTSIDE_TOKENS[usize::from(after)]).then_some(end)
     }
 
     /// Records that a masked body of `class` ends at `end`.
@@ -272,6 +312,99 @@ mod tests {
         std::iter::from_fn(|| r.take_before(usize::MAX)).collect()
     }
 
+    /// A small random number generator (xorshift) for the tests' inputs.
+    fn xorshift(mut seed: u64) -> impl FnMut() -> usize {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        }
+    }
+
+    /// The union of the bytes covered by `ranges`.
+    fn covered_bytes(ranges: &[(usize, usize)], len: usize) -> Vec<bool> {
+        let mut covered = vec![false; len];
+        for &(a, b) in ranges {
+            covered[a..b].iter_mut().for_each(|c| *c = true);
+        }
+        covered
+    }
+
+    /// Tokens inside another finder's masked range, followed by a byte no token covers, are
+    /// left out; the union with the masked ranges, and what continues, stay the same.
+    #[test]
+    fn tokens_inside_masked_ranges_change_no_union() {
+        let mut rng = xorshift(0x7a11_5eed_0bad_f00d);
+        // Whole tokens (a prefix and a shortest body of letters), prefixes, and pieces.
+        let tokens: Vec<Vec<u8>> = SHAPES
+            .iter()
+            .map(|s| [s.prefix, &b"Ab3".repeat(s.min_body / 3 + 1)].concat())
+            .collect();
+        let pieces: Vec<&[u8]> = SHAPES
+            .iter()
+            .map(|s| s.prefix)
+            .chain(tokens.iter().map(|t| &t[..]))
+            .chain([
+                &b"0123456789abcdefXYZ"[..],
+                b"AB12",
+                b"_",
+                b"-",
+                b".",
+                b"/",
+                b" ",
+                b"\n",
+            ])
+            .collect();
+        let mut left_out = 0;
+        for _ in 0..10_000 {
+            let (len, mut text) = (1 + rng() % 300, Vec::new());
+            while text.len() < len {
+                text.extend_from_slice(pieces[rng() % pieces.len()]);
+            }
+            let (cut, eof) = (rng() % (text.len() + 1), rng() % 2 == 0);
+            let (carry, input) = text.split_at(cut.min(MAX_PREFIX));
+            // Sorted masked ranges, any bytes at all; most end before a space or newline.
+            let mut masked = Vec::new();
+            let mut from = 0;
+            for end in 1..=text.len() {
+                let stop = text.get(end).is_some_and(|&b| b == b' ' || b == b'\n');
+                if end > from && (stop && rng() % 3 != 0 || rng() % 40 == 0) {
+                    let start = end - 1 - rng() % (end - from).min(120);
+                    masked.push((start, end));
+                    from = end + 1;
+                }
+            }
+            let mut scratch = Vec::new();
+            let mut plain = Ranges::new(carry, input, ClassSet::EMPTY, eof, &mut scratch);
+            let all: Vec<_> = std::iter::from_fn(|| plain.take_before(usize::MAX)).collect();
+            let mut scratch = Vec::new();
+            let mut skip = Ranges::new(carry, input, ClassSet::EMPTY, eof, &mut scratch);
+            skip.masked = &masked;
+            let some: Vec<_> = std::iter::from_fn(|| skip.take_before(usize::MAX)).collect();
+            assert!(some.iter().all(|r| all.contains(r)));
+            left_out += all.len() - some.len();
+            let with = |r: &[(usize, usize)]| covered_bytes(&[r, &masked].concat(), text.len());
+            assert!(
+                with(&all) == with(&some),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+            assert_eq!(plain.ongoing, skip.ongoing);
+        }
+        assert!(left_out > 50, "{left_out}");
+    }
+
+    #[test]
+    fn outside_tokens_is_in_no_class_and_no_prefix() {
+        for b in 0..=255u8 {
+            let in_token = ClassSet((1 << CLASSES) - 1).iter().any(|c| c.contains(b))
+                || SHAPES.iter().any(|s| s.prefix.contains(&b));
+            assert_eq!(OUTSIDE_TOKENS[usize::from(b)], !in_token, "{b}");
+        }
+        assert!(OUTSIDE_TOKENS[usize::from(b' ')] && !OUTSIDE_TOKENS[usize::from(b'/')]);
+    }
+
     #[test]
     fn no_prefix_begins_or_contains_another() {
         // Leftmost-first search restarted after each match start then finds them all.
@@ -339,13 +472,7 @@ mod tests {
     /// every row, on tails made of prefixes, their pieces and body bytes.
     #[test]
     fn held_start_tries_every_row_that_could_begin() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rng = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = xorshift(0x9e37_79b9_7f4a_7c15);
         let pieces: Vec<&[u8]> = SHAPES
             .iter()
             .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
@@ -366,9 +493,9 @@ mod tests {
                 .unwrap_or(tail.len())
         };
         for _ in 0..4000 {
-            let (len, mut tail) = (1 + (rng() % 150) as usize, Vec::new());
+            let (len, mut tail) = (1 + rng() % 150, Vec::new());
             while tail.len() < len {
-                tail.extend_from_slice(pieces[(rng() % pieces.len() as u64) as usize]);
+                tail.extend_from_slice(pieces[rng() % pieces.len()]);
             }
             assert_eq!(
                 held_start(&tail),

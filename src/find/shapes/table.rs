@@ -234,6 +234,14 @@ static CLASS_TABLE: [u8; 256] = {
     table
 };
 
+/// `OUTSIDE_TOKENS[b]`: `b` is in no class and in no prefix, so no token's range covers it
+/// (a space, a newline, a quote).
+pub(super) static OUTSIDE_TOKENS: LazyLock<[bool; 256]> = LazyLock::new(|| {
+    std::array::from_fn(|b| {
+        CLASS_TABLE[b] == 0 && !SHAPES.iter().any(|s| s.prefix.contains(&(b as u8)))
+    })
+});
+
 /// `BY_FIRST[b]`: the rows whose prefix starts with byte `b`.
 pub(super) static BY_FIRST: LazyLock<[Vec<&'static Shape>; 256]> = LazyLock::new(|| {
     std::array::from_fn(|b| {
