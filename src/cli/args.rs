@@ -108,9 +108,10 @@ pub struct SecretArgs {
     #[arg(verbatim_doc_comment, long = "no-token-shapes")]
     pub no_token_shapes: bool,
 
-    /// Mask credentials by their place, registered or not: URL passwords, token=/password=/
-    /// sig=… values, Authorization: values, PEM private-key blocks
+    /// Mask credentials by their place, registered or not: URL passwords,
+    /// token=/password=/sig=... values, Authorization: values, PEM private-key blocks
     #[arg(
+        verbatim_doc_comment,
         long = "structured-credentials",
         overrides_with = "no_structured_credentials"
     )]
@@ -118,6 +119,7 @@ pub struct SecretArgs {
 
     /// Do not mask structured credentials (the default)
     #[arg(
+        verbatim_doc_comment,
         long = "no-structured-credentials",
         overrides_with = "structured_credentials"
     )]
