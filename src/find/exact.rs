@@ -138,22 +138,23 @@ impl Exact {
         let reach = shorts.iter().map(<[u8]>::len).max().unwrap_or(1) - 1;
         let min_len = shorts.iter().map(<[u8]>::len).min().unwrap_or(0);
         // The hold-back index beside the search, on a second core where the set is large.
-        let (search, prefixes) = std::thread::scope(|scope| {
-            let beside = (shorts.len() >= PARALLEL)
-                .then(|| {
-                    std::thread::Builder::new()
-                        .spawn_scoped(scope, || Prefixes::new(&shorts))
-                        .ok()
-                })
-                .flatten();
-            let search = search(&shorts, min_len);
-            let prefixes = match beside.map(|thread| thread.join()) {
-                Some(Ok(prefixes)) => prefixes,
-                Some(Err(panic)) => std::panic::resume_unwind(panic),
-                None => Prefixes::new(&shorts),
-            };
-            (search, prefixes)
-        });
+        // `thread::scope` registers the calling thread; small sets never enter it.
+        let (search, prefixes) = if shorts.len() < PARALLEL {
+            (search(&shorts, min_len), Prefixes::new(&shorts))
+        } else {
+            std::thread::scope(|scope| {
+                let beside = std::thread::Builder::new()
+                    .spawn_scoped(scope, || Prefixes::new(&shorts))
+                    .ok();
+                let search = search(&shorts, min_len);
+                let prefixes = match beside.map(|thread| thread.join()) {
+                    Some(Ok(prefixes)) => prefixes,
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => Prefixes::new(&shorts),
+                };
+                (search, prefixes)
+            })
+        };
         Exact {
             shorts,
             search,
