@@ -4,34 +4,12 @@
 use proptest::prelude::*;
 
 use crate::util::naive::creds::NAMES;
-use crate::util::{compile_with, stream, stream_minimal, Reference, Rules};
+use crate::util::{check_with, compile_with, stream_minimal, Reference, Rules};
 
 const CREDS: Rules = Rules {
     creds: true,
     ..Rules::NONE
 };
-
-/// `input` masks to `want` under `rules` in the reference, in one chunk, in one-byte chunks
-/// and split at every position (with the minimal hold-back checked after each chunk).
-fn check_with(secrets: &[&str], rules: Rules, input: &str, want: &str) {
-    let secrets: Vec<Vec<u8>> = secrets.iter().map(|s| s.as_bytes().to_vec()).collect();
-    let input = input.as_bytes();
-    let reference = Reference::new(&secrets, 8, rules);
-    let got = |out: Vec<u8>| String::from_utf8(out).unwrap();
-    assert_eq!(got(reference.mask(input, b"[MASKED]")), want, "reference");
-    let compiled = compile_with(&secrets, 8, rules);
-    assert_eq!(
-        got(stream(&compiled, input, &[input.len()])),
-        want,
-        "one chunk"
-    );
-    let one = stream_minimal(&compiled, &reference, input, &[1]);
-    assert_eq!(got(one), want, "one-byte chunks");
-    for split in 0..=input.len() {
-        let out = stream_minimal(&compiled, &reference, input, &[split, input.len()]);
-        assert_eq!(got(out), want, "split at {split}");
-    }
-}
 
 fn check(input: &str, want: &str) {
     check_with(&[], CREDS, input, want);

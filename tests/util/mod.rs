@@ -70,6 +70,29 @@ pub fn stream_minimal(
     })
 }
 
+/// The reference gives `want` for `input` under `rules`, and so does the masker: in one
+/// chunk, one byte at a time and split at every position, holding back exactly what the
+/// reference says a later byte could still change.
+pub fn check_with(secrets: &[&str], rules: Rules, input: &str, want: &str) {
+    let secrets: Vec<Vec<u8>> = secrets.iter().map(|s| s.as_bytes().to_vec()).collect();
+    let input = input.as_bytes();
+    let reference = Reference::new(&secrets, 8, rules);
+    let got = |out: Vec<u8>| String::from_utf8(out).unwrap();
+    assert_eq!(got(reference.mask(input, b"[MASKED]")), want, "reference");
+    let compiled = compile_with(&secrets, 8, rules);
+    assert_eq!(
+        got(stream(&compiled, input, &[input.len()])),
+        want,
+        "one chunk"
+    );
+    let one = stream_minimal(&compiled, &reference, input, &[1]);
+    assert_eq!(got(one), want, "one-byte chunks");
+    for split in 0..=input.len() {
+        let out = stream_minimal(&compiled, &reference, input, &[split, input.len()]);
+        assert_eq!(got(out), want, "split at {split}");
+    }
+}
+
 /// Streams `input` as [`stream`] does, calling `check(bytes fed so far, held_back())` after
 /// each chunk.
 fn stream_checked(
