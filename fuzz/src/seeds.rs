@@ -488,7 +488,10 @@ pub fn registry() -> Vec<(&'static str, RegistryCase)> {
             "layers-while-held-all-rules",
             jobs_while_held(RuleSet::All, Layering::Background),
         ),
-        ("credentials-while-jobs-change", credentials_while_jobs_change()),
+        (
+            "credentials-while-jobs-change",
+            credentials_while_jobs_change(),
+        ),
     ]
 }
 
