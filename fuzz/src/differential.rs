@@ -293,7 +293,7 @@ impl Piece {
             &Piece::Credential { which, run, fill } => {
                 let piece = CREDENTIALS[usize::from(which) % CREDENTIALS.len()];
                 input.extend_from_slice(piece.as_bytes());
-                input.extend(std::iter::repeat(fill.0).take(usize::from(run) * 3 / 2));
+                input.extend(std::iter::repeat_n(fill.0, usize::from(run) * 3 / 2));
             }
         }
     }

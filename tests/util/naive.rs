@@ -646,7 +646,11 @@ pub mod creds {
             out.push(line(v));
             return Ok(());
         }
-        if t.get(w)?.map_or(true, eol) {
+        let ends = match t.get(w)? {
+            Some(b) => eol(b),
+            None => true, // the stream ends
+        };
+        if ends {
             out.push((v, w));
             return Ok(());
         }
