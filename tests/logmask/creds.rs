@@ -49,6 +49,13 @@ fn parameters() {
     // Near-misses: no value, `tokens=`, a space before `=`, `signature=` alone.
     let plain = "token= tokens=5 token =x signature=abc access_token&x password\n";
     check(plain, plain);
+    // `sig` begins a word: not after a letter or a digit (a `prctl` flag), after others.
+    let flag = "PR_SET_PDEATHSIG=SIGKILL x9sig=1\n";
+    check(flag, flag);
+    check(
+        "sig=a &sig=b oauth_sig=c -sig=d\n",
+        "sig=[MASKED] &sig=[MASKED] oauth_sig=[MASKED] -sig=[MASKED]\n",
+    );
     for name in NAMES {
         check(&format!("{name}=v1 "), &format!("{name}=[MASKED] "));
         let upper = name.to_ascii_uppercase();
@@ -189,6 +196,8 @@ const PIECES: &[&str] = &[
     "AB0",
     "sec",
     "SECRET12",
+    "si",
+    "PDEATH",
 ];
 
 fn credential_text() -> impl Strategy<Value = Vec<u8>> {

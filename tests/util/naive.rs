@@ -670,9 +670,14 @@ pub mod creds {
         Ok(())
     }
 
-    /// `NAME=` at `i` (any case): the value, up to `& #`, whitespace or a quote.
+    /// `NAME=` at `i` (any case): the value, up to `& #`, whitespace or a quote. `sig` only
+    /// where no letter or digit comes before it.
     fn parameter(t: &Text, i: usize, out: &mut Found) -> Result<(), More> {
+        let after_word = i > 0 && t.bytes[i - 1].is_ascii_alphanumeric();
         for name in NAMES {
+            if name == "sig" && after_word {
+                continue;
+            }
             if t.word(i, name, true)? && t.word(i + name.len(), "=", false)? {
                 let v = i + name.len() + 1;
                 if t.get(v)?.is_some_and(|b| !ends_value(b)) {

@@ -4,7 +4,8 @@
 use super::view::View;
 
 /// The query and flag parameters whose values are masked, matched without regard to ASCII
-/// case and wherever they end right before `=` (so `private_token` ends in `token`).
+/// case and wherever they end right before `=` (so `private_token` ends in `token`); a
+/// [`whole_word`] name only where no letter or digit comes before it.
 pub(crate) const NAMES: [&str; 6] = [
     "token",
     "password",
@@ -288,18 +289,32 @@ pub(super) fn ends_name(b: u8) -> bool {
     LAST[usize::from(b)]
 }
 
+/// Whether a name must begin a word: one this short ends too many other words
+/// (`PDEATHSIG=`), so it may not follow a letter or a digit.
+pub(crate) fn whole_word(name: &[u8]) -> bool {
+    name.len() <= 3
+}
+
 /// The length of the parameter name that ends right before the `=` at `at`, if one does.
 pub(super) fn name_before(view: &View<'_>, at: usize) -> Option<usize> {
     let last = view.at(at.checked_sub(1)?).to_ascii_lowercase();
     NAMES.iter().map(|n| n.as_bytes()).find_map(|name| {
         let n = name.len();
-        (name[n - 1] == last && at >= n && view.eq_ignore_case(at - n, name)).then_some(n)
+        let starts_word = || {
+            !whole_word(name)
+                || !view
+                    .before(at - n)
+                    .is_some_and(|b| b.is_ascii_alphanumeric())
+        };
+        (name[n - 1] == last && at >= n && view.eq_ignore_case(at - n, name) && starts_word())
+            .then_some(n)
     })
 }
 
-/// Whether `tail` is a proper prefix of a keyword (with the `=` of a parameter name): the
-/// start of a form that later bytes may complete.
-pub(super) fn begins_keyword(tail: &[u8]) -> bool {
+/// Whether `tail` (after the byte `before`) is a proper prefix of a keyword (with the `=` of
+/// a parameter name): the start of a form that later bytes may complete.
+pub(super) fn begins_keyword(tail: &[u8], before: Option<u8>) -> bool {
+    let word_may_start = !before.is_some_and(|b| b.is_ascii_alphanumeric());
     let proper = |word: &[u8], fold: bool| {
         tail.len() < word.len()
             && if fold {
@@ -311,9 +326,11 @@ pub(super) fn begins_keyword(tail: &[u8]) -> bool {
     proper(URL, false)
         || proper(BEGIN, false)
         || proper(HEADER, true)
-        || NAMES
-            .iter()
-            .any(|n| tail.len() <= n.len() && n.as_bytes()[..tail.len()].eq_ignore_ascii_case(tail))
+        || NAMES.iter().map(|n| n.as_bytes()).any(|n| {
+            tail.len() <= n.len()
+                && n[..tail.len()].eq_ignore_ascii_case(tail)
+                && (word_may_start || !whole_word(n))
+        })
 }
 
 /// The longest keyword a suffix may begin: [`HEADER`] and the longest name with its `=`.

@@ -52,6 +52,8 @@ pub(crate) struct CredsState {
     entries: Vec<Entry>,
     /// This text's view: `kept` and the held bytes, when `kept` is not empty.
     head: Vec<u8>,
+    /// The stream's byte right before the view (`kept`, or else the held bytes).
+    before: Option<u8>,
     /// This text's ranges, in view positions.
     found: Vec<Found>,
 }
@@ -70,6 +72,7 @@ impl Find for Creds {
         let view = View {
             head: if k > 0 { &head } else { text.carry },
             input: text.input,
+            before: state.before,
         };
         let held = scan(&view, &state.entries, text.eof, &mut state.found).max(k);
         state.head = head;
@@ -98,6 +101,7 @@ impl Find for Creds {
         if text.eof {
             state.kept.clear();
             state.entries.clear();
+            state.before = None;
             return;
         }
         // Keep from the earliest keyword whose range reaches past `h` (or starts there),
@@ -119,7 +123,9 @@ impl Find for Creds {
         let view = View {
             head: if k > 0 { &state.head } else { text.carry },
             input: text.input,
+            before: state.before,
         };
+        state.before = view.before(from);
         let kept: Vec<u8> = (from..h).map(|i| view.at(i)).collect();
         let entries = state
             .found
@@ -188,7 +194,9 @@ fn scan(view: &View<'_>, entries: &[Entry], eof: bool, found: &mut Vec<Found>) -
         let len = view.len();
         let from = len.saturating_sub(forms::LONGEST_KEYWORD);
         let tail: Vec<u8> = (from..len).map(|i| view.at(i)).collect();
-        if let Some(i) = (0..tail.len()).find(|&i| forms::begins_keyword(&tail[i..])) {
+        if let Some(i) =
+            (0..tail.len()).find(|&i| forms::begins_keyword(&tail[i..], view.before(from + i)))
+        {
             held = held.min(from + i);
         }
     }

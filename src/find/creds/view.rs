@@ -6,11 +6,21 @@
 pub(super) struct View<'a> {
     pub(super) head: &'a [u8],
     pub(super) input: &'a [u8],
+    /// The stream's byte right before the view; `None` at the stream's start.
+    pub(super) before: Option<u8>,
 }
 
 impl View<'_> {
     pub(super) fn len(&self) -> usize {
         self.head.len() + self.input.len()
+    }
+
+    /// The byte before `i`, the view's own or [`before`](Self::before) at its start.
+    pub(super) fn before(&self, i: usize) -> Option<u8> {
+        match i.checked_sub(1) {
+            Some(j) => Some(self.at(j)),
+            None => self.before,
+        }
     }
 
     /// The byte at `i`.
@@ -79,6 +89,7 @@ mod tests {
         let v = View {
             head: b"ab-",
             input: b"--cd",
+            before: Some(b'x'),
         };
         assert_eq!((v.len(), v.at(2), v.at(3)), (7, b'-', b'-'));
         assert_eq!(v.find(0, |b| b == b'-'), 2);
@@ -88,9 +99,14 @@ mod tests {
         assert_eq!(v.find_literal(3, b"--c"), Some(3));
         assert_eq!(v.find_literal(4, b"--"), None);
         assert!(v.eq_ignore_case(0, b"AB--") && !v.eq(0, b"AB") && !v.eq(6, b"dd"));
+        assert_eq!(
+            (v.before(0), v.before(3), v.before(4)),
+            (Some(b'x'), Some(b'-'), Some(b'-'))
+        );
         let empty = View {
             head: b"",
             input: b"",
+            before: None,
         };
         assert_eq!(
             (empty.find(0, |_| true), empty.find_literal(0, b"x")),
