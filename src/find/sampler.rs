@@ -73,17 +73,19 @@ impl Entry {
     }
 }
 
-/// For each pattern, whether one of its q-grams at `from[i]..from[i] + stride` has a key
-/// that more than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more
-/// keys have).
-fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> Vec<bool> {
+/// The patterns one of whose q-grams at `from[i]..from[i] + stride` has a key that more
+/// than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more keys
+/// have), and the counts of those q-grams' keys.
+fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, Counts) {
     let mut counts = Counts::new((patterns.len() * sampler.stride * 2).next_power_of_two());
     sampler.for_each_key(patterns, from, |_, _, key| counts.add(key));
-    let mut crowded = vec![false; patterns.len()];
+    let mut crowded = Vec::new();
     sampler.for_each_key(patterns, from, |i, _, key| {
-        crowded[i] |= counts.get(key) > CROWDED;
+        if counts.get(key) > CROWDED && crowded.last() != Some(&i) {
+            crowded.push(i);
+        }
     });
-    crowded
+    (crowded, counts)
 }
 
 /// The start of the first run of `len` consecutive `counts` with the least sum.
@@ -98,6 +100,10 @@ fn least_run(counts: &[usize], len: usize) -> usize {
     }
     best.1
 }
+
+/// Up to this many crowded patterns move by the counts of the q-grams indexed for all
+/// patterns; past it, by a sketch of every q-gram of every pattern.
+const FEW_CROWDED: usize = 1024;
 
 /// A q-gram listed for more patterns than this makes the index choose offsets by how
 /// widely their q-grams are shared.
@@ -175,11 +181,20 @@ impl Sampler {
             .iter()
             .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
             .collect();
-        let crowded = crowded(&sampler, patterns, &from);
-        if crowded.contains(&true) {
-            let shared = sampler.sketch(patterns);
+        let (crowded, indexed) = crowded(&sampler, patterns, &from);
+        if !crowded.is_empty() {
+            // Few crowded patterns move to the q-grams that the others' indexed ones share
+            // least; many, to those that all q-grams share least.
+            let shared = match crowded.len() {
+                n if n <= FEW_CROWDED => indexed,
+                _ => {
+                    drop(indexed);
+                    sampler.sketch(patterns)
+                }
+            };
             let mut counts = Vec::new();
-            for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
+            for &i in &crowded {
+                let p = &patterns[i];
                 counts.clear();
                 let last = p.len().min(WINDOW) - q;
                 counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
@@ -228,11 +243,16 @@ impl Sampler {
     /// Calls `f(i, offset, key)` for the key of each q-gram indexed for pattern `i`: those
     /// at the offsets `from[i]..from[i] + stride`.
     fn for_each_key(&self, patterns: &Patterns, from: &[u8], mut f: impl FnMut(usize, usize, u64)) {
-        for (i, p) in patterns.iter().enumerate() {
-            let from = usize::from(from[i]);
+        // The q-grams read from the buffer of all the patterns: one that ends a pattern is
+        // read as a word with the next pattern's bytes masked off.
+        let bytes = patterns.bytes();
+        let mut start = 0;
+        for (i, (&end, &from)) in patterns.ends().iter().zip(from).enumerate() {
+            let from = usize::from(from);
             for offset in from..from + self.stride {
-                f(i, offset, mix(self.gram_at(p, offset)));
+                f(i, offset, mix(self.gram_at(bytes, start + offset)));
             }
+            start = end;
         }
     }
 
@@ -240,10 +260,13 @@ impl Sampler {
     fn sketch(&self, patterns: &Patterns) -> Counts {
         let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
         let mut sketch = Counts::new(total.next_power_of_two().clamp(1 << 10, 1 << 18));
-        for p in patterns.iter() {
-            for o in 0..=p.len() - self.q {
-                sketch.add(mix(self.gram_at(p, o)));
+        let bytes = patterns.bytes();
+        let mut start = 0;
+        for &end in patterns.ends() {
+            for at in start..=end - self.q {
+                sketch.add(mix(self.gram_at(bytes, at)));
             }
+            start = end;
         }
         sketch
     }

@@ -460,7 +460,7 @@ impl SecretsBuilder {
     ) -> Result<(), Error> {
         // One secret's byte strings at a time.
         let mut plain: Vec<&[u8]> = Vec::new();
-        let mut variants = Vec::new();
+        let mut variants = Patterns::default();
         for i in range {
             let secret = self.secrets.get(i);
             if secret.len() < self.min_len {
@@ -490,7 +490,7 @@ impl SecretsBuilder {
                     origin: self.secrets.origin(i),
                 }));
             }
-            for p in plain.iter().copied().chain(variants.iter().map(|v| &**v)) {
+            for p in plain.iter().copied().chain(variants.iter()) {
                 f(i, p);
             }
         }
