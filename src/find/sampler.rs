@@ -77,7 +77,8 @@ impl Entry {
 /// than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more keys
 /// have), and the counts of those q-grams' keys.
 fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, Counts) {
-    let mut counts = Counts::new((patterns.len() * sampler.stride * 2).next_power_of_two());
+    // At most one key a cell on average: a cell of more than `CROWDED` by chance is rare.
+    let mut counts = Counts::new((patterns.len() * sampler.stride).next_power_of_two());
     sampler.for_each_key(patterns, from, |_, _, key| counts.add(key));
     let mut crowded = Vec::new();
     sampler.for_each_key(patterns, from, |i, _, key| {
@@ -100,6 +101,9 @@ fn least_run(counts: &[usize], len: usize) -> usize {
     }
     best.1
 }
+
+/// Sets of at least this many patterns build their filters on a thread of their own.
+const PARALLEL: usize = 10_000;
 
 /// Up to this many crowded patterns move by the counts of the q-grams indexed for all
 /// patterns; past it, by a sketch of every q-gram of every pattern.
@@ -208,30 +212,55 @@ impl Sampler {
             bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
             _ => FILTER_SIZE,
         };
-        let mut filter = Filter::empty(Filter::size(n, size));
-        let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
+        let filters = || {
+            let mut filter = Filter::empty(Filter::size(n, size));
+            let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
+            sampler.for_each_key(patterns, &from, |_, _, key| {
+                filter.insert(key);
+                second.insert(remix(key));
+            });
+            (filter, second)
+        };
         // A few entries per bucket (about a cache line), placed by a counting sort.
         let bits = (n / ENTRIES_PER_BUCKET)
             .next_power_of_two()
             .max(16)
             .trailing_zeros();
         let shift = 64 - bits;
-        let mut buckets = vec![0u32; (1 << bits) + 1];
-        sampler.for_each_key(patterns, &from, |_, _, key| {
-            filter.insert(key);
-            second.insert(remix(key));
-            buckets[(key >> shift) as usize + 1] += 1;
-        });
-        for b in 1..buckets.len() {
-            buckets[b] += buckets[b - 1];
-        }
-        let mut next = buckets.clone();
-        let mut entries = vec![Entry(0); n];
-        sampler.for_each_key(patterns, &from, |i, offset, key| {
-            let slot = &mut next[(key >> shift) as usize];
-            entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
-            *slot += 1;
-        });
+        let entries = || {
+            let mut buckets = vec![0u32; (1 << bits) + 1];
+            sampler.for_each_key(patterns, &from, |_, _, key| {
+                buckets[(key >> shift) as usize + 1] += 1;
+            });
+            for b in 1..buckets.len() {
+                buckets[b] += buckets[b - 1];
+            }
+            let mut next = buckets.clone();
+            let mut entries = vec![Entry(0); n];
+            sampler.for_each_key(patterns, &from, |i, offset, key| {
+                let slot = &mut next[(key >> shift) as usize];
+                entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
+                *slot += 1;
+            });
+            (buckets, entries)
+        };
+        // The filters beside the buckets, on a second core where the set is large.
+        let ((filter, second), (buckets, entries)) = if patterns.len() < PARALLEL {
+            (filters(), entries())
+        } else {
+            std::thread::scope(|scope| {
+                let beside = std::thread::Builder::new()
+                    .spawn_scoped(scope, filters)
+                    .ok();
+                let entries = entries();
+                let filters = match beside.map(|thread| thread.join()) {
+                    Some(Ok(filters)) => filters,
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => filters(),
+                };
+                (filters, entries)
+            })
+        };
         sampler.filter = filter;
         sampler.second = second;
         sampler.buckets_shift = shift;
@@ -478,6 +507,77 @@ mod tests {
         *seed ^= *seed >> 7;
         *seed ^= *seed << 17;
         *seed
+    }
+
+    /// Every occurrence of `patterns` in `hay`, naively, merged.
+    fn naive_unions(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<Range> {
+        let mut occ: Vec<Range> = (0..hay.len())
+            .flat_map(|s| {
+                patterns
+                    .iter()
+                    .filter(move |p| hay[s..].starts_with(p))
+                    .map(move |p| (s, s + p.len()))
+            })
+            .collect();
+        occ.sort_unstable();
+        let mut out: Vec<Range> = Vec::new();
+        for (s, e) in occ {
+            match out.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => out.push((s, e)),
+            }
+        }
+        out
+    }
+
+    /// Patterns whose indexed q-grams many share (a common tail) move elsewhere: a few of
+    /// them by the indexed q-grams' counts, many by the sketch of every q-gram; on both
+    /// sides of [`PARALLEL`] (filters built beside the buckets). The unions are the naive
+    /// ones either way.
+    #[test]
+    fn crowded_patterns_are_found_where_they_move() {
+        let mut seed = 0x0c20_dded_0c20_dded;
+        for (count, sharing) in [(3000, 40), (3000, 2000), (PARALLEL + 500, 60)] {
+            let tail = b"-shared-tail-of-many-tokens";
+            let mut patterns: Vec<Vec<u8>> = (0..count)
+                .map(|i| {
+                    let len = 6 + (rng(&mut seed) % 10) as usize;
+                    let mut p: Vec<u8> = (0..len)
+                        .map(|_| b"abcdefghij"[(rng(&mut seed) % 10) as usize])
+                        .collect();
+                    if i < sharing {
+                        p.extend_from_slice(tail);
+                    } else {
+                        p.extend((0..8).map(|_| {
+                            b"klmnopqrstuvwxyz0123456789"[(rng(&mut seed) % 26) as usize]
+                        }));
+                    }
+                    p
+                })
+                .collect();
+            patterns.sort_unstable();
+            patterns.dedup();
+            let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
+            let min_len = patterns.iter().map(Vec::len).min().unwrap();
+            let sampler = Sampler::new(&stored, min_len).expect("sampled");
+            let mut hay = Vec::new();
+            while hay.len() < 3000 {
+                match rng(&mut seed) % 3 {
+                    0 => hay.extend_from_slice(&patterns[rng(&mut seed) as usize % sharing]),
+                    1 => hay.extend_from_slice(&patterns[rng(&mut seed) as usize % count]),
+                    _ => hay.extend(
+                        (0..rng(&mut seed) % 9).map(|_| b"ajk-s"[rng(&mut seed) as usize % 5]),
+                    ),
+                }
+            }
+            let mut got = Vec::new();
+            sampler.unions(&hay, &stored, usize::MAX, &mut got);
+            assert_eq!(
+                got,
+                naive_unions(&patterns, &hay),
+                "{count} patterns, {sharing} sharing"
+            );
+        }
     }
 
     /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded

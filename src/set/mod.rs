@@ -536,7 +536,8 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
+    // Most patterns are longer than the replacement: no searcher is made for them.
+    needle.len() <= haystack.len() && memchr::memmem::find(haystack, needle).is_some()
 }
 
 #[cfg(test)]
