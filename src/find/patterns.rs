@@ -71,12 +71,6 @@ impl Patterns {
         self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
     }
 
-    /// Removes every string, keeping the room they took.
-    pub(crate) fn clear(&mut self) {
-        self.bytes.clear();
-        self.ends.clear();
-    }
-
     /// Where string `i` starts in `bytes`.
     #[inline]
     fn start(&self, i: usize) -> usize {
@@ -190,7 +184,5 @@ mod tests {
         assert_eq!(p.len(), 0);
         p.push(b"de");
         assert_eq!(&p[0], b"de");
-        p.clear();
-        assert_eq!((p.len(), p.memory_usage()), (0, 0));
     }
 }
