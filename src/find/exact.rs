@@ -102,10 +102,7 @@ impl Exact {
             .enumerate()
             .map(|(i, p)| (key16(p), i as u32))
             .collect();
-        order.sort_unstable_by(|&(ka, a), &(kb, b)| {
-            ka.cmp(&kb)
-                .then_with(|| patterns[a as usize].cmp(&patterns[b as usize]))
-        });
+        sort(&mut order, &patterns);
         order.dedup_by(|a, b| a.0 == b.0 && patterns[a.1 as usize] == patterns[b.1 as usize]);
         // The keys freed before the copy is made, and the copy made at its final size.
         let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
@@ -298,6 +295,53 @@ impl Find for Exact {
     }
 }
 
+/// Sorts `order`, pairs of a pattern's [`key16`] and its index in `patterns`, in the
+/// patterns' byte order; a large list in two parts on two threads.
+fn sort(order: &mut [(u128, u32)], patterns: &Patterns) {
+    let sort = |part: &mut [(u128, u32)]| {
+        part.sort_unstable_by(|&(ka, a), &(kb, b)| {
+            ka.cmp(&kb)
+                .then_with(|| patterns[a as usize].cmp(&patterns[b as usize]))
+        })
+    };
+    if order.len() < PARALLEL {
+        return sort(order);
+    }
+    // The keys below the median of a sample first, then the others: each part sorted is the
+    // whole sorted, as equal keys are all in the second part.
+    let mut sample: Vec<u128> = (0..64).map(|k| order[k * order.len() / 64].0).collect();
+    sample.sort_unstable();
+    let pivot = sample[32];
+    let (mut i, mut j) = (0, order.len());
+    loop {
+        while i < j && order[i].0 < pivot {
+            i += 1;
+        }
+        while i < j && order[j - 1].0 >= pivot {
+            j -= 1;
+        }
+        if i == j {
+            break;
+        }
+        order.swap(i, j - 1);
+    }
+    let spawned = std::thread::scope(|scope| {
+        let (below, rest) = order.split_at_mut(i);
+        let beside = std::thread::Builder::new()
+            .spawn_scoped(scope, move || sort(rest))
+            .ok();
+        sort(below);
+        match beside.map(|thread| thread.join()) {
+            Some(Ok(())) => true,
+            Some(Err(panic)) => std::panic::resume_unwind(panic),
+            None => false,
+        }
+    });
+    if !spawned {
+        sort(order);
+    }
+}
+
 /// Whether `p` goes to a [`Long`] matcher.
 fn is_long(p: &[u8]) -> bool {
     p.len() > LONG || (p.len() > PERIODIC && period(&p[..PERIODIC]) < PERIODIC / 2)
@@ -358,6 +402,53 @@ mod tests {
             }
         }
         out
+    }
+
+    /// A set large enough to be sorted in two parts on two threads, with many patterns
+    /// sharing their first 16 bytes and duplicates: the short patterns are the distinct
+    /// ones in byte order, each is [`Exact::contains`]ed, and the ranges are the naive ones.
+    #[test]
+    fn large_sets_sort_on_two_threads_as_on_one() {
+        let mut seed = 0x7e57_0f7e_570f;
+        let patterns: Vec<Box<[u8]>> = (0..PARALLEL + PARALLEL / 2)
+            .map(|i| {
+                let mut p = match i % 3 {
+                    0 => b"glcbt-64_".to_vec(),
+                    _ => Vec::new(),
+                };
+                let len = 10 + (rng(&mut seed) % 12) as usize;
+                p.extend((0..len).map(|_| b"abcd"[(rng(&mut seed) % 4) as usize]));
+                p.into_boxed_slice()
+            })
+            .collect();
+        let exact = Exact::new(Patterns::new(patterns.iter().map(|p| &**p)));
+        let mut want: Vec<&[u8]> = patterns.iter().map(|p| &**p).collect();
+        want.sort_unstable();
+        want.dedup();
+        assert!(want.len() < patterns.len(), "duplicates among them");
+        assert!(exact.shorts.iter().eq(want.iter().copied()));
+        assert!(want.iter().all(|p| exact.contains(p)) && !exact.contains(b"glcbt-64_x"));
+        let mut text = Vec::new();
+        while text.len() < 1500 {
+            match rng(&mut seed) % 3 {
+                0 => text.extend_from_slice(&patterns[rng(&mut seed) as usize % patterns.len()]),
+                _ => text.push(b"abcdx"[(rng(&mut seed) % 5) as usize]),
+            }
+        }
+        let t = Text {
+            carry: &[],
+            input: &text,
+            eof: false,
+        };
+        let mut scratch = Scratch::default();
+        let held = exact.held(&mut scratch, &t);
+        let mut got = Vec::new();
+        exact.ranges(&mut scratch, &t, held, &mut got);
+        let occ: Vec<Range> = occurrences(&patterns, &text)
+            .into_iter()
+            .filter(|&(s, _)| s < held)
+            .collect();
+        assert_eq!(merge(&got), merge(&occ));
     }
 
     #[test]

@@ -42,6 +42,44 @@ impl Patterns {
         self.ends.push(self.bytes.len());
     }
 
+    /// Adds at the end the string that `write` appends to the buffer it is given (the
+    /// strings' bytes so far, which it must leave as they are).
+    pub(crate) fn push_with(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        let end = self.bytes.len();
+        write(&mut self.bytes);
+        debug_assert!(self.bytes.len() >= end);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// Adds a copy of the last string at the end (there is one).
+    pub(crate) fn push_last_again(&mut self) {
+        let n = self.len() - 1;
+        let start = self.start(n);
+        self.bytes.extend_from_within(start..);
+        self.ends.push(self.bytes.len());
+    }
+
+    /// The last string, to change in place (there is one).
+    pub(crate) fn last_mut(&mut self) -> &mut [u8] {
+        let start = self.start(self.len() - 1);
+        &mut self.bytes[start..]
+    }
+
+    /// Removes the last string (there is one).
+    pub(crate) fn pop(&mut self) {
+        self.ends.pop();
+        self.bytes.truncate(self.ends.last().copied().unwrap_or(0));
+    }
+
+    /// Where string `i` starts in `bytes`.
+    #[inline]
+    fn start(&self, i: usize) -> usize {
+        match i {
+            0 => 0,
+            _ => self.ends[i - 1],
+        }
+    }
+
     /// Adds the strings of `other` at the end.
     pub(crate) fn append(&mut self, other: &Patterns) {
         let offset = self.bytes.len();
@@ -53,6 +91,17 @@ impl Patterns {
     pub(crate) fn shrink_to_fit(&mut self) {
         self.bytes.shrink_to_fit();
         self.ends.shrink_to_fit();
+    }
+
+    /// The strings' bytes, end to end.
+    pub(crate) fn bytes(&self) -> &[u8] {
+        &self.bytes
+    }
+
+    /// Where each string ends in [`bytes`](Self::bytes); each starts where the one before
+    /// ends.
+    pub(crate) fn ends(&self) -> &[usize] {
+        &self.ends
     }
 
     /// The number of strings.
@@ -95,11 +144,7 @@ impl Index<usize> for Patterns {
 
     #[inline]
     fn index(&self, i: usize) -> &[u8] {
-        let start = match i {
-            0 => 0,
-            _ => self.ends[i - 1],
-        };
-        &self.bytes[start..self.ends[i]]
+        &self.bytes[self.start(i)..self.ends[i]]
     }
 }
 
@@ -122,5 +167,22 @@ mod tests {
         assert_eq!(sorted.partition_point(1..2, |s| s < &b"c"[..]), 2);
         assert_eq!(sorted.partition_point(3..4, |s| s < &b"a"[..]), 3);
         assert_eq!(Patterns::default().len(), 0);
+    }
+
+    #[test]
+    fn strings_written_in_place() {
+        let mut p = Patterns::default();
+        p.push_with(|b| b.extend_from_slice(b"abc"));
+        p.push_last_again();
+        p.last_mut()[0] = b'x';
+        p.push_with(|_| {});
+        assert_eq!(p.iter().collect::<Vec<_>>(), [&b"abc"[..], b"xbc", b""]);
+        p.pop();
+        p.pop();
+        assert_eq!(p.iter().collect::<Vec<_>>(), [&b"abc"[..]]);
+        p.pop();
+        assert_eq!(p.len(), 0);
+        p.push(b"de");
+        assert_eq!(&p[0], b"de");
     }
 }

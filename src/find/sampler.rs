@@ -73,17 +73,20 @@ impl Entry {
     }
 }
 
-/// For each pattern, whether one of its q-grams at `from[i]..from[i] + stride` has a key
-/// that more than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more
-/// keys have).
-fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> Vec<bool> {
-    let mut counts = Counts::new((patterns.len() * sampler.stride * 2).next_power_of_two());
+/// The patterns one of whose q-grams at `from[i]..from[i] + stride` has a key that more
+/// than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more keys
+/// have), and the counts of those q-grams' keys.
+fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, Counts) {
+    // At most one key a cell on average: a cell of more than `CROWDED` by chance is rare.
+    let mut counts = Counts::new((patterns.len() * sampler.stride).next_power_of_two());
     sampler.for_each_key(patterns, from, |_, _, key| counts.add(key));
-    let mut crowded = vec![false; patterns.len()];
+    let mut crowded = Vec::new();
     sampler.for_each_key(patterns, from, |i, _, key| {
-        crowded[i] |= counts.get(key) > CROWDED;
+        if counts.get(key) > CROWDED && crowded.last() != Some(&i) {
+            crowded.push(i);
+        }
     });
-    crowded
+    (crowded, counts)
 }
 
 /// The start of the first run of `len` consecutive `counts` with the least sum.
@@ -98,6 +101,13 @@ fn least_run(counts: &[usize], len: usize) -> usize {
     }
     best.1
 }
+
+/// Sets of at least this many patterns build their filters on a thread of their own.
+const PARALLEL: usize = 10_000;
+
+/// Up to this many crowded patterns move by the counts of the q-grams indexed for all
+/// patterns; past it, by a sketch of every q-gram of every pattern.
+const FEW_CROWDED: usize = 1024;
 
 /// A q-gram listed for more patterns than this makes the index choose offsets by how
 /// widely their q-grams are shared.
@@ -175,11 +185,20 @@ impl Sampler {
             .iter()
             .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
             .collect();
-        let crowded = crowded(&sampler, patterns, &from);
-        if crowded.contains(&true) {
-            let shared = sampler.sketch(patterns);
+        let (crowded, indexed) = crowded(&sampler, patterns, &from);
+        if !crowded.is_empty() {
+            // Few crowded patterns move to the q-grams that the others' indexed ones share
+            // least; many, to those that all q-grams share least.
+            let shared = match crowded.len() {
+                n if n <= FEW_CROWDED => indexed,
+                _ => {
+                    drop(indexed);
+                    sampler.sketch(patterns)
+                }
+            };
             let mut counts = Vec::new();
-            for (i, p) in patterns.iter().enumerate().filter(|&(i, _)| crowded[i]) {
+            for &i in &crowded {
+                let p = &patterns[i];
                 counts.clear();
                 let last = p.len().min(WINDOW) - q;
                 counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
@@ -193,30 +212,55 @@ impl Sampler {
             bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
             _ => FILTER_SIZE,
         };
-        let mut filter = Filter::empty(Filter::size(n, size));
-        let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
+        let filters = || {
+            let mut filter = Filter::empty(Filter::size(n, size));
+            let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
+            sampler.for_each_key(patterns, &from, |_, _, key| {
+                filter.insert(key);
+                second.insert(remix(key));
+            });
+            (filter, second)
+        };
         // A few entries per bucket (about a cache line), placed by a counting sort.
         let bits = (n / ENTRIES_PER_BUCKET)
             .next_power_of_two()
             .max(16)
             .trailing_zeros();
         let shift = 64 - bits;
-        let mut buckets = vec![0u32; (1 << bits) + 1];
-        sampler.for_each_key(patterns, &from, |_, _, key| {
-            filter.insert(key);
-            second.insert(remix(key));
-            buckets[(key >> shift) as usize + 1] += 1;
-        });
-        for b in 1..buckets.len() {
-            buckets[b] += buckets[b - 1];
-        }
-        let mut next = buckets.clone();
-        let mut entries = vec![Entry(0); n];
-        sampler.for_each_key(patterns, &from, |i, offset, key| {
-            let slot = &mut next[(key >> shift) as usize];
-            entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
-            *slot += 1;
-        });
+        let entries = || {
+            let mut buckets = vec![0u32; (1 << bits) + 1];
+            sampler.for_each_key(patterns, &from, |_, _, key| {
+                buckets[(key >> shift) as usize + 1] += 1;
+            });
+            for b in 1..buckets.len() {
+                buckets[b] += buckets[b - 1];
+            }
+            let mut next = buckets.clone();
+            let mut entries = vec![Entry(0); n];
+            sampler.for_each_key(patterns, &from, |i, offset, key| {
+                let slot = &mut next[(key >> shift) as usize];
+                entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
+                *slot += 1;
+            });
+            (buckets, entries)
+        };
+        // The filters beside the buckets, on a second core where the set is large.
+        let ((filter, second), (buckets, entries)) = if patterns.len() < PARALLEL {
+            (filters(), entries())
+        } else {
+            std::thread::scope(|scope| {
+                let beside = std::thread::Builder::new()
+                    .spawn_scoped(scope, filters)
+                    .ok();
+                let entries = entries();
+                let filters = match beside.map(|thread| thread.join()) {
+                    Some(Ok(filters)) => filters,
+                    Some(Err(panic)) => std::panic::resume_unwind(panic),
+                    None => filters(),
+                };
+                (filters, entries)
+            })
+        };
         sampler.filter = filter;
         sampler.second = second;
         sampler.buckets_shift = shift;
@@ -228,11 +272,16 @@ impl Sampler {
     /// Calls `f(i, offset, key)` for the key of each q-gram indexed for pattern `i`: those
     /// at the offsets `from[i]..from[i] + stride`.
     fn for_each_key(&self, patterns: &Patterns, from: &[u8], mut f: impl FnMut(usize, usize, u64)) {
-        for (i, p) in patterns.iter().enumerate() {
-            let from = usize::from(from[i]);
+        // The q-grams read from the buffer of all the patterns: one that ends a pattern is
+        // read as a word with the next pattern's bytes masked off.
+        let bytes = patterns.bytes();
+        let mut start = 0;
+        for (i, (&end, &from)) in patterns.ends().iter().zip(from).enumerate() {
+            let from = usize::from(from);
             for offset in from..from + self.stride {
-                f(i, offset, mix(self.gram_at(p, offset)));
+                f(i, offset, mix(self.gram_at(bytes, start + offset)));
             }
+            start = end;
         }
     }
 
@@ -240,10 +289,13 @@ impl Sampler {
     fn sketch(&self, patterns: &Patterns) -> Counts {
         let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
         let mut sketch = Counts::new(total.next_power_of_two().clamp(1 << 10, 1 << 18));
-        for p in patterns.iter() {
-            for o in 0..=p.len() - self.q {
-                sketch.add(mix(self.gram_at(p, o)));
+        let bytes = patterns.bytes();
+        let mut start = 0;
+        for &end in patterns.ends() {
+            for at in start..=end - self.q {
+                sketch.add(mix(self.gram_at(bytes, at)));
             }
+            start = end;
         }
         sketch
     }
@@ -455,6 +507,77 @@ mod tests {
         *seed ^= *seed >> 7;
         *seed ^= *seed << 17;
         *seed
+    }
+
+    /// Every occurrence of `patterns` in `hay`, naively, merged.
+    fn naive_unions(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<Range> {
+        let mut occ: Vec<Range> = (0..hay.len())
+            .flat_map(|s| {
+                patterns
+                    .iter()
+                    .filter(move |p| hay[s..].starts_with(p))
+                    .map(move |p| (s, s + p.len()))
+            })
+            .collect();
+        occ.sort_unstable();
+        let mut out: Vec<Range> = Vec::new();
+        for (s, e) in occ {
+            match out.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => out.push((s, e)),
+            }
+        }
+        out
+    }
+
+    /// Patterns whose indexed q-grams many share (a common tail) move elsewhere: a few of
+    /// them by the indexed q-grams' counts, many by the sketch of every q-gram; on both
+    /// sides of [`PARALLEL`] (filters built beside the buckets). The unions are the naive
+    /// ones either way.
+    #[test]
+    fn crowded_patterns_are_found_where_they_move() {
+        let mut seed = 0x0c20_dded_0c20_dded;
+        for (count, sharing) in [(3000, 40), (3000, 2000), (PARALLEL + 500, 60)] {
+            let tail = b"-shared-tail-of-many-tokens";
+            let mut patterns: Vec<Vec<u8>> = (0..count)
+                .map(|i| {
+                    let len = 6 + (rng(&mut seed) % 10) as usize;
+                    let mut p: Vec<u8> = (0..len)
+                        .map(|_| b"abcdefghij"[(rng(&mut seed) % 10) as usize])
+                        .collect();
+                    if i < sharing {
+                        p.extend_from_slice(tail);
+                    } else {
+                        p.extend((0..8).map(|_| {
+                            b"klmnopqrstuvwxyz0123456789"[(rng(&mut seed) % 26) as usize]
+                        }));
+                    }
+                    p
+                })
+                .collect();
+            patterns.sort_unstable();
+            patterns.dedup();
+            let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
+            let min_len = patterns.iter().map(Vec::len).min().unwrap();
+            let sampler = Sampler::new(&stored, min_len).expect("sampled");
+            let mut hay = Vec::new();
+            while hay.len() < 3000 {
+                match rng(&mut seed) % 3 {
+                    0 => hay.extend_from_slice(&patterns[rng(&mut seed) as usize % sharing]),
+                    1 => hay.extend_from_slice(&patterns[rng(&mut seed) as usize % count]),
+                    _ => hay.extend(
+                        (0..rng(&mut seed) % 9).map(|_| b"ajk-s"[rng(&mut seed) as usize % 5]),
+                    ),
+                }
+            }
+            let mut got = Vec::new();
+            sampler.unions(&hay, &stored, usize::MAX, &mut got);
+            assert_eq!(
+                got,
+                naive_unions(&patterns, &hay),
+                "{count} patterns, {sharing} sharing"
+            );
+        }
     }
 
     /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded

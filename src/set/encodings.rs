@@ -33,6 +33,7 @@ use std::ops::{BitOr, BitOrAssign};
 use std::str::FromStr;
 
 use super::error::{Error, ErrorKind};
+use crate::find::patterns::Patterns;
 
 /// Which encoded variants of each secret are masked as well.
 ///
@@ -181,26 +182,24 @@ impl fmt::Debug for Encodings {
 }
 
 /// Appends to `out` the variants of `secret` selected by `encodings` that differ from it and
-/// are at least `min_len` bytes long. Duplicates may be appended.
+/// are at least `min_len` bytes long, each written in place at the end of `out`'s buffer.
+/// Duplicates may be appended.
 pub(crate) fn add_variants(
     secret: &[u8],
     encodings: Encodings,
     min_len: usize,
-    out: &mut Vec<Box<[u8]>>,
+    out: &mut Patterns,
 ) {
-    let start = out.len();
-    let mut push = |v: Vec<u8>| {
-        if v.len() >= min_len && v != secret {
-            out.push(v.into_boxed_slice());
-        }
+    let mut add = Adder {
+        start: out.len(),
+        out,
+        secret,
+        min_len,
+        dedup: false,
     };
     if encodings.contains(Encodings::BASE64) {
         for offset in 0..3 {
-            let standard = base64_stable(secret, offset);
-            if standard.iter().any(|&c| c == b'+' || c == b'/') {
-                push(to_url_safe(&standard));
-            }
-            push(standard);
+            add.base64(offset);
         }
     }
     // A secret of letters, digits, `-`, `_` and `.` (most tokens) has no other form in these.
@@ -211,31 +210,83 @@ pub(crate) fn add_variants(
         return;
     }
     if encodings.contains(Encodings::URL) {
-        push(percent_encode(secret, UPPER_HEX));
-        push(percent_encode(secret, LOWER_HEX));
+        add.form(|v| percent_encode(secret, UPPER_HEX, v));
+        add.form(|v| percent_encode(secret, LOWER_HEX, v));
     }
     if encodings.contains(Encodings::JSON) {
-        push(json_escape(secret));
+        add.form(|v| json_escape_into(secret, v));
     }
     // The forms below often coincide with each other or with those above: each is added once.
-    let mut more: Vec<Vec<u8>> = Vec::new();
+    add.dedup = true;
     if encodings.contains(Encodings::SHELL) {
-        more.extend(shell_forms(secret));
+        shell_forms(secret, &mut add);
     }
     if encodings.contains(Encodings::JSON_ESCAPES) {
-        more.extend(json_forms(secret));
+        json_forms(secret, &mut add);
     }
     if encodings.contains(Encodings::FORM) {
         for unreserved in [RFC3986_UNRESERVED, WHATWG_UNRESERVED] {
             for hex in [UPPER_HEX, LOWER_HEX] {
-                more.push(form_encode(secret, unreserved, hex));
+                add.form(|v| form_encode(secret, unreserved, hex, v));
             }
         }
     }
-    for v in more {
-        if v.len() >= min_len && v != secret && !out[start..].iter().any(|o| **o == *v) {
-            out.push(v.into_boxed_slice());
+}
+
+/// Where encoded forms go, each written by a closure that appends it to a buffer.
+trait Sink {
+    fn form(&mut self, write: impl FnOnce(&mut Vec<u8>));
+}
+
+/// Adds one secret's variants to the end of a list, keeping those at least `min_len` long
+/// that differ from the secret (and, once `dedup` is set, from its variants before them).
+struct Adder<'a> {
+    out: &'a mut Patterns,
+    /// The secret's first variant in `out`.
+    start: usize,
+    secret: &'a [u8],
+    min_len: usize,
+    dedup: bool,
+}
+
+impl Adder<'_> {
+    /// Whether the last string of `out` is a variant to keep, as `dedup` says.
+    fn wanted(&self) -> bool {
+        let n = self.out.len() - 1;
+        let v = &self.out[n];
+        v.len() >= self.min_len
+            && v != self.secret
+            && !(self.dedup && (self.start..n).any(|j| self.out[j] == *v))
+    }
+
+    /// Keeps the last string of `out` if it is [`wanted`](Self::wanted).
+    fn keep_or_pop(&mut self) {
+        if !self.wanted() {
+            self.out.pop();
         }
+    }
+
+    /// Adds the stable part of the standard base64 encoding at `offset`, and its URL-safe
+    /// form if that differs.
+    fn base64(&mut self, offset: usize) {
+        self.out
+            .push_with(|v| base64_stable(self.secret, offset, v));
+        let mixed = self.out.last_mut().iter().any(|&c| c == b'+' || c == b'/');
+        if !mixed {
+            return self.keep_or_pop();
+        }
+        if self.wanted() {
+            self.out.push_last_again();
+        }
+        to_url_safe(self.out.last_mut());
+        self.keep_or_pop();
+    }
+}
+
+impl Sink for Adder<'_> {
+    fn form(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+        self.out.push_with(write);
+        self.keep_or_pop();
     }
 }
 
@@ -243,47 +294,63 @@ const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz
 const UPPER_HEX: &[u8; 16] = b"0123456789ABCDEF";
 const LOWER_HEX: &[u8; 16] = b"0123456789abcdef";
 
-/// The part of the standard base64 encoding of `secret` that is the same in the encoding of
-/// every `prefix + secret + suffix` with `prefix.len() % 3 == offset` (`offset < 3`).
+/// Appends to `out` the part of the standard base64 encoding of `secret` that is the same in
+/// the encoding of every `prefix + secret + suffix` with `prefix.len() % 3 == offset`
+/// (`offset < 3`).
 ///
 /// Output character `j` of an encoding covers bits `6j..6j + 6` of the input; it is stable
 /// when those bits all lie in the secret, bits `8 * offset..8 * (offset + len)` of a text
 /// aligned to the group. So the stable characters are those from `ceil(8 * offset / 6)` to
 /// `floor(8 * (offset + len) / 6)`, computed by encoding the secret between zero bytes.
-fn base64_stable(secret: &[u8], offset: usize) -> Vec<u8> {
+fn base64_stable(secret: &[u8], offset: usize, out: &mut Vec<u8>) {
     debug_assert!(offset < 3);
-    let mut bytes = vec![0; offset];
-    bytes.extend_from_slice(secret);
-    bytes.extend_from_slice(&[0, 0]);
-    let mut chars = Vec::with_capacity(bytes.len() / 3 * 4);
-    for group in bytes.chunks_exact(3) {
-        let n = u32::from(group[0]) << 16 | u32::from(group[1]) << 8 | u32::from(group[2]);
-        chars.extend([18, 12, 6, 0].map(|shift| BASE64[(n >> shift) as usize & 63]));
-    }
     let first = (8 * offset).div_ceil(6);
     let end = 8 * (offset + secret.len()) / 6;
-    // `bytes` holds at least `offset + len` whole bytes in complete groups, so `chars` holds
-    // every character up to `end`.
-    chars.truncate(end);
-    chars.drain(..first.min(end));
-    chars
+    if end <= first {
+        return;
+    }
+    let start = out.len();
+    out.reserve(end - first + 4);
+    let chars = |g: [u8; 3]| {
+        let n = u32::from(g[0]) << 16 | u32::from(g[1]) << 8 | u32::from(g[2]);
+        [18, 12, 6, 0].map(|shift| BASE64[(n >> shift) as usize & 63])
+    };
+    // The group the `offset` zero bytes begin (its first `first` characters mix them in),
+    // then whole groups of the secret, then the rest between zero bytes.
+    let head = (3 - offset) % 3;
+    let (lead, body) = secret.split_at(head.min(secret.len()));
+    if offset > 0 {
+        let mut g = [0; 3];
+        g[offset..offset + lead.len()].copy_from_slice(lead);
+        out.extend_from_slice(&chars(g)[first..]);
+    }
+    let mut groups = body.chunks_exact(3);
+    for g in groups.by_ref() {
+        out.extend_from_slice(&chars([g[0], g[1], g[2]]));
+    }
+    let rest = groups.remainder();
+    if !rest.is_empty() {
+        let mut g = [0; 3];
+        g[..rest.len()].copy_from_slice(rest);
+        out.extend_from_slice(&chars(g));
+    }
+    // Every character up to `end` is written.
+    out.truncate(start + end - first);
 }
 
-/// `standard` with the URL-safe alphabet: `+` becomes `-` and `/` becomes `_`.
-fn to_url_safe(standard: &[u8]) -> Vec<u8> {
-    standard
-        .iter()
-        .map(|&c| match c {
-            b'+' => b'-',
-            b'/' => b'_',
-            c => c,
-        })
-        .collect()
+/// `standard` in the URL-safe alphabet: `+` becomes `-` and `/` becomes `_`.
+fn to_url_safe(standard: &mut [u8]) {
+    for c in standard {
+        match *c {
+            b'+' => *c = b'-',
+            b'/' => *c = b'_',
+            _ => {}
+        }
+    }
 }
 
-/// `secret` with every byte outside the RFC 3986 unreserved set written as `%XX`.
-fn percent_encode(secret: &[u8], hex: &[u8; 16]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(secret.len());
+/// Appends `secret` with every byte outside the RFC 3986 unreserved set written as `%XX`.
+fn percent_encode(secret: &[u8], hex: &[u8; 16], out: &mut Vec<u8>) {
     for &b in secret {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
             out.push(b);
@@ -291,44 +358,44 @@ fn percent_encode(secret: &[u8], hex: &[u8; 16]) -> Vec<u8> {
             out.extend_from_slice(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
         }
     }
-    out
 }
 
 /// The shell-quoted forms of `secret`: bash's single quoting (`'\''` for `'`), `printf %q`'s
 /// backslashes, and the inside of `$'…'` with non-ASCII kept (UTF-8 locale) and in octal (C
 /// locale).
-fn shell_forms(secret: &[u8]) -> [Vec<u8>; 4] {
-    let mut single = Vec::with_capacity(secret.len());
-    let mut backslash = Vec::with_capacity(secret.len());
-    for (i, &b) in secret.iter().enumerate() {
-        if b == b'\'' {
-            single.extend_from_slice(b"'\\''");
-        } else {
-            single.push(b);
+fn shell_forms(secret: &[u8], sink: &mut impl Sink) {
+    sink.form(|single| {
+        for &b in secret {
+            if b == b'\'' {
+                single.extend_from_slice(b"'\\''");
+            } else {
+                single.push(b);
+            }
         }
-        // `~` is special after `:` or `=`, and at the start of the value, which may lie before
-        // the secret: there the variant keeps `~`, and `\~…` still contains it (so does `\#`).
-        let tilde = b == b'~' && i > 0 && matches!(secret[i - 1], b':' | b'=');
-        if tilde || SHELL_SPECIAL.contains(&b) {
-            backslash.push(b'\\');
+    });
+    sink.form(|backslash| {
+        for (i, &b) in secret.iter().enumerate() {
+            // `~` is special after `:` or `=`, and at the start of the value, which may lie
+            // before the secret: there the variant keeps `~`, and `\~…` still contains it
+            // (so does `\#`).
+            let tilde = b == b'~' && i > 0 && matches!(secret[i - 1], b':' | b'=');
+            if tilde || SHELL_SPECIAL.contains(&b) {
+                backslash.push(b'\\');
+            }
+            backslash.push(b);
         }
-        backslash.push(b);
-    }
-    [
-        single,
-        backslash,
-        ansi_c_quote(secret, true),
-        ansi_c_quote(secret, false),
-    ]
+    });
+    sink.form(|v| ansi_c_quote(secret, true, v));
+    sink.form(|v| ansi_c_quote(secret, false, v));
 }
 
 /// The bytes `printf %q` puts a backslash before (bash's `bstab`).
 const SHELL_SPECIAL: &[u8] = b" \t\n!\"$&'()*,;<>?[\\]^`{|}";
 
-/// The inside of bash's `$'…'` quoting of `secret`; with `utf8`, valid UTF-8 sequences are
-/// kept (printable in a UTF-8 locale), otherwise every byte above 0x7e is in octal.
-fn ansi_c_quote(secret: &[u8], utf8: bool) -> Vec<u8> {
-    let mut out = Vec::with_capacity(secret.len());
+/// Appends the inside of bash's `$'…'` quoting of `secret`; with `utf8`, valid UTF-8
+/// sequences are kept (printable in a UTF-8 locale), otherwise every byte above 0x7e is in
+/// octal.
+fn ansi_c_quote(secret: &[u8], utf8: bool, out: &mut Vec<u8>) {
     let mut i = 0;
     while i < secret.len() {
         let b = secret[i];
@@ -357,7 +424,6 @@ fn ansi_c_quote(secret: &[u8], utf8: bool) -> Vec<u8> {
         }
         i += 1;
     }
-    out
 }
 
 /// The length of the UTF-8 sequence of a non-ASCII character at the start of `bytes`, if it
@@ -373,10 +439,10 @@ fn utf8_len(bytes: &[u8]) -> Option<usize> {
     std::str::from_utf8(head).ok().map(|_| n)
 }
 
-/// The JSON-escaped forms of `secret` with each combination of: non-ASCII characters as
+/// Writes to `sink` the JSON-escaped forms of `secret` with each combination of: non-ASCII characters as
 /// `\uXXXX` (for valid UTF-8 only), `/` as `\/`, `< > &` and U+2028, U+2029 as `\uXXXX`, and
 /// lower- or upper-case hex digits in every `\u` escape.
-fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
+fn json_forms(secret: &[u8], sink: &mut impl Sink) {
     let text = std::str::from_utf8(secret).ok();
     // Only the choices that change something are made (and each form is written once).
     let has = |f: fn(&u8) -> bool| secret.iter().any(f);
@@ -385,7 +451,6 @@ fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
     // `\xe2\x80\xa8` and `\xe2\x80\xa9` are U+2028 and U+2029.
     let has_html = has(|b| b"<>&".contains(b)) || (text.is_some() && has(|&b| b == 0xe2));
     let has_control = has(|&b| b < 0x20 && !b"\n\r\t\x08\x0c".contains(&b));
-    let mut out = Vec::new();
     for bits in 0..16u8 {
         let (non_ascii, slash, html, upper) =
             (bits & 1 != 0, bits & 2 != 0, bits & 4 != 0, bits & 8 != 0);
@@ -398,12 +463,15 @@ fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
             continue;
         }
         let hex = if upper { UPPER_HEX } else { LOWER_HEX };
-        let mut v = Vec::with_capacity(secret.len());
+        // Not UTF-8: no encoder takes it as text, non-ASCII bytes are left as they are.
+        if text.is_none() && non_ascii {
+            continue;
+        }
         let unit = |v: &mut Vec<u8>, u: u16| {
             v.extend_from_slice(b"\\u");
             v.extend([12, 8, 4, 0].map(|shift| hex[usize::from(u >> shift & 15)]));
         };
-        match text {
+        sink.form(|v| match text {
             Some(text) => {
                 for c in text.chars() {
                     let escape = (non_ascii && (!c.is_ascii() || c == '\u{7f}'))
@@ -412,34 +480,30 @@ fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
                     if escape {
                         let mut units = [0; 2];
                         for &u in c.encode_utf16(&mut units).iter() {
-                            unit(&mut v, u);
+                            unit(v, u);
                         }
                     } else if slash && c == '/' {
                         v.extend_from_slice(b"\\/");
                     } else {
                         let mut buf = [0; 4];
-                        json_escape_into(c.encode_utf8(&mut buf).as_bytes(), &mut v);
+                        json_escape_into(c.encode_utf8(&mut buf).as_bytes(), v);
                     }
                 }
             }
-            // Not UTF-8: no encoder takes it as text, non-ASCII bytes are left as they are.
-            None if non_ascii => continue,
             None => {
                 for &b in secret {
                     match b {
                         b'/' if slash => v.extend_from_slice(b"\\/"),
-                        b'<' | b'>' | b'&' if html => unit(&mut v, u16::from(b)),
+                        b'<' | b'>' | b'&' if html => unit(v, u16::from(b)),
                         0..=0x1f if !matches!(b, b'\n' | b'\r' | b'\t' | 8 | 12) => {
-                            unit(&mut v, u16::from(b))
+                            unit(v, u16::from(b))
                         }
-                        _ => json_escape_into(&[b], &mut v),
+                        _ => json_escape_into(&[b], v),
                     }
                 }
             }
-        }
-        out.push(v);
+        });
     }
-    out
 }
 
 /// The bytes form encoding keeps besides ASCII letters and digits: RFC 3986's unreserved
@@ -447,10 +511,9 @@ fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
 const RFC3986_UNRESERVED: &[u8] = b"-._~";
 const WHATWG_UNRESERVED: &[u8] = b"*-._";
 
-/// `secret` form-encoded: `+` for a space, ASCII letters, digits and `unreserved` kept,
+/// Appends `secret` form-encoded: `+` for a space, ASCII letters, digits and `unreserved` kept,
 /// every other byte as `%XX`.
-fn form_encode(secret: &[u8], unreserved: &[u8], hex: &[u8; 16]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(secret.len());
+fn form_encode(secret: &[u8], unreserved: &[u8], hex: &[u8; 16], out: &mut Vec<u8>) {
     for &b in secret {
         if b == b' ' {
             out.push(b'+');
@@ -460,17 +523,9 @@ fn form_encode(secret: &[u8], unreserved: &[u8], hex: &[u8; 16]) -> Vec<u8> {
             out.extend_from_slice(&[b'%', hex[usize::from(b >> 4)], hex[usize::from(b & 15)]]);
         }
     }
-    out
 }
 
-/// `secret` as it appears between the quotes of a JSON string.
-fn json_escape(secret: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(secret.len());
-    json_escape_into(secret, &mut out);
-    out
-}
-
-/// Appends [`json_escape`]`(secret)` to `out`.
+/// Appends `secret` as it appears between the quotes of a JSON string.
 fn json_escape_into(secret: &[u8], out: &mut Vec<u8>) {
     for &b in secret {
         match b {
@@ -498,6 +553,54 @@ fn json_escape_into(secret: &[u8], out: &mut Vec<u8>) {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    /// Each encoder's output as a vector of its own.
+    fn written(write: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+        let mut v = Vec::new();
+        write(&mut v);
+        v
+    }
+
+    fn base64_stable(secret: &[u8], offset: usize) -> Vec<u8> {
+        written(|v| super::base64_stable(secret, offset, v))
+    }
+
+    fn percent_encode(secret: &[u8], hex: &[u8; 16]) -> Vec<u8> {
+        written(|v| super::percent_encode(secret, hex, v))
+    }
+
+    fn form_encode(secret: &[u8], unreserved: &[u8], hex: &[u8; 16]) -> Vec<u8> {
+        written(|v| super::form_encode(secret, unreserved, hex, v))
+    }
+
+    fn json_escape(secret: &[u8]) -> Vec<u8> {
+        written(|v| json_escape_into(secret, v))
+    }
+
+    fn to_url_safe(standard: &[u8]) -> Vec<u8> {
+        let mut v = standard.to_vec();
+        super::to_url_safe(&mut v);
+        v
+    }
+
+    /// Every form written, duplicates and the secret itself included.
+    impl Sink for Vec<Vec<u8>> {
+        fn form(&mut self, write: impl FnOnce(&mut Vec<u8>)) {
+            self.push(written(write));
+        }
+    }
+
+    fn shell_forms(secret: &[u8]) -> [Vec<u8>; 4] {
+        let mut forms = Vec::new();
+        super::shell_forms(secret, &mut forms);
+        forms.try_into().expect("four forms")
+    }
+
+    fn json_forms(secret: &[u8]) -> Vec<Vec<u8>> {
+        let mut forms = Vec::new();
+        super::json_forms(secret, &mut forms);
+        forms
+    }
 
     /// Plain base64 with padding, written independently of `base64_stable`.
     fn base64(bytes: &[u8]) -> Vec<u8> {
@@ -530,9 +633,9 @@ mod tests {
     }
 
     fn variants(secret: &[u8], encodings: Encodings, min_len: usize) -> Vec<Vec<u8>> {
-        let mut out = Vec::new();
+        let mut out = Patterns::default();
         add_variants(secret, encodings, min_len, &mut out);
-        out.into_iter().map(Vec::from).collect()
+        out.iter().map(<[u8]>::to_vec).collect()
     }
 
     #[test]

@@ -435,7 +435,7 @@ impl SecretsBuilder {
     /// As [`build`](Self::build).
     pub(crate) fn patterns(&self) -> Result<Patterns, Error> {
         let mut patterns = Patterns::default();
-        self.each_pattern(0..self.secrets.len(), |_, p| patterns.push(p))?;
+        self.each_pattern(0..self.secrets.len(), &mut patterns, |_, _| {})?;
         patterns.shrink_to_fit();
         Ok(patterns)
     }
@@ -443,24 +443,22 @@ impl SecretsBuilder {
     /// The byte strings to mask, as [`patterns`](Self::patterns), and for each the position
     /// of its secret.
     pub(crate) fn sourced(&self) -> Result<Sourced, Error> {
-        let (mut patterns, mut from) = (Vec::new(), Vec::new());
-        self.each_pattern(0..self.secrets.len(), |i, p| {
-            patterns.push(p.into());
-            from.push(i);
+        let (mut patterns, mut from) = (Patterns::default(), Vec::new());
+        self.each_pattern(0..self.secrets.len(), &mut patterns, |i, n| {
+            from.extend(std::iter::repeat(i).take(n));
         })?;
-        Ok((patterns, from))
+        Ok((patterns.iter().map(Box::from).collect(), from))
     }
 
-    /// Calls `f(i, p)` for each byte string `p` to mask, `i` the position of its secret, for
-    /// the secrets at the positions `range`, in order.
+    /// Appends to `out` the byte strings to mask for the secrets at the positions `range`,
+    /// in order, each written in place; calls `f(i, n)` once secret `i`'s `n` strings are.
     fn each_pattern(
         &self,
         range: std::ops::Range<usize>,
-        mut f: impl FnMut(usize, &[u8]),
+        out: &mut Patterns,
+        mut f: impl FnMut(usize, usize),
     ) -> Result<(), Error> {
-        // One secret's byte strings at a time.
         let mut plain: Vec<&[u8]> = Vec::new();
-        let mut variants = Vec::new();
         for i in range {
             let secret = self.secrets.get(i);
             if secret.len() < self.min_len {
@@ -481,18 +479,18 @@ impl SecretsBuilder {
                     origin: self.secrets.origin(i),
                 }));
             }
-            variants.clear();
+            let first = out.len();
+            plain.iter().for_each(|p| out.push(p));
+            let variants = out.len();
             for p in &plain {
-                add_variants(p, self.encodings, self.min_len, &mut variants);
+                add_variants(p, self.encodings, self.min_len, out);
             }
-            if variants.iter().any(|v| contains(&self.replacement, v)) {
+            if (variants..out.len()).any(|v| contains(&self.replacement, &out[v])) {
                 return Err(Error::new(ErrorKind::EncodedInReplacement {
                     origin: self.secrets.origin(i),
                 }));
             }
-            for p in plain.iter().copied().chain(variants.iter().map(|v| &**v)) {
-                f(i, p);
-            }
+            f(i, out.len() - first);
         }
         Ok(())
     }
@@ -536,7 +534,8 @@ fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
 }
 
 fn contains(haystack: &[u8], needle: &[u8]) -> bool {
-    memchr::memmem::find(haystack, needle).is_some()
+    // Most patterns are longer than the replacement: no searcher is made for them.
+    needle.len() <= haystack.len() && memchr::memmem::find(haystack, needle).is_some()
 }
 
 #[cfg(test)]
