@@ -88,8 +88,9 @@ impl Secrets {
         builder.build()
     }
 
-    /// The number of distinct byte strings masked: the secrets, the lines of multi-line ones,
-    /// and their encoded variants (token shapes are not counted).
+    /// The number of distinct byte strings masked: the secrets, the lines of multi-line ones
+    /// (short ones joined with a neighbour), and their encoded variants (token shapes are not
+    /// counted).
     pub fn len(&self) -> usize {
         *self.len.get_or_init(|| {
             let mut exacts = self.exacts();
@@ -404,8 +405,10 @@ impl SecretsBuilder {
     /// Validates the secrets and compiles them.
     ///
     /// Each secret is masked as given; one that contains line breaks is also masked line by
-    /// line, for each of its lines (without `\r`) at least the minimum length long. Each of
-    /// these byte strings is also masked in the selected encodings. Duplicates are harmless.
+    /// line, for each of its lines (without `\r`) at least the minimum length long, and each
+    /// shorter line together with the line before it (after it, for the first line) and a
+    /// `\n` or `\r\n` between. Each of these byte strings is also masked in the selected
+    /// encodings. Duplicates are harmless.
     ///
     /// # Errors
     ///
@@ -481,8 +484,23 @@ impl SecretsBuilder {
             }
             let first = out.len();
             plain.iter().for_each(|p| out.push(p));
+            let joined = if secret.contains(&b'\n') {
+                short_lines_joined(secret, self.min_len)
+            } else {
+                Vec::new()
+            };
+            if joined.iter().any(|p| contains(&self.replacement, p)) {
+                return Err(Error::new(ErrorKind::InReplacement {
+                    origin: self.secrets.origin(i),
+                }));
+            }
+            joined.iter().for_each(|p| out.push(p));
             let variants = out.len();
-            for p in &plain {
+            for p in plain
+                .iter()
+                .copied()
+                .chain(joined.iter().map(Vec::as_slice))
+            {
                 add_variants(p, self.encodings, self.min_len, out);
             }
             if (variants..out.len()).any(|v| contains(&self.replacement, &out[v])) {
@@ -524,6 +542,34 @@ impl fmt::Debug for SecretsBuilder {
     }
 }
 
+/// The short lines of a multi-line secret, each with a neighbour: for each line shorter than
+/// `min_len` (not empty), the line before it, a `\n` or `\r\n`, and it (the line after it,
+/// for the first line), where that is at least `min_len` long. A key printed line by line
+/// keeps its short last line (`ShS1W==`) only behind the long line before it.
+fn short_lines_joined(secret: &[u8], min_len: usize) -> Vec<Vec<u8>> {
+    let all: Vec<&[u8]> = lines(secret).collect();
+    let mut out = Vec::new();
+    for (n, line) in all.iter().enumerate() {
+        if line.is_empty() || line.len() >= min_len {
+            continue;
+        }
+        let (a, b) = match n {
+            0 => match all.get(1) {
+                Some(next) => (*line, *next),
+                None => continue,
+            },
+            _ => (all[n - 1], *line),
+        };
+        for sep in [&b"\n"[..], b"\r\n"] {
+            let joined = [a, sep, b].concat();
+            if joined.len() >= min_len {
+                out.push(joined);
+            }
+        }
+    }
+    out
+}
+
 /// The lines of `text`, each without its `\n` or `\r\n` terminator; a final line without a
 /// terminator counts, an empty text has no lines.
 fn lines(text: &[u8]) -> impl Iterator<Item = &[u8]> {
@@ -551,14 +597,25 @@ mod tests {
     }
 
     #[test]
-    fn multi_line_secret_adds_long_lines_only() {
+    fn multi_line_secret_adds_long_lines_and_short_ones_joined() {
         let s = Secrets::builder()
             .add("-----BEGIN KEY-----\r\nAAAAAAAAAAAA\r\n}\r\n")
             .encodings(Encodings::NONE)
             .build()
             .unwrap();
-        // whole value, "-----BEGIN KEY-----", "AAAAAAAAAAAA"; "}" is too short.
-        assert_eq!(s.len(), 3);
+        // whole value, "-----BEGIN KEY-----", "AAAAAAAAAAAA"; "}" is too short alone, so
+        // "AAAAAAAAAAAA\n}" and "AAAAAAAAAAAA\r\n}".
+        assert_eq!(s.len(), 5);
+        let joined = short_lines_joined(b"ab\ncdefghij\nk\n", 8);
+        let want: [&[u8]; 4] = [
+            b"ab\ncdefghij",
+            b"ab\r\ncdefghij",
+            b"cdefghij\nk",
+            b"cdefghij\r\nk",
+        ];
+        assert_eq!(joined, want.map(<[u8]>::to_vec));
+        // A blank line before "k" would be its neighbour: too short, so nothing.
+        assert!(short_lines_joined(b"abcdefghij\n\nk", 8).is_empty());
     }
 
     #[test]

@@ -145,6 +145,20 @@ fn multi_line_secret_masked_whole_and_by_line() {
     );
 }
 
+#[test]
+fn multi_line_secret_short_line_masked_behind_its_neighbour() {
+    // A key printed line by line through a terminal (CR LF): its short last line goes with
+    // the line before it; alone it is too short to mask.
+    let key = "-----BEGIN KEY-----\nMIIEvQIBADANBg\nShS1W==\n-----END KEY-----\n";
+    check(
+        &[key],
+        "-----BEGIN KEY-----\r\nMIIEvQIBADANBg\r\nShS1W==\r\n-----END KEY-----\r\nShS1W==\n",
+        "[MASKED]\r\n[MASKED]\r\n[MASKED]\r\nShS1W==\n",
+    );
+    // A short first line goes with the line after it.
+    check(&["ab\ncdefghij"], "ab\r\ncdefghij ab\n", "[MASKED] ab\n");
+}
+
 /// Output of one chunk and what the masker holds after it.
 fn after(masker: &mut Masker, chunk: &str) -> (String, usize) {
     let mut out = Vec::new();

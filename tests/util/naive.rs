@@ -6,16 +6,35 @@
 //! integration tests and the fuzz targets.
 
 /// The byte strings a set of secrets masks (CONTRACT §1): each secret, and for a secret with line
-/// breaks each of its lines (without a trailing `\r`) at least `min_len` long.
+/// breaks each of its lines (without a trailing `\r`) at least `min_len` long, and each shorter
+/// non-empty line after its neighbour (the line before, or after for the first line) and
+/// `\n` or `\r\n`, where that is `min_len` long.
 pub fn patterns(secrets: &[Vec<u8>], min_len: usize) -> Vec<Vec<u8>> {
     let mut out = Vec::new();
     for s in secrets {
         out.push(s.clone());
         if s.contains(&b'\n') {
-            for line in s.split(|&b| b == b'\n') {
-                let line = line.strip_suffix(b"\r").unwrap_or(line);
+            let body = s.strip_suffix(b"\n").unwrap_or(s);
+            let lines: Vec<&[u8]> = body
+                .split(|&b| b == b'\n')
+                .map(|line| line.strip_suffix(b"\r").unwrap_or(line))
+                .collect();
+            for (n, line) in lines.iter().enumerate() {
                 if line.len() >= min_len {
                     out.push(line.to_vec());
+                    continue;
+                }
+                let pair = match n {
+                    _ if line.is_empty() => None,
+                    0 => lines.get(1).map(|next| (*line, *next)),
+                    _ => Some((lines[n - 1], *line)),
+                };
+                let Some((a, b)) = pair else { continue };
+                for sep in ["\n", "\r\n"] {
+                    let joined = [a, sep.as_bytes(), b].concat();
+                    if joined.len() >= min_len {
+                        out.push(joined);
+                    }
                 }
             }
         }
