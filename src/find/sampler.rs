@@ -432,17 +432,20 @@ fn settle(pending: &mut Vec<Range>, union: &mut Option<Range>, limit: usize, out
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     debug_assert_eq!(a.len(), b.len());
-    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let words = a8.by_ref().zip(b8.by_ref()).all(|(x, y)| {
-        u64::from_ne_bytes(x.try_into().expect("8 bytes"))
-            == u64::from_ne_bytes(y.try_into().expect("8 bytes"))
-    });
-    words
-        && a8
-            .remainder()
-            .iter()
-            .zip(b8.remainder())
-            .all(|(x, y)| x == y)
+    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last word overlaps the one before it where `n` is no multiple of eight.
+    word(a, n - 8) == word(b, n - 8)
 }
 
 #[cfg(test)]
@@ -455,6 +458,21 @@ mod tests {
         *seed ^= *seed >> 7;
         *seed ^= *seed << 17;
         *seed
+    }
+
+    /// `same` tells equal slices from slices that differ in any one byte, at every length
+    /// around the word size and its multiples.
+    #[test]
+    fn same_finds_every_difference() {
+        let a: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37)).collect();
+        for n in 0..=a.len() {
+            assert!(same(&a[..n], &a[..n]));
+            for i in 0..n {
+                let mut b = a[..n].to_vec();
+                b[i] ^= 0x20;
+                assert!(!same(&a[..n], &b), "length {n}, byte {i}");
+            }
+        }
     }
 
     /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
