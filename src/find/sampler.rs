@@ -123,9 +123,13 @@ const LARGE_FILTER_SIZE: usize = 16;
 /// The second filter's size, in bits per index entry.
 const SECOND_FILTER_SIZE: usize = 16;
 
-/// The longest stride: more offsets per pattern fill the index faster than longer strides
-/// save probes.
+/// The longest stride past [`FEW_PATTERNS`]: more offsets per pattern fill the index faster
+/// than longer strides save probes.
 const MAX_STRIDE: usize = 16;
+
+/// The longest stride up to [`FEW_PATTERNS`] patterns, whose index stays small at twice the
+/// offsets (DESIGN.md, issue 12, session 7).
+const MAX_STRIDE_FEW: usize = 32;
 
 /// Up to this many patterns, 4-byte q-grams (a longer stride) rarely occur by chance; past
 /// it, 6-byte ones keep chance hits rare. (5-byte ones, a stride one longer, made 10,000
@@ -137,8 +141,9 @@ const FEW_PATTERNS: usize = 4096;
 const ENTRIES_PER_BUCKET: usize = 4;
 
 /// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
-/// strides are at most [`MAX_STRIDE`].
+/// strides are at most [`MAX_STRIDE_FEW`].
 const PROBES: usize = 1024;
+const _: () = assert!(PROBES * MAX_STRIDE_FEW <= 1 << 16 && MAX_STRIDE <= MAX_STRIDE_FEW);
 
 impl Sampler {
     /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
@@ -152,7 +157,11 @@ impl Sampler {
         } else {
             4
         };
-        let stride = (min_len + 1 - q).min(MAX_STRIDE);
+        let max_stride = match patterns.len() > FEW_PATTERNS {
+            true => MAX_STRIDE,
+            false => MAX_STRIDE_FEW,
+        };
+        let stride = (min_len + 1 - q).min(max_stride);
         let mut sampler = Sampler {
             q,
             gram_mask: u64::MAX >> (64 - 8 * q),
@@ -473,6 +482,51 @@ mod tests {
                 assert!(!same(&a[..n], &b), "length {n}, byte {i}");
             }
         }
+    }
+
+    /// A few long patterns (the longest stride): the unions are exactly those of every
+    /// occurrence, embedded ones and ones that overlap, at every offset from the probes.
+    #[test]
+    fn long_strides_find_every_occurrence() {
+        let mut seed = 0x1234_5678_9abc_def1;
+        let mut patterns: Vec<Vec<u8>> = (0..40)
+            .map(|_| {
+                let len = 40 + (rng(&mut seed) % 90) as usize;
+                (0..len)
+                    .map(|_| b"ab"[(rng(&mut seed) % 2) as usize])
+                    .collect()
+            })
+            .collect();
+        patterns.sort();
+        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
+        let sampler = Sampler::new(&stored, 40).expect("sampled");
+        assert_eq!(sampler.stride, MAX_STRIDE_FEW);
+        let mut hay = Vec::new();
+        for i in 0..400 {
+            let gap = rng(&mut seed) % 70;
+            hay.extend((0..gap).map(|_| b"abc"[(rng(&mut seed) % 3) as usize]));
+            hay.extend_from_slice(&patterns[i % patterns.len()]);
+        }
+        let mut naive: Vec<Range> = Vec::new();
+        let mut all: Vec<Range> = patterns
+            .iter()
+            .flat_map(|p| {
+                let hay = &hay;
+                (0..=hay.len() - p.len())
+                    .filter(move |&i| hay[i..].starts_with(p))
+                    .map(move |i| (i, i + p.len()))
+            })
+            .collect();
+        all.sort_unstable();
+        for (s, e) in all {
+            match naive.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(e),
+                _ => naive.push((s, e)),
+            }
+        }
+        let mut unions = Vec::new();
+        sampler.unions(&hay, &stored, usize::MAX, &mut unions);
+        assert_eq!(unions, naive);
     }
 
     /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
