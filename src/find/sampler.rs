@@ -469,6 +469,22 @@ mod tests {
         *seed
     }
 
+    /// `count` patterns of lengths in `lens`, of the bytes of `alphabet`.
+    fn random_patterns(
+        seed: &mut u64,
+        count: usize,
+        lens: std::ops::Range<usize>,
+        alphabet: &[u8],
+    ) -> Vec<Vec<u8>> {
+        let mut pick = |n: usize| (rng(seed) % n as u64) as usize;
+        (0..count)
+            .map(|_| {
+                let len = lens.start + pick(lens.len());
+                (0..len).map(|_| alphabet[pick(alphabet.len())]).collect()
+            })
+            .collect()
+    }
+
     /// `same` tells equal slices from slices that differ in any one byte, at every length
     /// around the word size and its multiples.
     #[test]
@@ -489,14 +505,7 @@ mod tests {
     #[test]
     fn long_strides_find_every_occurrence() {
         let mut seed = 0x1234_5678_9abc_def1;
-        let mut patterns: Vec<Vec<u8>> = (0..40)
-            .map(|_| {
-                let len = 40 + (rng(&mut seed) % 90) as usize;
-                (0..len)
-                    .map(|_| b"ab"[(rng(&mut seed) % 2) as usize])
-                    .collect()
-            })
-            .collect();
+        let mut patterns = random_patterns(&mut seed, 40, 40..130, b"ab");
         patterns.sort();
         let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
         let sampler = Sampler::new(&stored, 40).expect("sampled");
@@ -534,15 +543,8 @@ mod tests {
     #[test]
     fn large_sets_find_every_pattern() {
         let mut seed = 0x5eed_5eed_5eed_5eed;
-        let patterns: Vec<Box<[u8]>> = (0..9000)
-            .map(|_| {
-                let len = 12 + (rng(&mut seed) % 30) as usize;
-                (0..len)
-                    .map(|_| b"0123456789abcdef"[(rng(&mut seed) % 16) as usize])
-                    .collect()
-            })
-            .collect();
-        let stored = Patterns::new(patterns.iter().map(|p| &**p));
+        let patterns = random_patterns(&mut seed, 9000, 12..42, b"0123456789abcdef");
+        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
         let sampler = Sampler::new(&stored, 12).expect("sampled");
         assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6);
         let mut hay = Vec::new();
