@@ -133,9 +133,13 @@ const LARGE_FILTER_SIZE: usize = 16;
 /// The second filter's size, in bits per index entry.
 const SECOND_FILTER_SIZE: usize = 16;
 
-/// The longest stride: more offsets per pattern fill the index faster than longer strides
-/// save probes.
+/// The longest stride past [`FEW_PATTERNS`]: more offsets per pattern fill the index faster
+/// than longer strides save probes.
 const MAX_STRIDE: usize = 16;
+
+/// The longest stride up to [`FEW_PATTERNS`] patterns, whose index stays small at twice the
+/// offsets (DESIGN.md, issue 12, session 7).
+const MAX_STRIDE_FEW: usize = 32;
 
 /// Up to this many patterns, 4-byte q-grams (a longer stride) rarely occur by chance; past
 /// it, 6-byte ones keep chance hits rare. (5-byte ones, a stride one longer, made 10,000
@@ -147,8 +151,9 @@ const FEW_PATTERNS: usize = 4096;
 const ENTRIES_PER_BUCKET: usize = 4;
 
 /// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
-/// strides are at most [`MAX_STRIDE`].
+/// strides are at most [`MAX_STRIDE_FEW`].
 const PROBES: usize = 1024;
+const _: () = assert!(PROBES * MAX_STRIDE_FEW <= 1 << 16 && MAX_STRIDE <= MAX_STRIDE_FEW);
 
 impl Sampler {
     /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
@@ -162,7 +167,11 @@ impl Sampler {
         } else {
             4
         };
-        let stride = (min_len + 1 - q).min(MAX_STRIDE);
+        let max_stride = match patterns.len() > FEW_PATTERNS {
+            true => MAX_STRIDE,
+            false => MAX_STRIDE_FEW,
+        };
+        let stride = (min_len + 1 - q).min(max_stride);
         let mut sampler = Sampler {
             q,
             gram_mask: u64::MAX >> (64 - 8 * q),
@@ -484,17 +493,20 @@ fn settle(pending: &mut Vec<Range>, union: &mut Option<Range>, limit: usize, out
 #[inline]
 fn same(a: &[u8], b: &[u8]) -> bool {
     debug_assert_eq!(a.len(), b.len());
-    let (mut a8, mut b8) = (a.chunks_exact(8), b.chunks_exact(8));
-    let words = a8.by_ref().zip(b8.by_ref()).all(|(x, y)| {
-        u64::from_ne_bytes(x.try_into().expect("8 bytes"))
-            == u64::from_ne_bytes(y.try_into().expect("8 bytes"))
-    });
-    words
-        && a8
-            .remainder()
-            .iter()
-            .zip(b8.remainder())
-            .all(|(x, y)| x == y)
+    let word = |s: &[u8], i: usize| u64::from_ne_bytes(s[i..i + 8].try_into().expect("8 bytes"));
+    let n = a.len();
+    if n < 8 {
+        return a.iter().zip(b).all(|(x, y)| x == y);
+    }
+    let mut i = 0;
+    while i + 8 < n {
+        if word(a, i) != word(b, i) {
+            return false;
+        }
+        i += 8;
+    }
+    // The last word overlaps the one before it where `n` is no multiple of eight.
+    word(a, n - 8) == word(b, n - 8)
 }
 
 #[cfg(test)]
@@ -580,20 +592,65 @@ mod tests {
         }
     }
 
+    /// `count` patterns of lengths in `lens`, of the bytes of `alphabet`.
+    fn random_patterns(
+        seed: &mut u64,
+        count: usize,
+        lens: std::ops::Range<usize>,
+        alphabet: &[u8],
+    ) -> Vec<Vec<u8>> {
+        let mut pick = |n: usize| (rng(seed) % n as u64) as usize;
+        (0..count)
+            .map(|_| {
+                let len = lens.start + pick(lens.len());
+                (0..len).map(|_| alphabet[pick(alphabet.len())]).collect()
+            })
+            .collect()
+    }
+
+    /// `same` tells equal slices from slices that differ in any one byte, at every length
+    /// around the word size and its multiples.
+    #[test]
+    fn same_finds_every_difference() {
+        let a: Vec<u8> = (0..40u8).map(|i| i.wrapping_mul(37)).collect();
+        for n in 0..=a.len() {
+            assert!(same(&a[..n], &a[..n]));
+            for i in 0..n {
+                let mut b = a[..n].to_vec();
+                b[i] ^= 0x20;
+                assert!(!same(&a[..n], &b), "length {n}, byte {i}");
+            }
+        }
+    }
+
+    /// A few long patterns (the longest stride): the unions are exactly those of every
+    /// occurrence, embedded ones and ones that overlap, at every offset from the probes.
+    #[test]
+    fn long_strides_find_every_occurrence() {
+        let mut seed = 0x1234_5678_9abc_def1;
+        let mut patterns = random_patterns(&mut seed, 40, 40..130, b"ab");
+        patterns.sort();
+        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
+        let sampler = Sampler::new(&stored, 40).expect("sampled");
+        assert_eq!(sampler.stride, MAX_STRIDE_FEW);
+        let mut hay = Vec::new();
+        for i in 0..400 {
+            let gap = rng(&mut seed) % 70;
+            hay.extend((0..gap).map(|_| b"abc"[(rng(&mut seed) % 3) as usize]));
+            hay.extend_from_slice(&patterns[i % patterns.len()]);
+        }
+        let mut unions = Vec::new();
+        sampler.unions(&hay, &stored, usize::MAX, &mut unions);
+        assert_eq!(unions, naive_unions(&patterns, &hay));
+    }
+
     /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
     /// pattern is found.
     #[test]
     fn large_sets_find_every_pattern() {
         let mut seed = 0x5eed_5eed_5eed_5eed;
-        let patterns: Vec<Box<[u8]>> = (0..9000)
-            .map(|_| {
-                let len = 12 + (rng(&mut seed) % 30) as usize;
-                (0..len)
-                    .map(|_| b"0123456789abcdef"[(rng(&mut seed) % 16) as usize])
-                    .collect()
-            })
-            .collect();
-        let stored = Patterns::new(patterns.iter().map(|p| &**p));
+        let patterns = random_patterns(&mut seed, 9000, 12..42, b"0123456789abcdef");
+        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
         let sampler = Sampler::new(&stored, 12).expect("sampled");
         assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6);
         let mut hay = Vec::new();

@@ -53,6 +53,30 @@ fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
     hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
 }
 
+/// The first eight bytes of a prefix as a little-endian word, and the mask of the bytes
+/// that belong to it (the whole word for a prefix of eight bytes or more).
+#[derive(Clone, Copy)]
+struct Head {
+    word: u64,
+    mask: u64,
+}
+
+impl Head {
+    fn of(prefix: &[u8]) -> Head {
+        let mut bytes = [0u8; 8];
+        let n = prefix.len().min(8);
+        bytes[..n].copy_from_slice(&prefix[..n]);
+        let mask = match n {
+            8 => u64::MAX,
+            n => (1u64 << (8 * n)) - 1,
+        };
+        Head {
+            word: u64::from_le_bytes(bytes),
+            mask,
+        }
+    }
+}
+
 /// Finds where prefixes start, in order: searching again one byte after each start finds
 /// every position where a prefix starts (no prefix begins or contains another, see tests).
 ///
@@ -62,6 +86,8 @@ pub(super) struct Finder {
     searcher: Searcher,
     /// `shapes[k]`: the rows of the shapes whose searched part is the searcher's pattern `k`.
     shapes: Vec<Vec<usize>>,
+    /// `heads[row]`: the head of the row's prefix.
+    heads: Vec<Head>,
 }
 
 enum Searcher {
@@ -88,6 +114,11 @@ fn parts() -> (Vec<&'static [u8]>, Vec<Vec<usize>>) {
     (parts, rows)
 }
 
+/// The heads of the rows' prefixes, by row.
+fn heads() -> Vec<Head> {
+    SHAPES.iter().map(|s| Head::of(s.prefix)).collect()
+}
+
 impl Finder {
     pub(super) fn get() -> &'static Finder {
         static FINDER: OnceLock<Finder> = OnceLock::new();
@@ -106,6 +137,7 @@ impl Finder {
         Some(Finder {
             searcher: Searcher::Packed(searcher),
             shapes,
+            heads: heads(),
         })
     }
 
@@ -119,6 +151,7 @@ impl Finder {
         Finder {
             searcher: Searcher::Automaton(automaton),
             shapes,
+            heads: heads(),
         }
     }
 
@@ -129,6 +162,22 @@ impl Finder {
             Searcher::Automaton(a) => a.find(Input::new(hay).range(from..))?,
         };
         Some((m.start(), &self.shapes[m.pattern()]))
+    }
+
+    /// Whether the prefix of row `index` starts at `hay[start..]`: its first eight bytes
+    /// compared as one word where eight bytes follow `start`.
+    #[inline]
+    fn prefix_at(&self, hay: &[u8], start: usize, index: usize) -> bool {
+        let prefix = SHAPES[index].prefix;
+        match hay.get(start..start + 8) {
+            Some(w) => {
+                let head = self.heads[index];
+                let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                word & head.mask == head.word
+                    && (prefix.len() <= 8 || begins_with(&hay[start + 8..], &prefix[8..]))
+            }
+            None => begins_with(&hay[start..], prefix),
+        }
     }
 
     /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
@@ -143,7 +192,7 @@ impl Finder {
                 let shape = &SHAPES[index];
                 let start = j.wrapping_sub(shape.search_at);
                 if j >= from + shape.search_at
-                    && begins_with(&hay[start..], shape.prefix)
+                    && self.prefix_at(hay, start, index)
                     && found.map_or(true, |(first, _)| start < first)
                 {
                     found = Some((start, index));
@@ -157,10 +206,9 @@ impl Finder {
             // `j - s.search_at + 1..start`. A few positions, checked in place.
             let mut first = (start, &SHAPES[index]);
             for &(late, d) in &EARLIER[index] {
-                let late = &SHAPES[late];
                 if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
-                    if p < first.0 && begins_with(&hay[p..], late.prefix) {
-                        first = (p, late);
+                    if p < first.0 && self.prefix_at(hay, p, late) {
+                        first = (p, &SHAPES[late]);
                     }
                 }
             }
