@@ -473,27 +473,23 @@ impl SecretsBuilder {
             }
             plain.clear();
             plain.push(secret);
+            let mut joined = Vec::new();
             if secret.contains(&b'\n') {
                 let min_len = self.min_len;
                 plain.extend(lines(secret).filter(|line| line.len() >= min_len));
+                joined = short_lines_joined(secret, min_len);
             }
-            if plain.iter().any(|p| contains(&self.replacement, p)) {
+            let mut own = plain
+                .iter()
+                .copied()
+                .chain(joined.iter().map(Vec::as_slice));
+            if own.any(|p| contains(&self.replacement, p)) {
                 return Err(Error::new(ErrorKind::InReplacement {
                     origin: self.secrets.origin(i),
                 }));
             }
             let first = out.len();
             plain.iter().for_each(|p| out.push(p));
-            let joined = if secret.contains(&b'\n') {
-                short_lines_joined(secret, self.min_len)
-            } else {
-                Vec::new()
-            };
-            if joined.iter().any(|p| contains(&self.replacement, p)) {
-                return Err(Error::new(ErrorKind::InReplacement {
-                    origin: self.secrets.origin(i),
-                }));
-            }
             joined.iter().for_each(|p| out.push(p));
             let variants = out.len();
             for p in plain
