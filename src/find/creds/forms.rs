@@ -295,17 +295,17 @@ pub(crate) fn whole_word(name: &[u8]) -> bool {
     name.len() <= 3
 }
 
+/// Whether a word may begin after the byte `before` (`None`: the stream's start).
+fn may_begin_word(before: Option<u8>) -> bool {
+    !before.is_some_and(|b| b.is_ascii_alphanumeric())
+}
+
 /// The length of the parameter name that ends right before the `=` at `at`, if one does.
 pub(super) fn name_before(view: &View<'_>, at: usize) -> Option<usize> {
     let last = view.at(at.checked_sub(1)?).to_ascii_lowercase();
     NAMES.iter().map(|n| n.as_bytes()).find_map(|name| {
         let n = name.len();
-        let starts_word = || {
-            !whole_word(name)
-                || !view
-                    .before(at - n)
-                    .is_some_and(|b| b.is_ascii_alphanumeric())
-        };
+        let starts_word = || !whole_word(name) || may_begin_word(view.before(at - n));
         (name[n - 1] == last && at >= n && view.eq_ignore_case(at - n, name) && starts_word())
             .then_some(n)
     })
@@ -314,7 +314,6 @@ pub(super) fn name_before(view: &View<'_>, at: usize) -> Option<usize> {
 /// Whether `tail` (after the byte `before`) is a proper prefix of a keyword (with the `=` of
 /// a parameter name): the start of a form that later bytes may complete.
 pub(super) fn begins_keyword(tail: &[u8], before: Option<u8>) -> bool {
-    let word_may_start = !before.is_some_and(|b| b.is_ascii_alphanumeric());
     let proper = |word: &[u8], fold: bool| {
         tail.len() < word.len()
             && if fold {
@@ -329,7 +328,7 @@ pub(super) fn begins_keyword(tail: &[u8], before: Option<u8>) -> bool {
         || NAMES.iter().map(|n| n.as_bytes()).any(|n| {
             tail.len() <= n.len()
                 && n[..tail.len()].eq_ignore_ascii_case(tail)
-                && (word_may_start || !whole_word(n))
+                && (!whole_word(n) || may_begin_word(before))
         })
 }
 
