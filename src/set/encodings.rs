@@ -47,7 +47,11 @@ use crate::find::patterns::Patterns;
 /// assert_eq!(e, Encodings::BASE64 | Encodings::JSON);
 /// assert!(e.contains(Encodings::BASE64) && !e.contains(Encodings::URL));
 /// assert_eq!("none".parse::<Encodings>()?, Encodings::NONE);
-/// assert_eq!(Encodings::ALL.to_string(), "base64,url,json,shell,json-escapes,form");
+/// assert_eq!(
+///     Encodings::ALL.to_string(),
+///     "base64,url,json,shell,json-escapes,form,base64-wrapped,percent-mixed"
+/// );
+/// assert!(!Encodings::DEFAULT.contains(Encodings::BASE64_WRAPPED));
 /// assert_eq!(Encodings::from_bits(e.bits()), Some(e));
 /// # Ok::<(), logmask::Error>(())
 /// ```
@@ -70,17 +74,28 @@ impl Encodings {
     pub const JSON_ESCAPES: Encodings = Encodings(16);
     /// Form encoding: `+` for a space, percent-encoding otherwise.
     pub const FORM: Encodings = Encodings(32);
-    /// Every variant (the default).
-    pub const ALL: Encodings = Encodings(63);
+    /// The secrets and their variants in base64 wrapped into lines of 64 or 76 characters,
+    /// with `\n` or `\r\n`, at any alignment.
+    pub const BASE64_WRAPPED: Encodings = Encodings(64);
+    /// The percent-encoded variants with upper- and lower-case hex digits mixed in one
+    /// value.
+    pub const PERCENT_MIXED: Encodings = Encodings(128);
+    /// Every variant.
+    pub const ALL: Encodings = Encodings(255);
+    /// The variants masked by default: all but [`BASE64_WRAPPED`](Self::BASE64_WRAPPED),
+    /// whose search costs more than the others together (see the README).
+    pub const DEFAULT: Encodings = Encodings(!64);
 
     /// The names used by [`FromStr`] and [`Display`](fmt::Display), in order.
-    const NAMES: [(&'static str, Encodings); 6] = [
+    const NAMES: [(&'static str, Encodings); 8] = [
         ("base64", Encodings::BASE64),
         ("url", Encodings::URL),
         ("json", Encodings::JSON),
         ("shell", Encodings::SHELL),
         ("json-escapes", Encodings::JSON_ESCAPES),
         ("form", Encodings::FORM),
+        ("base64-wrapped", Encodings::BASE64_WRAPPED),
+        ("percent-mixed", Encodings::PERCENT_MIXED),
     ];
 
     /// Whether every variant in `other` is in `self`.
@@ -94,24 +109,21 @@ impl Encodings {
     }
 
     /// The set as bits: `BASE64` 1, `URL` 2, `JSON` 4, `SHELL` 8, `JSON_ESCAPES` 16, `FORM`
-    /// 32 (stable: bindings pass them as numbers).
+    /// 32, `BASE64_WRAPPED` 64, `PERCENT_MIXED` 128 (stable: bindings pass them as numbers).
     pub fn bits(self) -> u32 {
         u32::from(self.0)
     }
 
-    /// The set of these [`bits`](Self::bits); `None` if a bit names no encoding.
+    /// The set of these [`bits`](Self::bits); `None` if a bit names no encoding (above 128).
     pub fn from_bits(bits: u32) -> Option<Encodings> {
-        u8::try_from(bits)
-            .ok()
-            .filter(|b| b & !Encodings::ALL.0 == 0)
-            .map(Encodings)
+        u8::try_from(bits).ok().map(Encodings)
     }
 }
 
 impl Default for Encodings {
-    /// [`Encodings::ALL`].
+    /// [`Encodings::DEFAULT`].
     fn default() -> Self {
-        Encodings::ALL
+        Encodings::DEFAULT
     }
 }
 
@@ -132,8 +144,9 @@ impl BitOrAssign for Encodings {
 impl FromStr for Encodings {
     type Err = Error;
 
-    /// Parses a comma list of `base64`, `url`, `json`, `shell`, `json-escapes` and `form`
-    /// (any order, ASCII case ignored, spaces around names allowed), or `none` alone.
+    /// Parses a comma list of `base64`, `url`, `json`, `shell`, `json-escapes`, `form`,
+    /// `base64-wrapped` and `percent-mixed` (any order, ASCII case ignored, spaces around
+    /// names allowed), or `none` alone.
     ///
     /// # Errors
     ///
@@ -797,15 +810,25 @@ mod tests {
 
     #[test]
     fn encodings_parse_and_print() {
-        let all: Encodings = "json, URL ,base64,shell,form,JSON-escapes".parse().unwrap();
+        let all: Encodings =
+            "json, URL ,base64,shell,form,JSON-escapes,percent-mixed,base64-wrapped"
+                .parse()
+                .unwrap();
         assert_eq!(all, Encodings::ALL);
-        assert_eq!(all.to_string(), "base64,url,json,shell,json-escapes,form");
+        assert_eq!(
+            all.to_string(),
+            "base64,url,json,shell,json-escapes,form,base64-wrapped,percent-mixed"
+        );
+        assert_eq!(
+            Encodings::DEFAULT.to_string(),
+            "base64,url,json,shell,json-escapes,form,percent-mixed"
+        );
         let some: Encodings = "json, URL ,base64".parse().unwrap();
         assert_eq!(some.to_string(), "base64,url,json");
         assert_eq!("url".parse::<Encodings>().unwrap(), Encodings::URL);
         assert_eq!(Encodings::JSON.to_string(), "json");
         assert_eq!(Encodings::NONE.to_string(), "none");
-        assert_eq!(Encodings::default(), Encodings::ALL);
+        assert_eq!(Encodings::default(), Encodings::DEFAULT);
         for bad in ["", "none,url", "base64,", "gzip", "base64;url"] {
             let err = bad.parse::<Encodings>().unwrap_err();
             assert_eq!(err.to_string().lines().count(), 1, "{bad:?}: {err}");

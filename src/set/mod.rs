@@ -18,6 +18,7 @@ use crate::find::creds::{self, Creds};
 use crate::find::exact::Exact;
 use crate::find::patterns::Patterns;
 use crate::find::shapes::{self, Shapes};
+use crate::find::view::Viewed;
 use crate::find::Finder;
 use added::Added;
 use encodings::add_variants;
@@ -112,7 +113,8 @@ impl Secrets {
     /// The length of the longest byte string a stream must see whole before it can mask it:
     /// the longest secret or encoded variant, or, with token shapes on, the longest shortest
     /// token, or, with structured credentials on, the longest credential form before it is
-    /// decided (260 bytes). A stream holds back fewer bytes.
+    /// decided (260 bytes); with wrapped base64 on, 2 bytes more for each line break a
+    /// match can span. A stream holds back fewer bytes.
     pub fn max_len(&self) -> usize {
         let shapes = if self.token_shapes {
             shapes::MAX_TOKEN
@@ -124,8 +126,14 @@ impl Secrets {
         } else {
             0
         };
+        let views = self.finders.iter().map(|f| match f {
+            Finder::Unwrapped(v) => v.max_len(),
+            Finder::HexUpper(v) => v.max_len(),
+            _ => 0,
+        });
         self.exacts()
             .map(Exact::max_len)
+            .chain(views)
             .fold(shapes.max(creds), usize::max)
     }
 
@@ -223,8 +231,15 @@ impl Secrets {
         layers: impl IntoIterator<Item = Arc<Exact>>,
         sources: Sources,
     ) -> Secrets {
-        let mut finders: Vec<Finder> = layers.into_iter().map(Finder::Exact).collect();
-        assert!(!finders.is_empty(), "a set has an exact finder");
+        let layers: Vec<Arc<Exact>> = layers.into_iter().collect();
+        assert!(!layers.is_empty(), "a set has an exact finder");
+        let mut finders: Vec<Finder> = layers.iter().cloned().map(Finder::Exact).collect();
+        if settings.encodings.contains(Encodings::BASE64_WRAPPED) {
+            finders.extend(Viewed::new(&layers).map(Finder::Unwrapped));
+        }
+        if settings.encodings.contains(Encodings::PERCENT_MIXED) {
+            finders.extend(Viewed::new(&layers).map(Finder::HexUpper));
+        }
         if settings.token_shapes {
             finders.push(Finder::Shapes(Shapes));
         }
@@ -285,7 +300,7 @@ impl SecretsBuilder {
         SecretsBuilder {
             min_len: DEFAULT_MIN_LEN,
             replacement: DEFAULT_REPLACEMENT.as_bytes().to_vec(),
-            encodings: Encodings::ALL,
+            encodings: Encodings::DEFAULT,
             token_shapes: true,
             structured_credentials: false,
             secrets: Added::default(),
@@ -305,10 +320,10 @@ impl SecretsBuilder {
     }
 
     /// Selects the encoded variants masked along with each secret (default
-    /// [`Encodings::ALL`]): the stable parts of its base64 encodings, its percent-encoded,
+    /// [`Encodings::DEFAULT`]): the stable parts of its base64 encodings, its percent-encoded,
     /// JSON-escaped, shell-quoted and form-encoded forms and the other JSON escapes of common
     /// encoders, each where it differs from the secret and is at least the minimum length
-    /// long.
+    /// long; and these forms seen through wrapped base64 lines and mixed-case percent hex.
     pub fn encodings(&mut self, encodings: Encodings) -> &mut Self {
         self.encodings = encodings;
         self
@@ -629,6 +644,9 @@ mod tests {
         assert_eq!(all.encodings(), Encodings::ALL);
         // A variant longer than every secret raises the hold-back bound.
         let b64 = b.token_shapes(false).build().unwrap();
+        // Wrapped lines: a match of 13 bytes can span one line break.
+        assert_eq!(b64.max_len(), "p%2Fss%22w0rd".len() + 2);
+        let b64 = b.encodings(Encodings::DEFAULT).build().unwrap();
         assert_eq!(b64.max_len(), "p%2Fss%22w0rd".len());
         assert!(!b64.token_shapes());
         b.token_shapes(true);
