@@ -9,6 +9,7 @@ mod encodings;
 mod error;
 mod load;
 mod origins;
+mod variants;
 
 pub use encodings::Encodings;
 pub use error::Error;
@@ -21,10 +22,10 @@ use crate::find::shapes::{self, Shapes};
 use crate::find::view::Viewed;
 use crate::find::Finder;
 use added::Added;
-use encodings::add_variants;
 pub(crate) use error::{ErrorKind, Origin};
 use origins::Origins;
 pub(crate) use origins::Sources;
+use variants::add_variants;
 
 /// The default replacement text.
 pub const DEFAULT_REPLACEMENT: &str = "[MASKED]";
