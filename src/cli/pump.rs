@@ -34,7 +34,7 @@ use std::time::Duration;
 use logmask::{Masker, MaskingWriter, Registry};
 use nix::poll::PollFlags;
 
-use super::fdio::{page_aligned, settle, stopped, wait, Out, Traffic};
+use super::fdio::{stopped, wait, Out, Traffic};
 use super::inband::{Event, Recogniser};
 use super::Failure;
 
@@ -499,4 +499,20 @@ fn mask(output: &mut MaskingWriter<Out>, text: &[u8], names: Names) -> Result<bo
     }
     // The writer takes the whole text; `flush` returns an error it met on the way.
     settle(output.write_all(text).and_then(|()| output.flush()), names)
+}
+
+/// `Ok(false)` if the reader went away, `Ok(true)` if all was written.
+fn settle(result: io::Result<()>, names: Names) -> Result<bool, Failure> {
+    match result {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
+        Err(e) => Err(Failure::io(names.writing, e)),
+    }
+}
+
+/// The start of `storage` rounded up to a page boundary: the kernel copies into a
+/// page-aligned buffer about twice as fast as into a misaligned one.
+fn page_aligned(storage: &mut [u8]) -> &mut [u8] {
+    let skip = storage.as_ptr().align_offset(PAGE);
+    &mut storage[skip..skip + CHUNK]
 }
