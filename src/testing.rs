@@ -27,3 +27,11 @@ pub(crate) fn unions(mut ranges: Vec<Range>) -> Vec<Range> {
     }
     out
 }
+
+/// The next number of a small deterministic generator (xorshift) whose state is `seed`.
+pub(crate) fn rng(seed: &mut u64) -> u64 {
+    *seed ^= *seed << 13;
+    *seed ^= *seed >> 7;
+    *seed ^= *seed << 17;
+    *seed
+}

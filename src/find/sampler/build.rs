@@ -236,14 +236,7 @@ fn least_run(counts: &[usize], len: usize) -> usize {
 mod tests {
     use super::*;
     use crate::testing;
-
-    /// A tiny deterministic generator for the tests.
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
+    use crate::testing::rng;
 
     /// Patterns whose indexed q-grams many share (a common tail) move elsewhere: a few of
     /// them by the indexed q-grams' counts, many by the sketch of every q-gram; on both
