@@ -1,4 +1,4 @@
-//! Oracles that the unit tests of several modules share.
+//! What the unit tests of several modules share: oracles and a generator.
 
 use crate::find::Range;
 
