@@ -55,6 +55,8 @@ mod find;
 mod registry;
 mod set;
 mod stream;
+#[cfg(test)]
+mod testing;
 
 pub use adapters::io;
 pub use adapters::io::{MaskingReader, MaskingWriter};

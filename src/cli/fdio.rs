@@ -10,9 +10,6 @@ use std::sync::Arc;
 
 use nix::poll::{poll, PollFd, PollFlags, PollTimeout};
 
-use super::pump::{Names, CHUNK, PAGE};
-use super::Failure;
-
 /// The bytes a stream read and wrote, for `--stats`; shared by the streams that count into
 /// it.
 #[derive(Debug, Default)]
@@ -97,22 +94,6 @@ pub fn wait(
         woken: ready(woken_at),
         stop: ready(stop_at),
     })
-}
-
-/// `Ok(false)` if the reader went away, `Ok(true)` if all was written.
-pub fn settle(result: io::Result<()>, names: Names) -> Result<bool, Failure> {
-    match result {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
-        Err(e) => Err(Failure::io(names.writing, e)),
-    }
-}
-
-/// The start of `storage` rounded up to a page boundary: the kernel copies into a
-/// page-aligned buffer about twice as fast as into a misaligned one.
-pub fn page_aligned(storage: &mut [u8]) -> &mut [u8] {
-    let skip = storage.as_ptr().align_offset(PAGE);
-    &mut storage[skip..skip + CHUNK]
 }
 
 /// An unbuffered handle on a standard stream: each read and write is one system call.

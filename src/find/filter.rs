@@ -133,14 +133,7 @@ pub(crate) fn mix(gram: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A tiny deterministic generator for the tests.
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
+    use crate::testing::rng;
 
     /// Filters hold every key they were given, and pass few others.
     #[test]

@@ -1,7 +1,9 @@
-//! The sampled q-gram index: finds every occurrence of a large set of patterns by reading
-//! one q-gram every few bytes (`DESIGN.md`, "The sampler").
+//! The sampled q-gram index and its search: finds every occurrence of a large set of
+//! patterns by reading one q-gram every few bytes (`DESIGN.md`, "The sampled q-gram index").
 
-use super::filter::{mix, remix, Counts, Filter};
+mod build;
+
+use super::filter::{mix, remix, Filter};
 use super::patterns::Patterns;
 use super::Range;
 
@@ -73,46 +75,6 @@ impl Entry {
     }
 }
 
-/// The patterns one of whose q-grams at `from[i]..from[i] + stride` has a key that more
-/// than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more keys
-/// have), and the counts of those q-grams' keys.
-fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, Counts) {
-    // At most one key a cell on average: a cell of more than `CROWDED` by chance is rare.
-    let mut counts = Counts::new((patterns.len() * sampler.stride).next_power_of_two());
-    sampler.for_each_key(patterns, from, |_, _, key| counts.add(key));
-    let mut crowded = Vec::new();
-    sampler.for_each_key(patterns, from, |i, _, key| {
-        if counts.get(key) > CROWDED && crowded.last() != Some(&i) {
-            crowded.push(i);
-        }
-    });
-    (crowded, counts)
-}
-
-/// The start of the first run of `len` consecutive `counts` with the least sum.
-fn least_run(counts: &[usize], len: usize) -> usize {
-    let mut sum: usize = counts[..len].iter().sum();
-    let mut best = (sum, 0);
-    for k in 1..=counts.len() - len {
-        sum = sum + counts[k + len - 1] - counts[k - 1];
-        if sum < best.0 {
-            best = (sum, k);
-        }
-    }
-    best.1
-}
-
-/// Sets of at least this many patterns build their filters on a thread of their own.
-const PARALLEL: usize = 10_000;
-
-/// Up to this many crowded patterns move by the counts of the q-grams indexed for all
-/// patterns; past it, by a sketch of every q-gram of every pattern.
-const FEW_CROWDED: usize = 1024;
-
-/// A q-gram listed for more patterns than this makes the index choose offsets by how
-/// widely their q-grams are shared.
-const CROWDED: usize = 8;
-
 /// Patterns are indexed at q-grams within their first this many bytes: a hit then finds
 /// occurrences that start at most this far back, so unions are settled soon after.
 const WINDOW: usize = 128;
@@ -120,195 +82,11 @@ const WINDOW: usize = 128;
 /// Patterns shorter than this are not sampled.
 pub(crate) const MIN_SAMPLED: usize = 4;
 
-/// The filter's size, in bits per index entry (rounded to a power of two) ...
-const FILTER_SIZE: usize = 64;
-
-/// ... while that makes a filter of at most this many bits (256 KiB, half of a common L2
-/// cache) ...
-const FILTER_MAX: usize = 1 << 21;
-
-/// ... else this many.
-const LARGE_FILTER_SIZE: usize = 16;
-
-/// The second filter's size, in bits per index entry.
-const SECOND_FILTER_SIZE: usize = 16;
-
-/// The longest stride past [`FEW_PATTERNS`]: more offsets per pattern fill the index faster
-/// than longer strides save probes.
-const MAX_STRIDE: usize = 16;
-
-/// The longest stride up to [`FEW_PATTERNS`] patterns, whose index stays small at twice the
-/// offsets (DESIGN.md, issue 12, session 7).
-const MAX_STRIDE_FEW: usize = 32;
-
-/// Up to this many patterns, 4-byte q-grams (a longer stride) rarely occur by chance; past
-/// it, 6-byte ones keep chance hits rare. (5-byte ones, a stride one longer, made 10,000
-/// secrets 5-10% faster on the benchmark log but a log of hex digests with hex secrets a
-/// third slower.)
-const FEW_PATTERNS: usize = 4096;
-
-/// The index's entries per bucket, on average (rounded to a power of two of buckets).
-const ENTRIES_PER_BUCKET: usize = 4;
-
 /// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
-/// strides are at most [`MAX_STRIDE_FEW`].
+/// strides are at most `build::MAX_STRIDE_FEW` (asserted there).
 const PROBES: usize = 1024;
-const _: () = assert!(PROBES * MAX_STRIDE_FEW <= 1 << 16 && MAX_STRIDE <= MAX_STRIDE_FEW);
 
 impl Sampler {
-    /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
-    /// patterns are too short to sample or too many to index.
-    pub(crate) fn new(patterns: &Patterns, min_len: usize) -> Option<Sampler> {
-        if min_len < MIN_SAMPLED || patterns.len() > MAX_PATTERNS {
-            return None;
-        }
-        let q = if min_len >= 8 && patterns.len() > FEW_PATTERNS {
-            6
-        } else {
-            4
-        };
-        let max_stride = match patterns.len() > FEW_PATTERNS {
-            true => MAX_STRIDE,
-            false => MAX_STRIDE_FEW,
-        };
-        let stride = (min_len + 1 - q).min(max_stride);
-        let mut sampler = Sampler {
-            q,
-            gram_mask: u64::MAX >> (64 - 8 * q),
-            stride,
-            filter: Filter::empty(64),
-            second: Filter::empty(64),
-            entries: Box::default(),
-            buckets: Box::default(),
-            buckets_shift: 0,
-            check_shift: OFFSET_BITS + patterns.len().next_power_of_two().trailing_zeros(),
-            horizon: 0,
-        };
-        // Any `stride` consecutive offsets of a pattern will do; first the last ones of its
-        // first `WINDOW` bytes, as tokens share prefixes (`glcbt-64_`) far more often than
-        // suffixes, and small offsets keep the horizon short. A pattern that this lists under
-        // a q-gram many patterns share is indexed instead at the offsets (in that window)
-        // whose q-grams the other patterns share least.
-        // Where each pattern's `stride` consecutive indexed offsets begin.
-        let mut from: Vec<u8> = patterns
-            .iter()
-            .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
-            .collect();
-        let (crowded, indexed) = crowded(&sampler, patterns, &from);
-        if !crowded.is_empty() {
-            // Few crowded patterns move to the q-grams that the others' indexed ones share
-            // least; many, to those that all q-grams share least.
-            let shared = match crowded.len() {
-                n if n <= FEW_CROWDED => indexed,
-                _ => {
-                    drop(indexed);
-                    sampler.sketch(patterns)
-                }
-            };
-            let mut counts = Vec::new();
-            for &i in &crowded {
-                let p = &patterns[i];
-                counts.clear();
-                let last = p.len().min(WINDOW) - q;
-                counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
-                from[i] = least_run(&counts, stride) as u8;
-            }
-        }
-        let n = patterns.len() * stride;
-        u32::try_from(n).ok()?;
-        sampler.horizon = from.iter().map(|&f| usize::from(f)).max().unwrap_or(0) + stride - 1;
-        let size = match Filter::size(n, FILTER_SIZE) {
-            bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
-            _ => FILTER_SIZE,
-        };
-        let filters = || {
-            let mut filter = Filter::empty(Filter::size(n, size));
-            let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
-            sampler.for_each_key(patterns, &from, |_, _, key| {
-                filter.insert(key);
-                second.insert(remix(key));
-            });
-            (filter, second)
-        };
-        // A few entries per bucket (about a cache line), placed by a counting sort.
-        let bits = (n / ENTRIES_PER_BUCKET)
-            .next_power_of_two()
-            .max(16)
-            .trailing_zeros();
-        let shift = 64 - bits;
-        let entries = || {
-            let mut buckets = vec![0u32; (1 << bits) + 1];
-            sampler.for_each_key(patterns, &from, |_, _, key| {
-                buckets[(key >> shift) as usize + 1] += 1;
-            });
-            for b in 1..buckets.len() {
-                buckets[b] += buckets[b - 1];
-            }
-            let mut next = buckets.clone();
-            let mut entries = vec![Entry(0); n];
-            sampler.for_each_key(patterns, &from, |i, offset, key| {
-                let slot = &mut next[(key >> shift) as usize];
-                entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
-                *slot += 1;
-            });
-            (buckets, entries)
-        };
-        // The filters beside the buckets, on a second core where the set is large.
-        let ((filter, second), (buckets, entries)) = if patterns.len() < PARALLEL {
-            (filters(), entries())
-        } else {
-            std::thread::scope(|scope| {
-                let beside = std::thread::Builder::new()
-                    .spawn_scoped(scope, filters)
-                    .ok();
-                let entries = entries();
-                let filters = match beside.map(|thread| thread.join()) {
-                    Some(Ok(filters)) => filters,
-                    Some(Err(panic)) => std::panic::resume_unwind(panic),
-                    None => filters(),
-                };
-                (filters, entries)
-            })
-        };
-        sampler.filter = filter;
-        sampler.second = second;
-        sampler.buckets_shift = shift;
-        sampler.buckets = buckets.into_boxed_slice();
-        sampler.entries = entries.into_boxed_slice();
-        Some(sampler)
-    }
-
-    /// Calls `f(i, offset, key)` for the key of each q-gram indexed for pattern `i`: those
-    /// at the offsets `from[i]..from[i] + stride`.
-    fn for_each_key(&self, patterns: &Patterns, from: &[u8], mut f: impl FnMut(usize, usize, u64)) {
-        // The q-grams read from the buffer of all the patterns: one that ends a pattern is
-        // read as a word with the next pattern's bytes masked off.
-        let bytes = patterns.bytes();
-        let mut start = 0;
-        for (i, (&end, &from)) in patterns.ends().iter().zip(from).enumerate() {
-            let from = usize::from(from);
-            for offset in from..from + self.stride {
-                f(i, offset, mix(self.gram_at(bytes, start + offset)));
-            }
-            start = end;
-        }
-    }
-
-    /// How many of the patterns' q-grams hash like each q-gram, roughly.
-    fn sketch(&self, patterns: &Patterns) -> Counts {
-        let total: usize = patterns.iter().map(|p| p.len() + 1 - self.q).sum();
-        let mut sketch = Counts::new(total.next_power_of_two().clamp(1 << 10, 1 << 18));
-        let bytes = patterns.bytes();
-        let mut start = 0;
-        for &end in patterns.ends() {
-            for at in start..=end - self.q {
-                sketch.add(mix(self.gram_at(bytes, at)));
-            }
-            start = end;
-        }
-        sketch
-    }
-
     pub(crate) fn memory_usage(&self) -> usize {
         self.filter.memory_usage()
             + self.second.memory_usage()
@@ -513,101 +291,6 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// A tiny deterministic generator for the tests.
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
-
-    /// Every occurrence of `patterns` in `hay`, naively, merged.
-    fn naive_unions(patterns: &[Vec<u8>], hay: &[u8]) -> Vec<Range> {
-        let mut occ: Vec<Range> = (0..hay.len())
-            .flat_map(|s| {
-                patterns
-                    .iter()
-                    .filter(move |p| hay[s..].starts_with(p))
-                    .map(move |p| (s, s + p.len()))
-            })
-            .collect();
-        occ.sort_unstable();
-        let mut out: Vec<Range> = Vec::new();
-        for (s, e) in occ {
-            match out.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => out.push((s, e)),
-            }
-        }
-        out
-    }
-
-    /// Patterns whose indexed q-grams many share (a common tail) move elsewhere: a few of
-    /// them by the indexed q-grams' counts, many by the sketch of every q-gram; on both
-    /// sides of [`PARALLEL`] (filters built beside the buckets). The unions are the naive
-    /// ones either way.
-    #[test]
-    fn crowded_patterns_are_found_where_they_move() {
-        let mut seed = 0x0c20_dded_0c20_dded;
-        for (count, sharing) in [(3000, 40), (3000, 2000), (PARALLEL + 500, 60)] {
-            let tail = b"-shared-tail-of-many-tokens";
-            let mut patterns: Vec<Vec<u8>> = (0..count)
-                .map(|i| {
-                    let len = 6 + (rng(&mut seed) % 10) as usize;
-                    let mut p: Vec<u8> = (0..len)
-                        .map(|_| b"abcdefghij"[(rng(&mut seed) % 10) as usize])
-                        .collect();
-                    if i < sharing {
-                        p.extend_from_slice(tail);
-                    } else {
-                        p.extend((0..8).map(|_| {
-                            b"klmnopqrstuvwxyz0123456789"[(rng(&mut seed) % 26) as usize]
-                        }));
-                    }
-                    p
-                })
-                .collect();
-            patterns.sort_unstable();
-            patterns.dedup();
-            let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
-            let min_len = patterns.iter().map(Vec::len).min().unwrap();
-            let sampler = Sampler::new(&stored, min_len).expect("sampled");
-            let mut hay = Vec::new();
-            while hay.len() < 3000 {
-                match rng(&mut seed) % 3 {
-                    0 => hay.extend_from_slice(&patterns[rng(&mut seed) as usize % sharing]),
-                    1 => hay.extend_from_slice(&patterns[rng(&mut seed) as usize % count]),
-                    _ => hay.extend(
-                        (0..rng(&mut seed) % 9).map(|_| b"ajk-s"[rng(&mut seed) as usize % 5]),
-                    ),
-                }
-            }
-            let mut got = Vec::new();
-            sampler.unions(&hay, &stored, usize::MAX, &mut got);
-            assert_eq!(
-                got,
-                naive_unions(&patterns, &hay),
-                "{count} patterns, {sharing} sharing"
-            );
-        }
-    }
-
-    /// `count` patterns of lengths in `lens`, of the bytes of `alphabet`.
-    fn random_patterns(
-        seed: &mut u64,
-        count: usize,
-        lens: std::ops::Range<usize>,
-        alphabet: &[u8],
-    ) -> Vec<Vec<u8>> {
-        let mut pick = |n: usize| (rng(seed) % n as u64) as usize;
-        (0..count)
-            .map(|_| {
-                let len = lens.start + pick(lens.len());
-                (0..len).map(|_| alphabet[pick(alphabet.len())]).collect()
-            })
-            .collect()
-    }
-
     /// `same` tells equal slices from slices that differ in any one byte, at every length
     /// around the word size and its multiples.
     #[test]
@@ -620,56 +303,6 @@ mod tests {
                 b[i] ^= 0x20;
                 assert!(!same(&a[..n], &b), "length {n}, byte {i}");
             }
-        }
-    }
-
-    /// A few long patterns (the longest stride): the unions are exactly those of every
-    /// occurrence, embedded ones and ones that overlap, at every offset from the probes.
-    #[test]
-    fn long_strides_find_every_occurrence() {
-        let mut seed = 0x1234_5678_9abc_def1;
-        let mut patterns = random_patterns(&mut seed, 40, 40..130, b"ab");
-        patterns.sort();
-        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
-        let sampler = Sampler::new(&stored, 40).expect("sampled");
-        assert_eq!(sampler.stride, MAX_STRIDE_FEW);
-        let mut hay = Vec::new();
-        for i in 0..400 {
-            let gap = rng(&mut seed) % 70;
-            hay.extend((0..gap).map(|_| b"abc"[(rng(&mut seed) % 3) as usize]));
-            hay.extend_from_slice(&patterns[i % patterns.len()]);
-        }
-        let mut unions = Vec::new();
-        sampler.unions(&hay, &stored, usize::MAX, &mut unions);
-        assert_eq!(unions, naive_unions(&patterns, &hay));
-    }
-
-    /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
-    /// pattern is found.
-    #[test]
-    fn large_sets_find_every_pattern() {
-        let mut seed = 0x5eed_5eed_5eed_5eed;
-        let patterns = random_patterns(&mut seed, 9000, 12..42, b"0123456789abcdef");
-        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
-        let sampler = Sampler::new(&stored, 12).expect("sampled");
-        assert!(sampler.filter.memory_usage() * 8 <= FILTER_MAX && sampler.q == 6);
-        let mut hay = Vec::new();
-        let mut embedded = Vec::new();
-        for i in 0..2000 {
-            hay.extend(
-                (0..rng(&mut seed) % 40).map(|_| b"xyz0123 "[(rng(&mut seed) % 8) as usize]),
-            );
-            let p = &patterns[(i * 7) % patterns.len()];
-            embedded.push((hay.len(), hay.len() + p.len()));
-            hay.extend_from_slice(p);
-        }
-        let mut candidates = Vec::new();
-        sampler.unions(&hay, &stored, usize::MAX, &mut candidates);
-        for &(s, e) in &embedded {
-            assert!(
-                candidates.iter().any(|&(a, b)| a <= s && e <= b),
-                "({s}, {e}) missed"
-            );
         }
     }
 }

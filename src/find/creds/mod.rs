@@ -236,6 +236,7 @@ mod tests {
     use super::forms::NAMES;
     use super::*;
     use crate::find::Finder;
+    use crate::testing::unions;
 
     /// Streams `chunks` through one state (nothing else held), returning the masked text
     /// positions of the whole stream.
@@ -266,26 +267,14 @@ mod tests {
         out
     }
 
-    fn merged(mut r: Vec<Range>) -> Vec<Range> {
-        r.sort_unstable();
-        let mut out: Vec<Range> = Vec::new();
-        for (s, e) in r {
-            match out.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => out.push((s, e)),
-            }
-        }
-        out
-    }
-
     #[test]
     fn a_value_continues_across_chunks_and_empty_ones() {
         let whole: &[u8] = b"x token=abcdef&y";
-        let want = merged(masked(&[whole, b""]));
+        let want = unions(masked(&[whole, b""]));
         assert_eq!(want, [(8, 14)]);
         for split in 0..=whole.len() {
             let (a, b) = whole.split_at(split);
-            assert_eq!(merged(masked(&[a, b"", b, b""])), want, "split at {split}");
+            assert_eq!(unions(masked(&[a, b"", b, b""])), want, "split at {split}");
         }
     }
 
