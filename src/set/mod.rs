@@ -37,7 +37,7 @@ pub const DEFAULT_MIN_LEN: usize = 8;
 
 /// An immutable, compiled set of secrets with its settings, shared by many streams.
 ///
-/// `Secrets` is `Send + Sync`; wrap it in an [`Arc`](std::sync::Arc) and hand a clone to each
+/// `Secrets` is `Send + Sync`; wrap it in an [`Arc`] and hand a clone to each
 /// [`Masker`](crate::Masker). Its `Debug` output never shows a secret's value.
 ///
 /// # Example
