@@ -284,7 +284,8 @@ impl Piece {
                 }
             }
             &Piece::Token { shape, len, seed } => {
-                let (prefix, class, min) = naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
+                let (prefix, class, min, _) =
+                    naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
                 let class = class.as_bytes();
                 input.extend_from_slice(prefix.as_bytes());
                 let len = min.saturating_sub(3) + usize::from(len % 7);
@@ -488,7 +489,8 @@ impl Held {
         bound: usize,
     ) -> usize {
         let len = text.len();
-        self.start = len - reference.held(&text[self.start..]);
+        let before = self.start.checked_sub(1).map(|j| text[j]);
+        self.start = len - reference.held_after(&text[self.start..], before);
         assert!(
             masker.held_back() < bound,
             "holds back {} bytes, the set's max_len is {bound}",
