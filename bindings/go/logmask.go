@@ -119,14 +119,17 @@ type Encoding uint32
 
 // The encodings; combine them with |.
 const (
-	EncodingNone        Encoding = C.LOGMASK_ENCODING_NONE
-	EncodingBase64      Encoding = C.LOGMASK_ENCODING_BASE64       // stable parts of base64, standard and URL-safe
-	EncodingURL         Encoding = C.LOGMASK_ENCODING_URL          // percent-encoded
-	EncodingJSON        Encoding = C.LOGMASK_ENCODING_JSON         // JSON-string-escaped
-	EncodingShell       Encoding = C.LOGMASK_ENCODING_SHELL        // shell-quoted: set -x traces, printf %q
-	EncodingJSONEscapes Encoding = C.LOGMASK_ENCODING_JSON_ESCAPES // other JSON escapes (backslash-u for non-ASCII, ...)
-	EncodingForm        Encoding = C.LOGMASK_ENCODING_FORM         // form encoding: + for a space
-	EncodingAll         Encoding = C.LOGMASK_ENCODING_ALL          // the default
+	EncodingNone          Encoding = C.LOGMASK_ENCODING_NONE
+	EncodingBase64        Encoding = C.LOGMASK_ENCODING_BASE64         // stable parts of base64, standard and URL-safe
+	EncodingURL           Encoding = C.LOGMASK_ENCODING_URL            // percent-encoded
+	EncodingJSON          Encoding = C.LOGMASK_ENCODING_JSON           // JSON-string-escaped
+	EncodingShell         Encoding = C.LOGMASK_ENCODING_SHELL          // shell-quoted: set -x traces, printf %q
+	EncodingJSONEscapes   Encoding = C.LOGMASK_ENCODING_JSON_ESCAPES   // other JSON escapes (backslash-u for non-ASCII, ...)
+	EncodingForm          Encoding = C.LOGMASK_ENCODING_FORM           // form encoding: + for a space
+	EncodingBase64Wrapped Encoding = C.LOGMASK_ENCODING_BASE64_WRAPPED // base64 wrapped at 64 or 76 columns
+	EncodingPercentMixed  Encoding = C.LOGMASK_ENCODING_PERCENT_MIXED  // percent-encoding, mixed-case hex
+	EncodingAll           Encoding = C.LOGMASK_ENCODING_ALL            // every encoding
+	EncodingDefault       Encoding = C.LOGMASK_ENCODING_DEFAULT        // the default: all but EncodingBase64Wrapped
 )
 
 // Version is the version of the linked C library.
@@ -196,7 +199,7 @@ func (b *Builder) Replacement(text string) *Builder {
 	return b
 }
 
-// Encodings selects the encoded variants (default EncodingAll).
+// Encodings selects the encoded variants (default EncodingDefault).
 func (b *Builder) Encodings(e Encoding) *Builder {
 	b.encodings = &e
 	b.list = nil

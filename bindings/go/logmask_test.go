@@ -369,7 +369,7 @@ func TestErrorsNameOriginNotValue(t *testing.T) {
 	} else if e := err.(*Error); e.Code != CodeInvalidArgument {
 		t.Fatalf("%v", err)
 	}
-	if _, err := NewBuilder().Encodings(64).Build(); err == nil {
+	if _, err := NewBuilder().Encodings(256).Build(); err == nil {
 		t.Fatal("unknown encoding bits were accepted")
 	}
 	reg, err := NewRegistry(nil)

@@ -61,7 +61,10 @@ extern "C" {
 #define LOGMASK_ENCODING_SHELL 8u  /* shell-quoted: set -x traces, printf %q */
 #define LOGMASK_ENCODING_JSON_ESCAPES 16u /* other JSON escapes: backslash-u for non-ASCII, ... */
 #define LOGMASK_ENCODING_FORM 32u  /* form encoding: + for a space */
-#define LOGMASK_ENCODING_ALL 63u   /* the default */
+#define LOGMASK_ENCODING_BASE64_WRAPPED 64u /* base64 wrapped at 64 or 76 columns */
+#define LOGMASK_ENCODING_PERCENT_MIXED 128u /* percent-encoding, mixed-case hex in one value */
+#define LOGMASK_ENCODING_ALL 255u  /* every encoding */
+#define LOGMASK_ENCODING_DEFAULT 191u /* the default: all but BASE64_WRAPPED */
 
 typedef struct logmask_error logmask_error;
 typedef struct logmask_builder logmask_builder;
@@ -92,7 +95,7 @@ const char *logmask_version(void);
 
 /* ---- Builder: collects secrets and settings -------------------------------------------- */
 
-/* A new builder: minimum length 8, replacement "[MASKED]", LOGMASK_ENCODING_ALL, token
+/* A new builder: minimum length 8, replacement "[MASKED]", LOGMASK_ENCODING_DEFAULT, token
  * shapes on, no secrets. Free with logmask_builder_free. NULL only on an internal error. */
 logmask_builder *logmask_builder_new(void);
 /* Frees `b`. NULL is ignored. */

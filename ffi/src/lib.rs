@@ -48,8 +48,14 @@ pub const LOGMASK_ENCODING_SHELL: u32 = 8;
 pub const LOGMASK_ENCODING_JSON_ESCAPES: u32 = 16;
 /// Form encoding (`+` for a space).
 pub const LOGMASK_ENCODING_FORM: u32 = 32;
-/// Every encoded variant (the default).
-pub const LOGMASK_ENCODING_ALL: u32 = 63;
+/// The secrets and their variants in base64 wrapped at 64 or 76 columns.
+pub const LOGMASK_ENCODING_BASE64_WRAPPED: u32 = 64;
+/// The percent-encoded variants with mixed-case hex in one value.
+pub const LOGMASK_ENCODING_PERCENT_MIXED: u32 = 128;
+/// Every encoded variant.
+pub const LOGMASK_ENCODING_ALL: u32 = 255;
+/// The default: every encoded variant but `LOGMASK_ENCODING_BASE64_WRAPPED`.
+pub const LOGMASK_ENCODING_DEFAULT: u32 = 191;
 
 /// The output callback: receives the masked output in order, one piece at a time.
 pub type logmask_write_fn =
@@ -936,6 +942,14 @@ mod tests {
             encodings_from_bits(LOGMASK_ENCODING_JSON_ESCAPES),
             Some(Encodings::JSON_ESCAPES)
         );
-        assert_eq!(encodings_from_bits(64), None);
+        assert_eq!(
+            encodings_from_bits(LOGMASK_ENCODING_DEFAULT),
+            Some(Encodings::DEFAULT)
+        );
+        assert_eq!(
+            encodings_from_bits(LOGMASK_ENCODING_BASE64_WRAPPED | LOGMASK_ENCODING_PERCENT_MIXED),
+            Some(Encodings::BASE64_WRAPPED | Encodings::PERCENT_MIXED)
+        );
+        assert_eq!(encodings_from_bits(256), None);
     }
 }

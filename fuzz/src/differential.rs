@@ -59,10 +59,7 @@ impl RuleSet {
     pub fn rules(self) -> Rules {
         match self {
             RuleSet::Exact => Rules::NONE,
-            RuleSet::All => Rules {
-                creds: true,
-                ..Rules::ALL
-            },
+            RuleSet::All => Rules::EVERY,
         }
     }
 
@@ -128,6 +125,25 @@ pub enum Piece {
         run: u8,
         /// The run's byte.
         fill: Sym,
+    },
+    /// Secret number `secret % n` after `before % 80` bytes of `x`, base64-encoded (standard
+    /// alphabet) and wrapped at 76 columns if `form & 1`, else 64, with `\r\n` if
+    /// `form & 2`, else `\n`; on a line of its own.
+    Wrapped {
+        /// Which secret.
+        secret: u8,
+        /// Bytes before it in the encoded blob (its alignment and column).
+        before: u8,
+        /// Width and line end.
+        form: u8,
+    },
+    /// Secret number `secret % n` percent-encoded with upper-case hex, the digits of escape
+    /// `i` in lower case where bit `i % 8` of `case` is set.
+    MixedCase {
+        /// Which secret.
+        secret: u8,
+        /// Which escapes are lower case.
+        case: u8,
     },
 }
 
@@ -295,6 +311,39 @@ impl Piece {
                 let piece = CREDENTIALS[usize::from(which) % CREDENTIALS.len()];
                 input.extend_from_slice(piece.as_bytes());
                 input.extend(std::iter::repeat_n(fill.0, usize::from(run) * 3 / 2));
+            }
+            Piece::Wrapped { .. } | Piece::MixedCase { .. } if secrets.is_empty() => {}
+            &Piece::Wrapped {
+                secret,
+                before,
+                form,
+            } => {
+                let s = &secrets[usize::from(secret) % secrets.len()];
+                let blob = [&vec![b'x'; usize::from(before % 80)][..], s].concat();
+                let width = if form & 1 == 1 { 76 } else { 64 };
+                let eol: &[u8] = if form & 2 == 2 { b"\r\n" } else { b"\n" };
+                input.push(b'\n');
+                for line in naive::base64(&blob, naive::STANDARD).chunks(width) {
+                    input.extend_from_slice(line);
+                    input.extend_from_slice(eol);
+                }
+            }
+            &Piece::MixedCase { secret, case } => {
+                let s = &secrets[usize::from(secret) % secrets.len()];
+                let mut escape = 0;
+                let mut lower = 0;
+                for b in naive::percent(s, false) {
+                    if b == b'%' {
+                        lower = if case >> (escape % 8) & 1 == 1 { 2 } else { 0 };
+                        escape += 1;
+                        input.push(b);
+                    } else if lower > 0 {
+                        lower -= 1;
+                        input.push(b.to_ascii_lowercase());
+                    } else {
+                        input.push(b);
+                    }
+                }
             }
         }
     }
@@ -489,8 +538,7 @@ impl Held {
         bound: usize,
     ) -> usize {
         let len = text.len();
-        let before = self.start.checked_sub(1).map(|j| text[j]);
-        self.start = len - reference.held_after(&text[self.start..], before);
+        self.start = len - reference.held_from(text, self.start);
         assert!(
             masker.held_back() < bound,
             "holds back {} bytes, the set's max_len is {bound}",

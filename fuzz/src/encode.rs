@@ -100,7 +100,7 @@ impl Encode for Piece {
     fn encode(&self, out: &mut Vec<u8>) {
         match self {
             Piece::Text(text) => {
-                variant(out, 0, 5);
+                variant(out, 0, 7);
                 text.encode(out);
             }
             Piece::Secret {
@@ -108,7 +108,7 @@ impl Encode for Piece {
                 front,
                 back,
             } => {
-                variant(out, 1, 5);
+                variant(out, 1, 7);
                 out.extend_from_slice(&[*secret, *front, *back]);
             }
             Piece::Variant {
@@ -117,17 +117,29 @@ impl Encode for Piece {
                 front,
                 back,
             } => {
-                variant(out, 2, 5);
+                variant(out, 2, 7);
                 out.extend_from_slice(&[*secret, *which, *front, *back]);
             }
             Piece::Token { shape, len, seed } => {
-                variant(out, 3, 5);
+                variant(out, 3, 7);
                 out.extend_from_slice(&[*shape, *len, *seed]);
             }
             Piece::Credential { which, run, fill } => {
-                variant(out, 4, 5);
+                variant(out, 4, 7);
                 out.extend_from_slice(&[*which, *run]);
                 fill.encode(out);
+            }
+            Piece::Wrapped {
+                secret,
+                before,
+                form,
+            } => {
+                variant(out, 5, 7);
+                out.extend_from_slice(&[*secret, *before, *form]);
+            }
+            Piece::MixedCase { secret, case } => {
+                variant(out, 6, 7);
+                out.extend_from_slice(&[*secret, *case]);
             }
         }
     }

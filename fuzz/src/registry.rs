@@ -261,7 +261,8 @@ pub fn check(case: &RegistryCase) {
     let mut ranges = Vec::new();
     for &(set, q, p) in &windows {
         ranges.extend(
-            naive::occurrences(&references[set].patterns, &input)
+            references[set]
+                .literal_ranges(&input)
                 .into_iter()
                 .filter(|&(s, _)| q <= s && s < p),
         );

@@ -265,7 +265,46 @@ pub fn differential() -> Vec<(&'static str, Case)> {
         ),
         ("credentials", credentials(&[7, 1, 0, 30, 2])),
         ("credentials-1-byte-chunks", credentials(&[1])),
+        ("wrapped-and-mixed-case", wrapped(&[9, 1, 0, 70])),
+        ("wrapped-1-byte-chunks", wrapped(&[1])),
     ]
+}
+
+/// Under every rule: a secret in base64 wrapped at both widths with both line ends, at
+/// several alignments and columns, and percent-encoded with mixed-case hex.
+fn wrapped(chunks: &[u8]) -> Case {
+    let wrap = |before, form| Piece::Wrapped {
+        secret: 0,
+        before,
+        form,
+    };
+    Case {
+        secrets: vec![
+            syms("ab/c 'ab/c abcabc/ a'c b/ab cab c/ab a 'bc/ab c ab/c"),
+            syms("abcabcab"),
+        ],
+        input: vec![
+            whole(1),
+            Piece::Text(syms("cab")),
+            wrap(0, 0),
+            wrap(40, 1),
+            wrap(47, 2),
+            wrap(61, 3),
+            Piece::MixedCase {
+                secret: 0,
+                case: 0b1010_0110,
+            },
+            Piece::Text(syms(" ")),
+            Piece::MixedCase {
+                secret: 0,
+                case: 0b0101_1001,
+            },
+        ],
+        chunks: chunks.to_vec(),
+        replacement: Replacement::Default,
+        min_len: 4,
+        rules: RuleSet::All,
+    }
 }
 
 /// The seeds of the `adapters` target.
@@ -469,6 +508,50 @@ fn credentials_while_jobs_change() -> RegistryCase {
     }
 }
 
+/// Under every rule, with layers in the background: a wrapped base64 blob of the base's
+/// multi-line secret right after a job is removed, its last group on the blob's next line
+/// (the view finder masks across the break; the reference's windows must see the views).
+fn wrapped_after_a_change() -> RegistryCase {
+    use RegistryStep::*;
+    let secret = |secret, front, back| Piece::Secret {
+        secret,
+        front,
+        back,
+    };
+    RegistryCase {
+        base: vec![syms("cccc\nab")],
+        steps: vec![
+            Add {
+                job: 0,
+                secrets: vec![syms("aaabbbcc")],
+            },
+            Chunk(vec![Piece::Text(syms("cc")), secret(1, 0, 2)]),
+            Add {
+                job: 1,
+                secrets: vec![syms("bbccbbaa")],
+            },
+            Chunk(vec![
+                Piece::Text(syms("cc")),
+                secret(2, 4, 0),
+                Piece::Text(syms("aaab")),
+            ]),
+            Remove { job: 0 },
+            Chunk(vec![
+                Piece::Text(syms("a'c")),
+                Piece::Wrapped {
+                    secret: 33,
+                    before: 204,
+                    form: 204,
+                },
+            ]),
+        ],
+        replacement: Replacement::Default,
+        min_len: 3,
+        rules: RuleSet::All,
+        layering: Layering::Background,
+    }
+}
+
 /// The seeds of the `registry` target.
 pub fn registry() -> Vec<(&'static str, RegistryCase)> {
     vec![
@@ -492,6 +575,7 @@ pub fn registry() -> Vec<(&'static str, RegistryCase)> {
             "credentials-while-jobs-change",
             credentials_while_jobs_change(),
         ),
+        ("wrapped-after-a-change", wrapped_after_a_change()),
     ]
 }
 

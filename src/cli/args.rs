@@ -100,8 +100,9 @@ pub struct SecretArgs {
     #[arg(verbatim_doc_comment, long = "min-length", value_name = "N", default_value_t = logmask::DEFAULT_MIN_LEN)]
     pub min_length: usize,
 
-    /// Variants to mask: comma list of base64,url,json,shell,json-escapes,form, or none
-    #[arg(verbatim_doc_comment, long, value_name = "LIST", default_value_t = logmask::Encodings::ALL)]
+    /// Variants to mask: comma list of base64,url,json,shell,json-escapes,form,
+    /// base64-wrapped,percent-mixed, or none (default: all but base64-wrapped)
+    #[arg(verbatim_doc_comment, long, value_name = "LIST", default_value_t = logmask::Encodings::DEFAULT)]
     pub encodings: logmask::Encodings,
 
     /// Do not mask unregistered tokens by their shape (glpat-..., ghp_..., AKIA...)

@@ -11,11 +11,13 @@
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use memchr::memmem;
+use std::sync::OnceLock;
 
 use super::long::{Longs, Scan};
 use super::patterns::Patterns;
 use super::prefix::{key16, Prefixes};
 use super::sampler::Sampler;
+use super::splits::Splits;
 use super::{Find, Range, Text};
 
 /// A pattern longer than this is searched at the edge by a [`Longs`] matcher, not in the
@@ -65,6 +67,10 @@ pub(crate) struct Exact {
     reach: usize,
     /// The length of the longest pattern; 0 for an empty set.
     max_len: usize,
+    /// Whether a pattern holds a `%`.
+    percent: bool,
+    /// The splits a wrapped-base64 break can cross, made when first asked for.
+    splits: OnceLock<Splits>,
 }
 
 /// How the occurrences inside one slice are found.
@@ -133,6 +139,11 @@ impl Exact {
             Longs::new(copy, (0..long.len() as u32).collect())
         };
         let reach = shorts.iter().map(<[u8]>::len).max().unwrap_or(1) - 1;
+        let percent = shorts
+            .iter()
+            .chain(long.patterns())
+            .any(|p| memchr::memchr(b'%', p).is_some());
+
         let min_len = shorts.iter().map(<[u8]>::len).min().unwrap_or(0);
         // The hold-back index beside the search, on a second core where the set is large.
         // `thread::scope` registers the calling thread; small sets never enter it.
@@ -159,7 +170,40 @@ impl Exact {
             long,
             reach,
             max_len,
+            percent,
+            splits: OnceLock::new(),
         }
+    }
+
+    /// Whether some pattern holds a `%`.
+    pub(crate) fn has_percent(&self) -> bool {
+        self.percent
+    }
+
+    /// Calls `f(start, end)` for every occurrence in `hay`, in no particular order.
+    pub(crate) fn occurrences_in(
+        &self,
+        scratch: &mut Scratch,
+        hay: &[u8],
+        mut f: impl FnMut(usize, usize),
+    ) {
+        self.for_each_occurrence(hay, &mut f);
+        if !self.long.is_empty() {
+            let text = Text {
+                carry: &[],
+                input: hay,
+                eof: true,
+            };
+            self.held(scratch, &text);
+            let mut found = Vec::new();
+            self.long.ranges(&mut scratch.scan, hay.len(), &mut found);
+            found.into_iter().for_each(|(s, e)| f(s, e));
+        }
+    }
+
+    /// The splits of its patterns that a line break after a base64 run can cross.
+    pub(crate) fn splits(&self) -> &Splits {
+        self.splits.get_or_init(|| Splits::new(|| self.patterns()))
     }
 
     /// The number of distinct patterns.
@@ -202,6 +246,7 @@ impl Exact {
             + self.shorts.memory_usage()
             + self.prefixes.memory_usage()
             + self.long.memory_usage()
+            + self.splits.get().map_or(0, Splits::memory_usage)
     }
 
     /// Calls `f(start, end)` for every occurrence in `hay`, in no particular order.

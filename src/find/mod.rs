@@ -9,17 +9,22 @@
 pub(crate) mod creds;
 pub(crate) mod exact;
 mod filter;
+pub(crate) mod lenses;
 mod long;
 pub(crate) mod patterns;
 mod prefix;
 mod sampler;
 pub(crate) mod shapes;
+pub(crate) mod splits;
+pub(crate) mod view;
 
 use std::sync::Arc;
 
 use creds::Creds;
 use exact::Exact;
+use lenses::{HexUpper, Unwrap};
 use shapes::Shapes;
+use view::Viewed;
 
 /// A masked range `[start, end)` in [`Text`] positions.
 pub(crate) type Range = (usize, usize);
@@ -137,6 +142,10 @@ pub(crate) enum Finder {
     /// The secrets' byte strings (values, lines, encoded variants); shared, so that sets
     /// built from one another need not compile it again.
     Exact(Arc<Exact>),
+    /// The exact finders' patterns in base64 wrapped into lines.
+    Unwrapped(Viewed<Unwrap>),
+    /// The exact finders' patterns in percent-encoding with hex digits of either case.
+    HexUpper(Viewed<HexUpper>),
     /// The well-known token shapes.
     Shapes(Shapes),
     /// The structured credentials.
@@ -147,6 +156,8 @@ pub(crate) enum Finder {
 #[derive(Clone)]
 pub(crate) enum State {
     Exact(<Exact as Find>::State),
+    Unwrapped(<Viewed<Unwrap> as Find>::State),
+    HexUpper(<Viewed<HexUpper> as Find>::State),
     Shapes(<Shapes as Find>::State),
     Creds(<Creds as Find>::State),
 }
@@ -156,6 +167,8 @@ impl Finder {
     pub(crate) fn new_state(&self) -> State {
         match self {
             Finder::Exact(_) => State::Exact(Default::default()),
+            Finder::Unwrapped(_) => State::Unwrapped(Default::default()),
+            Finder::HexUpper(_) => State::HexUpper(Default::default()),
             Finder::Shapes(_) => State::Shapes(Default::default()),
             Finder::Creds(_) => State::Creds(Default::default()),
         }
@@ -166,6 +179,8 @@ impl Finder {
         matches!(
             (self, state),
             (Finder::Exact(_), State::Exact(_))
+                | (Finder::Unwrapped(_), State::Unwrapped(_))
+                | (Finder::HexUpper(_), State::HexUpper(_))
                 | (Finder::Shapes(_), State::Shapes(_))
                 | (Finder::Creds(_), State::Creds(_))
         )
@@ -175,6 +190,8 @@ impl Finder {
     pub(crate) fn held(&self, state: &mut State, text: &Text<'_>) -> usize {
         match (self, state) {
             (Finder::Exact(f), State::Exact(s)) => f.held(s, text),
+            (Finder::Unwrapped(f), State::Unwrapped(s)) => f.held(s, text),
+            (Finder::HexUpper(f), State::HexUpper(s)) => f.held(s, text),
             (Finder::Shapes(f), State::Shapes(s)) => f.held(s, text),
             (Finder::Creds(f), State::Creds(s)) => f.held(s, text),
             _ => unreachable!("states are made by their finders"),
@@ -191,6 +208,8 @@ impl Finder {
     ) {
         match (self, state) {
             (Finder::Exact(f), State::Exact(s)) => f.ranges(s, text, held, out),
+            (Finder::Unwrapped(f), State::Unwrapped(s)) => f.ranges(s, text, held, out),
+            (Finder::HexUpper(f), State::HexUpper(s)) => f.ranges(s, text, held, out),
             (Finder::Shapes(f), State::Shapes(s)) => f.ranges(s, text, held, out),
             (Finder::Creds(f), State::Creds(s)) => f.ranges(s, text, held, out),
             _ => unreachable!("states are made by their finders"),

@@ -655,14 +655,16 @@ fn piece(secrets: &[Vec<u8>], kind: u8, a: usize, b: usize, bytes: &[u8], out: &
 }
 
 fn case() -> impl Strategy<Value = (Vec<Vec<u8>>, Rules, Vec<u8>, Vec<usize>)> {
-    let rules = (prop::array::uniform8(any::<bool>())).prop_map(
-        |[base64, url, json, shell, json_escapes, form, shapes, creds]| Rules {
+    let rules = (prop::array::uniform10(any::<bool>())).prop_map(
+        |[base64, url, json, shell, json_escapes, form, wrapped, mixed, shapes, creds]| Rules {
             base64,
             url,
             json,
             shell,
             json_escapes,
             form,
+            wrapped,
+            mixed,
             shapes,
             creds,
         },

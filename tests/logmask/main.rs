@@ -21,5 +21,6 @@ mod regressions;
 mod ship;
 #[cfg(feature = "tokio")]
 mod streams;
+mod wrapped;
 #[cfg(feature = "cli")]
 mod wrapper;

@@ -25,6 +25,8 @@ pub fn compile_with(secrets: &[Vec<u8>], min_len: usize, rules: Rules) -> Arc<Se
         (rules.shell, Encodings::SHELL),
         (rules.json_escapes, Encodings::JSON_ESCAPES),
         (rules.form, Encodings::FORM),
+        (rules.wrapped, Encodings::BASE64_WRAPPED),
+        (rules.mixed, Encodings::PERCENT_MIXED),
     ] {
         if on {
             encodings |= e;

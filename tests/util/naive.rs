@@ -72,12 +72,16 @@ pub struct Rules {
     pub shell: bool,
     pub json_escapes: bool,
     pub form: bool,
+    /// The patterns through base64 wrapped at 64 or 76 columns ([`unwrapped`]).
+    pub wrapped: bool,
+    /// The patterns through mixed-case percent hex ([`hex_upper`]).
+    pub mixed: bool,
     pub shapes: bool,
     pub creds: bool,
 }
 
 impl Rules {
-    /// The library's defaults: everything but the structured credentials.
+    /// The library's defaults: everything but wrapped base64 and the structured credentials.
     pub const ALL: Rules = Rules {
         base64: true,
         url: true,
@@ -85,8 +89,16 @@ impl Rules {
         shell: true,
         json_escapes: true,
         form: true,
+        wrapped: false,
+        mixed: true,
         shapes: true,
         creds: false,
+    };
+    /// Every rule.
+    pub const EVERY: Rules = Rules {
+        wrapped: true,
+        creds: true,
+        ..Rules::ALL
     };
     /// The exact values only.
     pub const NONE: Rules = Rules {
@@ -96,6 +108,8 @@ impl Rules {
         shell: false,
         json_escapes: false,
         form: false,
+        wrapped: false,
+        mixed: false,
         shapes: false,
         creds: false,
     };
@@ -106,6 +120,8 @@ impl Rules {
 pub struct Reference {
     /// Every byte string masked literally: the patterns and their variants.
     pub patterns: Vec<Vec<u8>>,
+    pub wrapped: bool,
+    pub mixed: bool,
     pub shapes: bool,
     pub creds: bool,
 }
@@ -119,6 +135,8 @@ impl Reference {
         }
         Reference {
             patterns: all,
+            wrapped: rules.wrapped,
+            mixed: rules.mixed,
             shapes: rules.shapes,
             creds: rules.creds,
         }
@@ -127,7 +145,7 @@ impl Reference {
     /// Every masked range: the occurrences of the patterns, the tokens and the structured
     /// credentials.
     pub fn ranges(&self, input: &[u8]) -> Vec<(usize, usize)> {
-        let mut ranges = occurrences(&self.patterns, input);
+        let mut ranges = self.literal_ranges(input);
         if self.shapes {
             ranges.extend(tokens(input));
         }
@@ -137,20 +155,63 @@ impl Reference {
         ranges
     }
 
+    /// The occurrences of the patterns, in the text and in the views the rules search.
+    pub fn literal_ranges(&self, input: &[u8]) -> Vec<(usize, usize)> {
+        let mut ranges = occurrences(&self.patterns, input);
+        for (view, map, starts) in self.views(input, false) {
+            for (a, b) in occurrences(&self.patterns, &view) {
+                if starts[a] {
+                    ranges.push((map[a], map[b - 1] + 1));
+                }
+            }
+        }
+        ranges
+    }
+
     pub fn mask(&self, input: &[u8], replacement: &[u8]) -> Vec<u8> {
         mask_ranges(&self.ranges(input), input, replacement)
+    }
+
+    /// The views the rules search, each with the text position of every byte and whether a
+    /// match may start there (`pending`: a `\r` at the end that a `\n` could still make a
+    /// line break counts as one).
+    fn views(&self, text: &[u8], pending: bool) -> Vec<(Vec<u8>, Vec<usize>, Vec<bool>)> {
+        let mut out = Vec::new();
+        if self.wrapped {
+            let (view, map) = unwrapped(text, pending);
+            let starts = vec![true; view.len()];
+            out.push((view, map, starts));
+        }
+        if self.mixed {
+            let view = hex_upper(text);
+            let starts = (0..text.len())
+                .map(|a| whole_escapes(text, &view, a))
+                .collect();
+            out.push((view, (0..text.len()).collect(), starts));
+        }
+        out
     }
 
     /// The minimal hold-back after `text` (CONTRACT §3): the length of the longest suffix that a
     /// later byte could complete into a pattern or a shortest token, or that holds a
     /// structured credential's keyword and what follows it while the form is not decided.
     pub fn held(&self, text: &[u8]) -> usize {
-        self.held_after(text, None)
+        self.held_parts(text, None, true)
     }
 
-    /// [`held`](Self::held) for a `text` that follows the byte `before` in the stream (`None`:
-    /// it begins the stream), which decides whether a token's prefix may begin at its start.
-    pub fn held_after(&self, text: &[u8], before: Option<u8>) -> usize {
+    /// [`held`](Self::held) for `text` where the stream held back from `start` before: the
+    /// views see the 80 bytes before `start` too (a base64 run before a line break, a `%`),
+    /// and the byte before `start` decides whether a token's prefix may begin there.
+    pub fn held_from(&self, text: &[u8], start: usize) -> usize {
+        let ctx = start.saturating_sub(80);
+        let viewed = self.viewed_held(&text[ctx..]).min(text.len() - start);
+        let before = start.checked_sub(1).map(|j| text[j]);
+        self.held_parts(&text[start..], before, false).max(viewed)
+    }
+
+    /// The hold-back of `text`, which follows the stream's byte `before` (`None`: it begins
+    /// the stream).
+    fn held_parts(&self, text: &[u8], before: Option<u8>, views: bool) -> usize {
         let before = |i: usize| i.checked_sub(1).map_or(before, |j| Some(text[j]));
         let could_grow = |i: usize| {
             let s = &text[i..];
@@ -184,13 +245,89 @@ impl Reference {
         let grows = (text.len().saturating_sub(longest)..text.len())
             .find(|&i| could_grow(i))
             .map_or(0, |i| text.len() - i);
+        let viewed = if views { self.viewed_held(text) } else { 0 };
         let creds = if self.creds {
             text.len() - creds::held(text)
         } else {
             0
         };
-        grows.max(creds)
+        grows.max(viewed).max(creds)
     }
+
+    /// The longest suffix of `text` that a view shows as a proper prefix of a pattern, from
+    /// the text position of its first byte.
+    fn viewed_held(&self, text: &[u8]) -> usize {
+        let longest = self.patterns.iter().map(Vec::len).max().unwrap_or(0);
+        self.views(text, true)
+            .into_iter()
+            .filter_map(|(view, map, starts)| {
+                (view.len().saturating_sub(longest)..view.len())
+                    .find(|&a| {
+                        starts[a]
+                            && self
+                                .patterns
+                                .iter()
+                                .any(|p| p.len() > view.len() - a && p.starts_with(&view[a..]))
+                    })
+                    .map(|a| text.len() - map[a])
+            })
+            .max()
+            .unwrap_or(0)
+    }
+}
+
+/// `text` without the line breaks of wrapped base64: each `\n` or `\r\n` that follows a run
+/// of exactly 64 or 76 characters of `A–Z a–z 0–9 + / =` (with `pending`, also a `\r` that
+/// ends the text after such a run), and the text position of each byte left.
+pub fn unwrapped(text: &[u8], pending: bool) -> (Vec<u8>, Vec<usize>) {
+    let base64 = |b: &u8| b.is_ascii_alphanumeric() || b"+/=".contains(b);
+    let run = |end: usize| text[..end].iter().rev().take_while(|b| base64(b)).count();
+    let mut removed = vec![false; text.len()];
+    for p in 0..text.len() {
+        if text[p] == b'\n' {
+            let e = if p > 0 && text[p - 1] == b'\r' {
+                p - 1
+            } else {
+                p
+            };
+            if run(e) == 64 || run(e) == 76 {
+                removed[e..=p].iter_mut().for_each(|r| *r = true);
+            }
+        }
+    }
+    if pending && text.last() == Some(&b'\r') && [64, 76].contains(&run(text.len() - 1)) {
+        removed[text.len() - 1] = true;
+    }
+    (0..text.len())
+        .filter(|&i| !removed[i])
+        .map(|i| (text[i], i))
+        .unzip()
+}
+
+/// Whether a match in `view = hex_upper(text)` starting at `a` holds the `%` of each hex
+/// digit it changed: neither `a` nor `a + 1` is a digit changed for a `%` before `a`.
+fn whole_escapes(text: &[u8], view: &[u8], a: usize) -> bool {
+    let changed = |i: usize| i < text.len() && view[i] != text[i];
+    let from_before = |i: usize| {
+        (i >= 1 && i - 1 < a && text[i - 1] == b'%')
+            || (i >= 2 && i - 2 < a && text[i - 2] == b'%' && text[i - 1].is_ascii_hexdigit())
+    };
+    !(changed(a) && from_before(a) || changed(a + 1) && from_before(a + 1))
+}
+
+/// `text` with each `a–f` that follows `%`, or `%` and a hex digit, in upper case.
+pub fn hex_upper(text: &[u8]) -> Vec<u8> {
+    (0..text.len())
+        .map(|i| {
+            let after = (i >= 1 && text[i - 1] == b'%')
+                || (i >= 2 && text[i - 2] == b'%' && text[i - 1].is_ascii_hexdigit());
+            if after && (b'a'..=b'f').contains(&text[i]) {
+                text[i].to_ascii_uppercase()
+            } else {
+                text[i]
+            }
+        })
+        .collect()
 }
 
 /// The encoded variants of `secret` under `rules` that differ from it and are at least
