@@ -300,7 +300,8 @@ impl Piece {
                 }
             }
             &Piece::Token { shape, len, seed } => {
-                let (prefix, class, min) = naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
+                let (prefix, class, min, _) =
+                    naive::TOKENS[usize::from(shape) % naive::TOKENS.len()];
                 let class = class.as_bytes();
                 input.extend_from_slice(prefix.as_bytes());
                 let len = min.saturating_sub(3) + usize::from(len % 7);

@@ -396,7 +396,7 @@ fn each_new_token_family_is_masked_in_its_structure() {
     }
     // Every row of the table has a made-up token: here, or for the 19 rows older than
     // issue 15, in `each_token_kind_is_masked`.
-    for (prefix, _, _) in TOKENS {
+    for (prefix, _, _, _) in TOKENS {
         let listed = tokens.iter().any(|(t, _)| t.contains(prefix));
         let old = [
             "glpat-",
@@ -430,7 +430,7 @@ fn each_new_token_family_is_masked_in_its_structure() {
 /// from real logs.
 #[test]
 fn near_misses_stay() {
-    for (prefix, class, min) in TOKENS {
+    for (prefix, class, min, _) in TOKENS {
         let text = format!("x={prefix}{};\n", made_up(class, min - 1, 1));
         check(&[], &text, &text);
     }
@@ -464,11 +464,62 @@ fn near_misses_stay() {
 fn token_bodies_are_masked_whole_however_long() {
     let long = format!("AKIA{}", "Q".repeat(500));
     check(&[], &format!("<{long}>"), "<[MASKED]>");
-    // No word boundary: a prefix counts inside a word.
+    // A prefix with punctuation in it counts inside a word; a plain word prefix does not.
     check(
         &[],
-        "xAKIAIOSFODNN7EXAMPLE ZZglpat-Zq3xK9mWv2Lp8RtY4nBh",
-        "x[MASKED] ZZ[MASKED]",
+        "xAKIAIOSFODNN7EXAMPLE ZZglpat-Zq3xK9mWv2Lp8RtY4nBh =AKIAIOSFODNN7EXAMPLE",
+        "xAKIAIOSFODNN7EXAMPLE ZZ[MASKED] =[MASKED]",
+    );
+}
+
+/// The rows whose prefix is a plain alphanumeric word (`AKIA`, `ASIA`, `AIza`, `dapi`,
+/// `eyJ`) mask a token only where no letter or digit comes before it (for `AIza` and `dapi`,
+/// no `+` or `/` either): after punctuation, a space or at the start of the stream.
+#[test]
+fn word_prefixes_begin_a_word() {
+    let mut bounded = Vec::new();
+    for (prefix, class, min, not_after) in TOKENS {
+        if not_after.is_empty() {
+            continue;
+        }
+        bounded.push(prefix);
+        let token = format!("{prefix}{}", made_up(class, min + 3, 4));
+        check(&[], &token, "[MASKED]");
+        for before in ["=", " ", "\"", ":", "-", "_", ".", "(", "\n", "\t"] {
+            check(
+                &[],
+                &format!("{before}{token};"),
+                &format!("{before}[MASKED];"),
+            );
+        }
+        for before in ["x", "Q", "0", "9", "+", "/"] {
+            let text = format!("k={before}{token};\n");
+            let stays = not_after.contains(before);
+            let want = match stays {
+                true => text.clone(),
+                false => format!("k={before}[MASKED];\n"),
+            };
+            check(&[], &text, &want);
+        }
+    }
+    assert_eq!(bounded, ["AKIA", "ASIA", "AIza", "dapi", "eyJ"]);
+    // A chance `AIza` and 35 body characters inside a random base64 blob (the false positive
+    // the generated CI log showed), a chance `dapi` and `eyJ`, after a `/` and a `+`.
+    let b64 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/";
+    for text in [
+        format!("{}AIza{}\n", made_up(b64, 30, 5), made_up(ALNUM, 40, 6)),
+        format!("{}/AIza{}==\n", made_up(b64, 30, 7), made_up(ALNUM, 40, 8)),
+        format!("{}+dapi{}\n", made_up(b64, 30, 9), made_up(HEX, 40, 1)),
+        format!("{}eyJ{}\n", made_up(b64, 30, 2), made_up(ALNUM, 80, 3)),
+    ] {
+        check(&[], &text, &text);
+    }
+    // A JSON Web Token in a URL's path is masked.
+    let jwt = format!("eyJ{}.{}", made_up(B64URL, 40, 1), made_up(B64URL, 40, 2));
+    check(
+        &[],
+        &format!("GET /reset/{jwt} 200\n"),
+        "GET /reset/[MASKED] 200\n",
     );
 }
 
@@ -480,11 +531,17 @@ fn tokens_and_secrets_merge() {
         "glpat-01234567890123456789pw=s3cr3t!value.\n",
         "[MASKED].\n",
     );
-    // A secret and a token that touch.
+    // A secret and a token that touch; a word prefix glued to the secret's last letter is
+    // inside a word.
+    check(
+        &["s3cr3t!value"],
+        "s3cr3t!valueglpat-Zq3xK9mWv2Lp8RtY4nBh s3cr3t!value:AKIAIOSFODNN7EXAMPLE\n",
+        "[MASKED] [MASKED]:[MASKED]\n",
+    );
     check(
         &["s3cr3t!value"],
         "s3cr3t!valueAKIAIOSFODNN7EXAMPLE\n",
-        "[MASKED]\n",
+        "[MASKED]AKIAIOSFODNN7EXAMPLE\n",
     );
 }
 
@@ -588,7 +645,7 @@ fn piece(secrets: &[Vec<u8>], kind: u8, a: usize, b: usize, bytes: &[u8], out: &
         }
         8 => out.extend(cut(naive::form(s, ["-._~", "*-._"][b % 2], b / 2 % 2 == 0))),
         _ => {
-            let (prefix, class, min) = TOKENS[a % TOKENS.len()];
+            let (prefix, class, min, _) = TOKENS[a % TOKENS.len()];
             out.extend_from_slice(prefix.as_bytes());
             let len = (min + b % 5).saturating_sub(2);
             let class = class.as_bytes();

@@ -196,26 +196,34 @@ impl Reference {
     /// later byte could complete into a pattern or a shortest token, or that holds a
     /// structured credential's keyword and what follows it while the form is not decided.
     pub fn held(&self, text: &[u8]) -> usize {
-        self.held_parts(text, true)
+        self.held_parts(text, None, true)
     }
 
     /// [`held`](Self::held) for `text` where the stream held back from `start` before: the
-    /// views see the 80 bytes before `start` too (a base64 run before a line break, a `%`).
+    /// views see the 80 bytes before `start` too (a base64 run before a line break, a `%`),
+    /// and the byte before `start` decides whether a token's prefix may begin there.
     pub fn held_from(&self, text: &[u8], start: usize) -> usize {
         let ctx = start.saturating_sub(80);
         let viewed = self.viewed_held(&text[ctx..]).min(text.len() - start);
-        self.held_parts(&text[start..], false).max(viewed)
+        let before = start.checked_sub(1).map(|j| text[j]);
+        self.held_parts(&text[start..], before, false).max(viewed)
     }
 
-    fn held_parts(&self, text: &[u8], views: bool) -> usize {
-        let could_grow = |s: &[u8]| {
+    /// The hold-back of `text`, which follows the stream's byte `before` (`None`: it begins
+    /// the stream).
+    fn held_parts(&self, text: &[u8], before: Option<u8>, views: bool) -> usize {
+        let before = |i: usize| i.checked_sub(1).map_or(before, |j| Some(text[j]));
+        let could_grow = |i: usize| {
+            let s = &text[i..];
             self.patterns
                 .iter()
                 .any(|p| p.len() > s.len() && p.starts_with(s))
                 || (self.shapes
-                    && TOKENS.iter().any(|&(prefix, class, min)| {
+                    && TOKENS.iter().any(|&(prefix, class, min, not_after)| {
                         let prefix = prefix.as_bytes();
-                        if s.len() <= prefix.len() {
+                        if before(i).is_some_and(|b| not_after.as_bytes().contains(&b)) {
+                            false
+                        } else if s.len() <= prefix.len() {
                             prefix.starts_with(s)
                         } else {
                             s.starts_with(prefix)
@@ -235,7 +243,7 @@ impl Reference {
             .unwrap_or(0)
             .max(100);
         let grows = (text.len().saturating_sub(longest)..text.len())
-            .find(|&i| could_grow(&text[i..]))
+            .find(|&i| could_grow(i))
             .map_or(0, |i| text.len() - i);
         let viewed = if views { self.viewed_held(text) } else { 0 };
         let creds = if self.creds {
@@ -568,72 +576,80 @@ const AWS: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 const BASE64URL: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_-";
 const BASE64: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/=_-";
 
-/// The token shapes of the README's table: prefix, body characters, shortest body.
-pub const TOKENS: [(&str, &str, usize); 55] = [
-    ("glpat-", GITLAB, 20),
-    ("glcbt-", GITLAB, 22),
-    ("gldt-", GITLAB, 20),
-    ("glrt-", GITLAB, 20),
-    ("glrtr-", GITLAB, 20),
-    ("glptt-", GITLAB, 40),
-    ("glft-", GITLAB, 20),
-    ("glsoat-", GITLAB, 20),
-    ("glimt-", GITLAB, 25),
-    ("glagent-", GITLAB, 50),
-    ("gloas-", GITLAB, 64),
-    ("glffct-", GITLAB, 20),
-    ("ghp_", GITHUB, 36),
-    ("gho_", GITHUB, 36),
-    ("ghu_", GITHUB, 36),
-    ("ghs_", GITHUB, 36),
-    ("ghr_", GITHUB, 36),
-    ("github_pat_", GITHUB_PAT, 82),
-    ("xoxb-", SLACK, 21),
-    ("xoxp-", SLACK, 61),
-    ("xapp-", SLACK, 30),
-    ("xoxa-", SLACK, 16),
-    ("xoxe-", SLACK, 40),
-    ("xoxr-", SLACK, 16),
-    ("hooks.slack.com/services/", BASE64, 40),
-    ("hooks.slack.com/workflows/", BASE64, 40),
-    ("AKIA", AWS, 16),
-    ("ASIA", AWS, 16),
-    ("AIza", BASE64URL, 35),
-    ("sk-proj-", BASE64URL, 40),
-    ("sk-svcacct-", BASE64URL, 40),
-    ("sk-admin-", BASE64URL, 40),
-    ("sk-ant-", BASE64URL, 40),
-    ("sk_live_", GITHUB, 24),
-    ("rk_live_", GITHUB, 24),
-    ("sk_test_", GITHUB, 24),
-    ("npm_", GITHUB, 36),
-    ("pypi-AgEIcHlwaS5vcmc", BASE64URL, 50),
-    ("hf_", GITHUB, 34),
-    ("SG.", GITLAB, 66),
-    ("shpat_", GITHUB, 32),
-    ("shpss_", GITHUB, 32),
-    ("shpca_", GITHUB, 32),
-    ("shppa_", GITHUB, 32),
-    ("dop_v1_", GITHUB, 64),
-    ("doo_v1_", GITHUB, 64),
-    ("dor_v1_", GITHUB, 64),
-    ("hvs.", GITLAB, 24),
-    ("hvb.", GITLAB, 24),
-    (".atlasv1.", BASE64, 60),
-    ("dapi", SLACK, 32),
-    ("glsa_", GITHUB_PAT, 41),
-    ("glc_", BASE64, 32),
-    ("PMAK-", SLACK, 59),
-    ("eyJ", GITLAB, 74),
+/// No letter or digit may come right before the prefix ...
+const WORD: &str = GITHUB;
+/// ... nor `+` or `/`.
+const BASE64_WORD: &str = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz+/";
+
+/// The token shapes of the README's table: prefix, body characters, shortest body, and the
+/// bytes that may not come right before the prefix.
+pub const TOKENS: [(&str, &str, usize, &str); 55] = [
+    ("glpat-", GITLAB, 20, ""),
+    ("glcbt-", GITLAB, 22, ""),
+    ("gldt-", GITLAB, 20, ""),
+    ("glrt-", GITLAB, 20, ""),
+    ("glrtr-", GITLAB, 20, ""),
+    ("glptt-", GITLAB, 40, ""),
+    ("glft-", GITLAB, 20, ""),
+    ("glsoat-", GITLAB, 20, ""),
+    ("glimt-", GITLAB, 25, ""),
+    ("glagent-", GITLAB, 50, ""),
+    ("gloas-", GITLAB, 64, ""),
+    ("glffct-", GITLAB, 20, ""),
+    ("ghp_", GITHUB, 36, ""),
+    ("gho_", GITHUB, 36, ""),
+    ("ghu_", GITHUB, 36, ""),
+    ("ghs_", GITHUB, 36, ""),
+    ("ghr_", GITHUB, 36, ""),
+    ("github_pat_", GITHUB_PAT, 82, ""),
+    ("xoxb-", SLACK, 21, ""),
+    ("xoxp-", SLACK, 61, ""),
+    ("xapp-", SLACK, 30, ""),
+    ("xoxa-", SLACK, 16, ""),
+    ("xoxe-", SLACK, 40, ""),
+    ("xoxr-", SLACK, 16, ""),
+    ("hooks.slack.com/services/", BASE64, 40, ""),
+    ("hooks.slack.com/workflows/", BASE64, 40, ""),
+    ("AKIA", AWS, 16, WORD),
+    ("ASIA", AWS, 16, WORD),
+    ("AIza", BASE64URL, 35, BASE64_WORD),
+    ("sk-proj-", BASE64URL, 40, ""),
+    ("sk-svcacct-", BASE64URL, 40, ""),
+    ("sk-admin-", BASE64URL, 40, ""),
+    ("sk-ant-", BASE64URL, 40, ""),
+    ("sk_live_", GITHUB, 24, ""),
+    ("rk_live_", GITHUB, 24, ""),
+    ("sk_test_", GITHUB, 24, ""),
+    ("npm_", GITHUB, 36, ""),
+    ("pypi-AgEIcHlwaS5vcmc", BASE64URL, 50, ""),
+    ("hf_", GITHUB, 34, ""),
+    ("SG.", GITLAB, 66, ""),
+    ("shpat_", GITHUB, 32, ""),
+    ("shpss_", GITHUB, 32, ""),
+    ("shpca_", GITHUB, 32, ""),
+    ("shppa_", GITHUB, 32, ""),
+    ("dop_v1_", GITHUB, 64, ""),
+    ("doo_v1_", GITHUB, 64, ""),
+    ("dor_v1_", GITHUB, 64, ""),
+    ("hvs.", GITLAB, 24, ""),
+    ("hvb.", GITLAB, 24, ""),
+    (".atlasv1.", BASE64, 60, ""),
+    ("dapi", SLACK, 32, BASE64_WORD),
+    ("glsa_", GITHUB_PAT, 41, ""),
+    ("glc_", BASE64, 32, ""),
+    ("PMAK-", SLACK, 59, ""),
+    ("eyJ", GITLAB, 74, WORD),
 ];
 
-/// Every token range in `input`: a prefix, wherever it occurs, and the whole run of body
-/// characters after it, when that run is at least the shortest body.
+/// Every token range in `input`: a prefix, wherever it occurs after a byte it may follow (or
+/// at the start), and the whole run of body characters after it, when that run is at least
+/// the shortest body.
 pub fn tokens(input: &[u8]) -> Vec<(usize, usize)> {
     let mut ranges = Vec::new();
     for start in 0..input.len() {
-        for (prefix, class, min) in TOKENS {
-            if input[start..].starts_with(prefix.as_bytes()) {
+        for (prefix, class, min, not_after) in TOKENS {
+            let glued = start > 0 && not_after.as_bytes().contains(&input[start - 1]);
+            if input[start..].starts_with(prefix.as_bytes()) && !glued {
                 let body = start + prefix.len();
                 let run = input[body..]
                     .iter()

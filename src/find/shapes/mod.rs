@@ -10,30 +10,37 @@
 //!   format may grow, and a maximum would print the tail of such a token). Memory stays
 //!   bounded anyway: bytes inside a masked range are dropped as they arrive, and the only
 //!   state a run needs across chunks is which token classes it continues in.
-//! - A prefix need not follow a word boundary: `xglpat-…` is masked from `glpat-` on. Missing
-//!   a token costs more than masking a rare look-alike.
+//! - A prefix with punctuation in it need not follow a word boundary: `xglpat-…` is masked
+//!   from `glpat-` on. Missing a token costs more than masking a rare look-alike. A prefix
+//!   that is a plain alphanumeric word (`AKIA`, `AIza`, `dapi`, `eyJ`) counts only where no
+//!   letter or digit comes right before it (for `AIza` and `dapi`, no `+` or `/` either):
+//!   such prefixes occur by chance inside words and base64 blobs.
 //! - What a stream holds back for shapes is the longest suffix that is a proper prefix of a
-//!   shortest token: a partial prefix, or a prefix and a body still too short.
+//!   shortest token (after a byte its boundary allows): a partial prefix, or a prefix and a
+//!   body still too short. The stream keeps the byte before its held bytes, so that the
+//!   boundary is judged the same however the stream is split.
 
 mod search;
 mod table;
 
 use super::{Find, Range, Text};
 use search::Finder;
-use table::{Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX, OUTSIDE_TOKENS};
+use table::{Boundary, Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX, OUTSIDE_TOKENS};
 pub(crate) use table::{ClassSet, MAX_TOKEN, SHAPES};
 
 /// The smallest `i` such that `tail[i..]` is a proper prefix of a shortest token (a partial
-/// prefix, or a prefix followed by a body still shorter than the shortest real one): the
-/// start of the longest suffix that later bytes could still turn into a token. Returns
-/// `tail.len()` where no non-empty suffix qualifies.
-pub(crate) fn held_start(tail: &[u8]) -> usize {
+/// prefix, or a prefix followed by a body still shorter than the shortest real one) after a
+/// byte its boundary allows: the start of the longest suffix that later bytes could still
+/// turn into a token. `before` is the byte before `tail` (`None` at the stream's start).
+/// Returns `tail.len()` where no non-empty suffix qualifies.
+pub(crate) fn held_start(tail: &[u8], before: Option<u8>) -> usize {
     let (from, by_first) = (tail.len().saturating_sub(MAX_TOKEN - 1), &*BY_FIRST);
     (from..tail.len())
         .find(|&i| {
+            let before = i.checked_sub(1).map_or(before, |j| Some(tail[j]));
             by_first[usize::from(tail[i])]
                 .iter()
-                .any(|s| s.begins(&tail[i..]))
+                .any(|s| s.begins(&tail[i..]) && s.boundary.allows(before))
         })
         .unwrap_or(tail.len())
 }
@@ -59,7 +66,10 @@ pub(crate) struct ShapesState {
     /// The classes in which a masked body reaches the end of the text so far: the next
     /// bytes of these classes extend it.
     continued: ClassSet,
-    /// The tail of the text, or the held bytes and the head of the chunk.
+    /// The stream's byte right before the text (`None` at the stream's start).
+    before: Option<u8>,
+    /// The tail of the text, or the last bytes of the carry and the head of the chunk (at
+    /// most [`MAX_TOKEN`] bytes).
     scratch: Vec<u8>,
     /// The ranges of the text being judged (kept for its allocation).
     found: Vec<Range>,
@@ -70,7 +80,10 @@ impl Find for Shapes {
 
     fn held(&self, state: &mut ShapesState, text: &Text<'_>) -> usize {
         let (from, tail) = text.tail(MAX_TOKEN - 1, &mut state.scratch);
-        from + held_start(tail)
+        let before = from
+            .checked_sub(1)
+            .map_or(state.before, |j| Some(text.at(j)));
+        from + held_start(tail, before)
     }
 
     fn ranges(&self, state: &mut ShapesState, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
@@ -80,13 +93,7 @@ impl Find for Shapes {
             true => &out[..],
             false => &[],
         };
-        let mut ranges = Ranges::new(
-            text.carry,
-            text.input,
-            state.continued,
-            text.eof,
-            &mut state.scratch,
-        );
+        let mut ranges = Ranges::new(text, state.before, state.continued, &mut state.scratch);
         ranges.masked = masked;
         let (mut found, continues) = (std::mem::take(&mut state.found), ranges.continued.is_some());
         found.clear();
@@ -98,6 +105,12 @@ impl Find for Shapes {
         state.continued = ranges.ongoing;
         out.extend_from_slice(&found);
         state.found = found;
+        // The next text begins at `held`.
+        state.before = match held.checked_sub(1) {
+            _ if text.eof => None,
+            Some(j) => Some(text.at(j)),
+            None => state.before,
+        };
     }
 }
 
@@ -107,8 +120,12 @@ impl Find for Shapes {
 struct Ranges<'a> {
     carry: &'a [u8],
     input: &'a [u8],
-    /// `carry` followed by the head of `input`: where the prefixes that start in `carry`
-    /// are found whole.
+    /// The stream's byte before `carry`.
+    before: Option<u8>,
+    /// Prefixes that start before this position of `carry` end in it ...
+    edge_from: usize,
+    /// ... and `carry[edge_from..]` followed by the head of `input` is where the later ones
+    /// that start in `carry` are found whole.
     edge: &'a [u8],
     /// The text ends the stream: a body reaching its end is complete.
     eof: bool,
@@ -132,25 +149,29 @@ struct Ranges<'a> {
 }
 
 impl<'a> Ranges<'a> {
-    /// The ranges in `carry ++ input`. `continued` holds the classes in which a masked body
-    /// reached the end of the previous text (which ends at the end of `carry`): the run of
-    /// their characters at the start of `input` is masked too. `scratch` is working space.
+    /// The ranges in `text`, after the stream's byte `before`. `continued` holds the classes
+    /// in which a masked body reached the end of the previous text (which ends at the end of
+    /// `carry`): the run of their characters at the start of `input` is masked too.
+    /// `scratch` is working space.
     fn new(
-        carry: &'a [u8],
-        input: &'a [u8],
+        text: &Text<'a>,
+        before: Option<u8>,
         continued: ClassSet,
-        eof: bool,
         scratch: &'a mut Vec<u8>,
     ) -> Ranges<'a> {
-        scratch.clear();
-        scratch.extend_from_slice(carry);
-        scratch.extend_from_slice(&input[..input.len().min(MAX_PREFIX - 1)]);
+        let (carry, input) = (text.carry, text.input);
         let c = carry.len();
+        let edge_from = c.saturating_sub(MAX_PREFIX - 1);
+        scratch.clear();
+        scratch.extend_from_slice(&carry[edge_from..]);
+        scratch.extend_from_slice(&input[..input.len().min(MAX_PREFIX - 1)]);
         let mut ranges = Ranges {
             carry,
             input,
+            before,
+            edge_from,
             edge: scratch,
-            eof,
+            eof: text.eof,
             next: 0,
             continued: None,
             peeked: None,
@@ -197,6 +218,10 @@ impl<'a> Ranges<'a> {
     fn find(&mut self) -> Option<(usize, usize, Class)> {
         loop {
             let (start, shape) = self.next_prefix()?;
+            if shape.boundary != Boundary::Any && !shape.boundary.allows(self.before(start)) {
+                self.next = start + 1;
+                continue;
+            }
             if let Some(end) = self.covered(start) {
                 // Every token that starts in `start..end` ends by `end`: nothing to add.
                 self.next = end;
@@ -227,6 +252,15 @@ impl<'a> Ranges<'a> {
         (start < end && OUTSIDE_TOKENS[usize::from(after)]).then_some(end)
     }
 
+    /// The stream's byte before text position `i`.
+    fn before(&self, i: usize) -> Option<u8> {
+        match i.checked_sub(1) {
+            Some(j) if j < self.carry.len() => Some(self.carry[j]),
+            Some(j) => Some(self.input[j - self.carry.len()]),
+            None => self.before,
+        }
+    }
+
     /// Records that a masked body of `class` ends at `end`.
     fn note_ongoing(&mut self, class: Class, end: usize) {
         if end == self.len() && !self.eof {
@@ -236,11 +270,18 @@ impl<'a> Ranges<'a> {
 
     /// The first prefix occurrence at or after `next`.
     fn next_prefix(&mut self) -> Option<(usize, &'static Shape)> {
-        let c = self.carry.len();
+        let (c, a) = (self.carry.len(), self.edge_from);
         let finder = Finder::get();
+        if self.next < a {
+            // The first prefix in `carry`: found whole there if it starts before `a`.
+            match finder.find(self.carry, self.next) {
+                Some((start, shape)) if start < a => return Some((start, shape)),
+                _ => self.next = a,
+            }
+        }
         if self.next < c {
-            match finder.find(self.edge, self.next) {
-                Some((start, shape)) if start < c => return Some((start, shape)),
+            match finder.find(self.edge, self.next - a) {
+                Some((start, shape)) if a + start < c => return Some((a + start, shape)),
                 _ => self.next = c,
             }
         }
@@ -308,7 +349,8 @@ mod tests {
     /// All ranges of `text`, taken from one `Ranges` over `carry ++ input`.
     fn ranges(carry: &[u8], input: &[u8], continued: ClassSet, eof: bool) -> Vec<(usize, usize)> {
         let mut scratch = Vec::new();
-        let mut r = Ranges::new(carry, input, continued, eof, &mut scratch);
+        let text = Text { carry, input, eof };
+        let mut r = Ranges::new(&text, None, continued, &mut scratch);
         std::iter::from_fn(|| r.take_before(usize::MAX)).collect()
     }
 
@@ -364,6 +406,7 @@ mod tests {
             }
             let (cut, eof) = (rng() % (text.len() + 1), rng() % 2 == 0);
             let (carry, input) = text.split_at(cut.min(MAX_PREFIX));
+            let whole = Text { carry, input, eof };
             // Sorted masked ranges, any bytes at all; most end before a space or newline.
             let mut masked = Vec::new();
             let mut from = 0;
@@ -376,10 +419,10 @@ mod tests {
                 }
             }
             let mut scratch = Vec::new();
-            let mut plain = Ranges::new(carry, input, ClassSet::EMPTY, eof, &mut scratch);
+            let mut plain = Ranges::new(&whole, None, ClassSet::EMPTY, &mut scratch);
             let all: Vec<_> = std::iter::from_fn(|| plain.take_before(usize::MAX)).collect();
             let mut scratch = Vec::new();
-            let mut skip = Ranges::new(carry, input, ClassSet::EMPTY, eof, &mut scratch);
+            let mut skip = Ranges::new(&whole, None, ClassSet::EMPTY, &mut scratch);
             skip.masked = &masked;
             let some: Vec<_> = std::iter::from_fn(|| skip.take_before(usize::MAX)).collect();
             assert!(some.iter().all(|r| all.contains(r)));
@@ -451,21 +494,28 @@ mod tests {
 
     #[test]
     fn held_start_keeps_partial_tokens() {
-        assert_eq!(held_start(b""), 0);
-        assert_eq!(held_start(b"x gl"), 2);
-        assert_eq!(held_start(b"x glpat-"), 2);
-        assert_eq!(held_start(b"x glpat-0123456789012345678"), 2); // 19 body bytes
-        assert_eq!(held_start(b"x glpat-01234567890123456789"), 28); // 20: masked, not held
-        assert_eq!(held_start(b"x glpat-0123 ;"), 14);
-        assert_eq!(held_start(b"x glpat-0123 ."), 13); // "." may begin ".atlasv1."
-        assert_eq!(held_start(b"x hooks.slack.com/services/T0"), 2);
-        assert_eq!(held_start(b"x glpat-0123 x"), 13); // "x" may begin "xoxb-"
-        assert_eq!(held_start(b"AKIAAKIA"), 0); // one body, and a prefix inside it
-        assert_eq!(held_start(b"AKIA0123456789ABCDEF"), 20);
+        assert_eq!(held_start(b"", None), 0);
+        assert_eq!(held_start(b"x gl", None), 2);
+        assert_eq!(held_start(b"x glpat-", None), 2);
+        assert_eq!(held_start(b"x glpat-0123456789012345678", None), 2); // 19 body bytes
+        assert_eq!(held_start(b"x glpat-01234567890123456789", None), 28); // 20: masked, not held
+        assert_eq!(held_start(b"x glpat-0123 ;", None), 14);
+        assert_eq!(held_start(b"x glpat-0123 .", None), 13); // "." may begin ".atlasv1."
+        assert_eq!(held_start(b"x hooks.slack.com/services/T0", None), 2);
+        assert_eq!(held_start(b"x glpat-0123 x", None), 13); // "x" may begin "xoxb-"
+        assert_eq!(held_start(b"AKIAAKIA", None), 0); // one body, and a prefix inside it
+        assert_eq!(held_start(b"AKIA0123456789ABCDEF", None), 20);
+        // A prefix that must begin a word is not held after a letter or digit.
+        assert_eq!(held_start(b"xAKIA0123", None), 9);
+        assert_eq!(held_start(b"AKIA0123", Some(b'7')), 8);
+        assert_eq!(held_start(b"AKIA0123", Some(b'/')), 0);
+        assert_eq!(held_start(b"AIza0123", Some(b'/')), 8);
+        assert_eq!(held_start(b"xdapi", None), 5); // "d" may begin "dop_v1_", "dapi" not here
+        assert_eq!(held_start(b"xd", None), 1);
         // Only the last MAX_TOKEN - 1 bytes can be held.
         let long = [&b"github_pat_"[..], &[b'a'; 81]].concat();
-        assert_eq!(held_start(&long), 0);
-        assert_eq!(held_start(&[&b"-"[..], &long].concat()), 1);
+        assert_eq!(held_start(&long, None), 0);
+        assert_eq!(held_start(&[&b"-"[..], &long].concat(), None), 1);
     }
 
     /// `held_start` tries only the rows with the byte's first letter: the same as trying
@@ -486,10 +536,15 @@ mod tests {
                 b"/+=",
             ])
             .collect();
-        let every_row = |tail: &[u8]| {
+        let every_row = |tail: &[u8], before: Option<u8>| {
             let from = tail.len().saturating_sub(MAX_TOKEN - 1);
             (from..tail.len())
-                .find(|&i| SHAPES.iter().any(|s| s.begins(&tail[i..])))
+                .find(|&i| {
+                    let before = i.checked_sub(1).map_or(before, |j| Some(tail[j]));
+                    SHAPES
+                        .iter()
+                        .any(|s| s.begins(&tail[i..]) && s.boundary.allows(before))
+                })
                 .unwrap_or(tail.len())
         };
         for _ in 0..4000 {
@@ -497,9 +552,10 @@ mod tests {
             while tail.len() < len {
                 tail.extend_from_slice(pieces[rng() % pieces.len()]);
             }
+            let before = [None, Some(b'x'), Some(b'/'), Some(b' ')][rng() % 4];
             assert_eq!(
-                held_start(&tail),
-                every_row(&tail),
+                held_start(&tail, before),
+                every_row(&tail, before),
                 "{:?}",
                 String::from_utf8_lossy(&tail)
             );
@@ -525,13 +581,12 @@ mod tests {
         assert_eq!(ranges(carry, input, ClassSet::EMPTY, true), [(2, 30)]);
         // The body reaches the end: masked and ongoing, unless the stream ends.
         let mut scratch = Vec::new();
-        let mut r = Ranges::new(
-            b"",
-            b"AKIA0123456789ABCDEF",
-            ClassSet::EMPTY,
-            false,
-            &mut scratch,
-        );
+        let text = Text {
+            carry: b"",
+            input: b"AKIA0123456789ABCDEF",
+            eof: false,
+        };
+        let mut r = Ranges::new(&text, None, ClassSet::EMPTY, &mut scratch);
         assert_eq!(r.take_before(1), Some((0, 20)));
         assert_eq!(r.take_before(usize::MAX), None);
         assert_eq!(r.ongoing, ClassSet(Class::Aws.bit()));
@@ -546,7 +601,12 @@ mod tests {
         // Continued in the wider of two classes.
         let both = ClassSet(Class::Aws.bit() | Class::GitLab.bit());
         let mut scratch = Vec::new();
-        let mut r = Ranges::new(b"", b"AB-cd", both, false, &mut scratch);
+        let text = Text {
+            carry: b"",
+            input: b"AB-cd",
+            eof: false,
+        };
+        let mut r = Ranges::new(&text, None, both, &mut scratch);
         assert_eq!(r.take_before(1), Some((0, 5)));
         assert_eq!(r.ongoing, ClassSet(Class::GitLab.bit()));
     }
@@ -554,7 +614,7 @@ mod tests {
     #[test]
     fn table_is_the_reference_table() {
         assert_eq!(SHAPES.len(), naive::TOKENS.len());
-        for (s, &(prefix, class, min)) in SHAPES.iter().zip(&naive::TOKENS) {
+        for (s, &(prefix, class, min, not_after)) in SHAPES.iter().zip(&naive::TOKENS) {
             assert_eq!(s.prefix, prefix.as_bytes());
             assert_eq!(s.min_body, min, "{prefix}");
             for b in 0..=255u8 {
@@ -563,7 +623,13 @@ mod tests {
                     class.as_bytes().contains(&b),
                     "{prefix} {b}"
                 );
+                assert_eq!(
+                    s.boundary.allows(Some(b)),
+                    !not_after.as_bytes().contains(&b),
+                    "{prefix} {b}"
+                );
             }
+            assert!(s.boundary.allows(None));
         }
     }
 
@@ -585,10 +651,145 @@ mod tests {
             assert_eq!(eof(&text(&body, b' ')), [(2, 2 + p + min + 5)], "{s:?}");
             assert_eq!(eof(&text(&body[..min - 1], b' ')), [], "{s:?}");
             assert_eq!(eof(&text(&body[..min - 1], outside)), [], "{s:?}");
-            // Not a word boundary: the prefix counts after any byte.
-            let glued = [b"x", s.prefix, &body[..min]].concat();
-            assert_eq!(eof(&glued), [(1, 1 + p + min)], "{s:?}");
+            // After a letter or digit, `+` or `/`: per the row's boundary.
+            for (before, allowed) in [
+                (b'x', s.boundary == Boundary::Any),
+                (b'7', s.boundary == Boundary::Any),
+                (b'/', s.boundary != Boundary::Base64Word),
+                (b'+', s.boundary != Boundary::Base64Word),
+                (b'=', true),
+                (b'_', true),
+            ] {
+                let glued = [&[before], s.prefix, &body[..min]].concat();
+                let want: &[Range] = if allowed { &[(1, 1 + p + min)] } else { &[] };
+                assert_eq!(eof(&glued), want, "{s:?} after {}", before as char);
+            }
+            // At the stream's start.
+            assert_eq!(eof(&[s.prefix, &body[..min]].concat()), [(0, p + min)]);
         }
+        let bounded = |b| SHAPES.iter().filter(|s| s.boundary == b).count();
+        assert_eq!(
+            (bounded(Boundary::Word), bounded(Boundary::Base64Word)),
+            (3, 2)
+        );
+    }
+
+    /// Streams `text` through `Shapes` alone in chunks of the sizes `sizes` (cycled; 0 is an
+    /// empty chunk), holding back from the least of the shapes' answer and `extra(text
+    /// position)` (another finder's, up to the whole carry), as the stream core does; returns
+    /// the masked ranges in stream positions.
+    fn stream(text: &[u8], sizes: &[usize], mut extra: impl FnMut(usize) -> usize) -> Vec<Range> {
+        let (mut state, mut carry, mut base) = (ShapesState::default(), Vec::new(), 0);
+        let mut out: Vec<Range> = Vec::new();
+        let (mut fed, mut k) = (0, 0);
+        loop {
+            let n = sizes[k % sizes.len()].min(text.len() - fed);
+            k += 1;
+            let input = &text[fed..fed + n];
+            fed += n;
+            let t = Text {
+                carry: &carry,
+                input,
+                eof: fed == text.len(),
+            };
+            let held = Shapes.held(&mut state, &t);
+            let held = if t.eof {
+                t.len()
+            } else {
+                held.min(extra(base + t.len()).saturating_sub(base))
+            };
+            let mut ranges = Vec::new();
+            Shapes.ranges(&mut state, &t, held, &mut ranges);
+            out.extend(ranges.iter().map(|&(s, e)| (base + s, base + e)));
+            let (next, eof) = ([&carry[..], input].concat()[held..].to_vec(), t.eof);
+            base += held;
+            carry = next;
+            if eof {
+                break;
+            }
+        }
+        out
+    }
+
+    /// A long carry (another finder holds a long secret's prefix) is judged in place: the
+    /// scratch holds at most a token's bytes, and the prefixes at the carry's end are found.
+    #[test]
+    fn scratch_is_bounded_by_the_shapes_not_the_carry() {
+        let mut carry = vec![b'a'; 1 << 20];
+        let n = carry.len();
+        carry[n - 2..].copy_from_slice(b" g");
+        carry[1000..1006].copy_from_slice(b" AKIA ");
+        let input = b"lpat-0123456789abcdefghij+AKIA0123456789ABCDEF";
+        let text = Text {
+            carry: &carry,
+            input,
+            eof: false,
+        };
+        let mut state = ShapesState::default();
+        let held = Shapes.held(&mut state, &text);
+        assert_eq!(held, text.len());
+        let mut out = Vec::new();
+        Shapes.ranges(&mut state, &text, held, &mut out);
+        assert_eq!(out, [(n - 1, n + 25), (n + 26, n + 46)]);
+        assert!(
+            state.scratch.capacity() <= 2 * MAX_TOKEN,
+            "{}",
+            state.scratch.capacity()
+        );
+    }
+
+    /// Any chunking, and carries of any length (held for another finder), give the
+    /// reference's ranges: the byte before the held bytes decides a prefix at their start.
+    #[test]
+    fn boundaries_hold_across_chunks_and_long_carries() {
+        let mut rng = xorshift(0x51ab_1e5e_ed0f_cafe);
+        let tokens: Vec<Vec<u8>> = SHAPES
+            .iter()
+            .filter(|s| s.boundary != Boundary::Any || s.prefix[0] == b'd')
+            .map(|s| [s.prefix, &b"Q7Z0".repeat(s.min_body / 4 + 1)].concat())
+            .collect();
+        let pieces: Vec<&[u8]> = tokens
+            .iter()
+            .map(|t| &t[..])
+            .chain(tokens.iter().map(|t| &t[..4]))
+            .chain([&b"x"[..], b"d", b"7", b"+", b"/", b"=", b" ", b"\n", b"-"])
+            .collect();
+        let mut masked = 0;
+        for round in 0..3000 {
+            let (len, mut text) = (1 + rng() % 400, Vec::new());
+            while text.len() < len {
+                text.extend_from_slice(pieces[rng() % pieces.len()]);
+            }
+            let want = covered_bytes(&naive::tokens(&text), text.len());
+            masked += naive::tokens(&text).len();
+            let sizes: Vec<usize> = match round % 3 {
+                0 => vec![1],
+                _ => (0..1 + rng() % 4).map(|_| rng() % 40).collect(),
+            };
+            let sizes = if sizes.iter().all(|&n| n == 0) {
+                vec![1]
+            } else {
+                sizes
+            };
+            // Another finder holds from a point that moves forward now and then.
+            let mut hold = 0;
+            let mut extra = |end: usize| {
+                if rng() % 8 == 0 {
+                    hold = end;
+                }
+                hold.max(end.saturating_sub(rng() % 200))
+            };
+            let extra: &mut dyn FnMut(usize) -> usize = match round % 2 {
+                0 => &mut |end| end,
+                _ => &mut extra,
+            };
+            assert!(
+                covered_bytes(&stream(&text, &sizes, extra), text.len()) == want,
+                "{:?} {sizes:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        assert!(masked > 1000, "{masked}");
     }
 
     #[test]
@@ -603,6 +804,22 @@ mod tests {
             assert!(row.contains(s.class.pattern()), "{row}");
             assert!(row.contains(&format!("| {} |", s.min_body)), "{row}");
             assert!(row.contains(s.issuer), "{row}");
+        }
+        // The word prefixes' bullet names each bounded row with the bytes it may not follow.
+        let bullet = readme
+            .split("- **Word prefixes.**")
+            .nth(1)
+            .and_then(|rest| rest.split("\n- ").next())
+            .expect("a Word prefixes bullet");
+        let bullet = bullet.replace("\n  ", " ");
+        for s in SHAPES.iter().filter(|s| s.boundary != Boundary::Any) {
+            let prefix = format!("`{}`", std::str::from_utf8(s.prefix).unwrap());
+            let sentence = bullet
+                .split(';')
+                .find(|part| part.contains(&prefix))
+                .unwrap_or_else(|| panic!("{prefix} not in the Word prefixes bullet"));
+            let plus_slash = sentence.contains("`+` or `/`");
+            assert_eq!(plus_slash, s.boundary == Boundary::Base64Word, "{prefix}");
         }
     }
 }

@@ -53,6 +53,31 @@ impl Class {
     }
 }
 
+/// Which byte may come right before a token's prefix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Boundary {
+    /// Any byte: the prefix counts wherever it occurs.
+    Any,
+    /// Not a letter or digit: the prefix begins a word.
+    Word,
+    /// Not a letter, digit, `+` or `/`: the prefix begins a word and is not inside a base64
+    /// blob.
+    Base64Word,
+}
+
+impl Boundary {
+    /// Whether a prefix may begin right after `before` (`None`: the stream's first byte).
+    #[inline]
+    pub(super) fn allows(self, before: Option<u8>) -> bool {
+        let Some(b) = before else { return true };
+        match self {
+            Boundary::Any => true,
+            Boundary::Word => !b.is_ascii_alphanumeric(),
+            Boundary::Base64Word => !(b.is_ascii_alphanumeric() || b == b'+' || b == b'/'),
+        }
+    }
+}
+
 /// One kind of token: a literal prefix followed by a body of token characters.
 #[derive(Debug)]
 pub(crate) struct Shape {
@@ -65,6 +90,8 @@ pub(crate) struct Shape {
     pub(crate) class: Class,
     /// The shortest body of a real token of this kind; a shorter body is not masked.
     pub(crate) min_body: usize,
+    /// Which byte may precede the prefix.
+    pub(crate) boundary: Boundary,
     /// The part of the prefix that [`Finder`] searches for ...
     pub(super) search: &'static [u8],
     /// ... and where it begins in the prefix.
@@ -85,8 +112,28 @@ const fn shape(
         prefix,
         class,
         min_body: min,
+        boundary: boundary(prefix),
         search,
         search_at: offset(prefix, search),
+    }
+}
+
+/// The boundary of a row: a prefix that is a plain alphanumeric word (`AKIA`, `dapi`, `eyJ`)
+/// also occurs by chance inside longer words and random blobs, so it must begin a word. The
+/// rows whose shortest token occurs by chance inside a base64 blob often enough to be seen
+/// (`AIza`, `dapi`: a body of letters and digits, about 36 bytes) must also not follow `+`
+/// or `/`. A prefix with punctuation in it (`glpat-`, `hf_`) counts after any byte.
+const fn boundary(prefix: &[u8]) -> Boundary {
+    let mut i = 0;
+    while i < prefix.len() {
+        if !prefix[i].is_ascii_alphanumeric() {
+            return Boundary::Any;
+        }
+        i += 1;
+    }
+    match prefix {
+        b"AIza" | b"dapi" => Boundary::Base64Word,
+        _ => Boundary::Word,
     }
 }
 
