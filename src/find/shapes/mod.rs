@@ -1,7 +1,7 @@
 //! Token shapes (CONTRACT §4): well-known token prefixes followed by token characters are masked
 //! even when the value was never registered.
 //!
-//! The rule for every shape in [`SHAPES`](table::SHAPES): wherever its prefix occurs, let the *body* be the
+//! The rule for every shape in [`SHAPES`]: wherever its prefix occurs, let the *body* be the
 //! run of its token characters right after the prefix, as long as it goes. When the body is
 //! at least the shape's shortest real body, the prefix and the whole body are masked; a
 //! shorter body (`token=glcbt-64` in a runner's log line) is plain text.
@@ -57,7 +57,7 @@ impl Shape {
     }
 }
 
-/// The token-shape finder: the rule above for every row of [`SHAPES`](table::SHAPES).
+/// The token-shape finder: the rule above for every row of [`SHAPES`].
 pub(crate) struct Shapes;
 
 /// What a stream carries for [`Shapes`].

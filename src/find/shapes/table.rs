@@ -92,13 +92,13 @@ pub(crate) struct Shape {
     pub(crate) min_body: usize,
     /// Which byte may precede the prefix.
     pub(crate) boundary: Boundary,
-    /// The part of the prefix that [`Finder`] searches for ...
+    /// The part of the prefix that [`Finder`](super::search::Finder) searches for ...
     pub(super) search: &'static [u8],
     /// ... and where it begins in the prefix.
     pub(super) search_at: usize,
 }
 
-/// A row of [`SHAPES`]; `search` is the part of `prefix` that [`Finder`] searches for.
+/// A row of [`SHAPES`]; `search` is the part of `prefix` that [`Finder`](super::search::Finder) searches for.
 const fn shape(
     issuer: &'static str,
     prefix: &'static str,
