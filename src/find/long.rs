@@ -184,9 +184,8 @@ impl Longs {
 
     /// Finds every occurrence in `text` (kept in `scan` for [`ranges`](Self::ranges)) and
     /// returns the start of the longest suffix that is a proper prefix of one of the patterns
-    /// (`text.len()` if none). `edge` is `carry` followed by at least `HEAD - 1` bytes of
-    /// `input` (or all of it).
-    pub(crate) fn held(&self, text: &Text<'_>, edge: &[u8], scan: &mut Scan) -> usize {
+    /// (`text.len()` if none).
+    pub(crate) fn held(&self, text: &Text<'_>, scan: &mut Scan) -> usize {
         let n = text.len();
         scan.found.clear();
         let Some(heads) = &self.heads else {
@@ -199,7 +198,7 @@ impl Longs {
         // again inside the stretch its matchers covered already (a run of it), each head by
         // its own search from where its matchers stopped, which skips such runs.
         let (mut at, mut repeated) = (0, false);
-        while let Some((pos, h)) = find(text, edge, at, |hay, from| {
+        while let Some((pos, h)) = find(text, at, |hay, from| {
             let m = heads.find(Input::new(hay).range(from..))?;
             Some((m.start(), m.pattern().as_usize()))
         }) {
@@ -213,7 +212,7 @@ impl Longs {
         if repeated {
             for (h, head) in self.each.iter().enumerate() {
                 let mut from = at;
-                while let Some((pos, ())) = find(text, edge, from, |hay, from| {
+                while let Some((pos, ())) = find(text, from, |hay, from| {
                     Some((from + head.find(&hay[from..])?, ()))
                 }) {
                     held = held.min(self.start(h, pos, text, scan));
@@ -261,19 +260,29 @@ impl Longs {
 }
 
 /// The first find at or after text position `from`, by `search(hay, from)` (which returns a
-/// position in `hay` and what was found) over the heads that start in `carry` (in `edge`, cut
-/// so that only they lie in it), then over `input`.
+/// position in `hay` and what was found): over `carry`, then over a copy of the heads that
+/// start in its last `HEAD - 1` bytes (cut so that only they lie in it), then over `input`.
+/// A head that lies in `carry` starts before one that crosses into `input`.
 fn find<T>(
     text: &Text<'_>,
-    edge: &[u8],
     from: usize,
     mut search: impl FnMut(&[u8], usize) -> Option<(usize, T)>,
 ) -> Option<(usize, T)> {
     let c = text.carry.len();
     if from < c {
-        let hay = &edge[..edge.len().min(c + HEAD - 1)];
-        if let Some(found) = search(hay, from) {
+        if let Some(found) = search(text.carry, from) {
             return Some(found);
+        }
+        let start = c.saturating_sub(HEAD - 1).max(from);
+        let end = text.len().min(c + HEAD - 1);
+        let mut across = [0u8; 2 * (HEAD - 1)];
+        let across = &mut across[..end - start];
+        across
+            .iter_mut()
+            .zip(start..)
+            .for_each(|(b, i)| *b = text.at(i));
+        if let Some((pos, t)) = search(across, 0) {
+            return Some((start + pos, t));
         }
     }
     let (pos, t) = search(text.input, from.max(c) - c)?;
@@ -373,7 +382,6 @@ mod tests {
             seed
         };
         let mut scan = Scan::default();
-        let mut edge = Vec::new();
         for round in 0..3000 {
             // Self-overlapping patterns over a two-letter alphabet, some sharing a head.
             let patterns: Vec<Box<[u8]>> = (0..1 + rng() % 3)
@@ -398,8 +406,6 @@ mod tests {
                 input: &text[c..],
                 eof: false,
             };
-            edge.clear();
-            edge.extend_from_slice(&text[..(c + HEAD - 1).min(text.len())]);
             let want_held = (0..text.len())
                 .find(|&i| {
                     patterns
@@ -407,7 +413,7 @@ mod tests {
                         .any(|p| text.len() - i < p.len() && p.starts_with(&text[i..]))
                 })
                 .unwrap_or(text.len());
-            assert_eq!(longs.held(&t, &edge, &mut scan), want_held, "{round}");
+            assert_eq!(longs.held(&t, &mut scan), want_held, "{round}");
             let held = (rng() as usize) % (text.len() + 1);
             let mut got = Vec::new();
             longs.ranges(&mut scan, held, &mut got);
