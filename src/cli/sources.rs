@@ -9,6 +9,7 @@
 use std::ffi::OsString;
 use std::os::unix::ffi::OsStrExt;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use logmask::{Encodings, Secrets, SecretsBuilder};
 
@@ -37,7 +38,8 @@ pub struct Loaded {
 struct FileState {
     /// Whether it was a regular file at start; only a regular file is read again.
     rereadable: bool,
-    text: Vec<u8>,
+    /// Shared with the builders made from it: the secrets are held once.
+    text: Arc<[u8]>,
 }
 
 /// The result of a reload: the builder to publish, what to say about it.
@@ -74,7 +76,7 @@ impl Sources {
             };
             // `metadata` follows symbolic links: `/dev/stdin` is a pipe or a terminal.
             let rereadable = std::fs::metadata(path).map_err(cannot)?.is_file();
-            let text = std::fs::read(path).map_err(cannot)?;
+            let text = std::fs::read(path).map_err(cannot)?.into();
             files.push(FileState { rereadable, text });
         }
         let loaded = Loaded { files };
@@ -97,7 +99,7 @@ impl Sources {
             let shown = path.display();
             let keep = |state: &FileState| FileState {
                 rereadable: state.rereadable,
-                text: state.text.clone(),
+                text: Arc::clone(&state.text),
             };
             if !old.rereadable {
                 kept.push(shown.to_string());
@@ -115,7 +117,7 @@ impl Sources {
                 }
                 Ok(text) => next.push(FileState {
                     rereadable: true,
-                    text,
+                    text: text.into(),
                 }),
                 Err(err) => {
                     warnings.push(format!(
@@ -152,7 +154,7 @@ impl Sources {
                 .map_err(|err| Failure::usage(err.to_string()))?;
         }
         for (path, file) in self.files.iter().zip(&loaded.files) {
-            builder.add_lines_named(path.display().to_string(), &file.text);
+            builder.add_lines_shared(path.display().to_string(), Arc::clone(&file.text));
         }
         Ok(builder)
     }
