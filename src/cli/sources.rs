@@ -7,8 +7,10 @@
 //! where it had some, keeps its previous secrets, and the reload says so.
 
 use std::ffi::OsString;
+use std::io::Read;
 use std::os::unix::ffi::OsStrExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use logmask::{Encodings, Secrets, SecretsBuilder};
 
@@ -37,7 +39,8 @@ pub struct Loaded {
 struct FileState {
     /// Whether it was a regular file at start; only a regular file is read again.
     rereadable: bool,
-    text: Vec<u8>,
+    /// Shared with the builders made from it: the secrets are held once.
+    text: Arc<[u8]>,
 }
 
 /// The result of a reload: the builder to publish, what to say about it.
@@ -74,7 +77,7 @@ impl Sources {
             };
             // `metadata` follows symbolic links: `/dev/stdin` is a pipe or a terminal.
             let rereadable = std::fs::metadata(path).map_err(cannot)?.is_file();
-            let text = std::fs::read(path).map_err(cannot)?;
+            let text = read(path).map_err(cannot)?;
             files.push(FileState { rereadable, text });
         }
         let loaded = Loaded { files };
@@ -97,7 +100,7 @@ impl Sources {
             let shown = path.display();
             let keep = |state: &FileState| FileState {
                 rereadable: state.rereadable,
-                text: state.text.clone(),
+                text: Arc::clone(&state.text),
             };
             if !old.rereadable {
                 kept.push(shown.to_string());
@@ -105,7 +108,7 @@ impl Sources {
                 continue;
             }
             let had = count_lines(&old.text);
-            match std::fs::read(path) {
+            match read(path) {
                 Ok(text) if count_lines(&text) == 0 && had > 0 => {
                     warnings.push(format!(
                         "secrets file {shown} has no secrets now, keeping its {}",
@@ -152,7 +155,7 @@ impl Sources {
                 .map_err(|err| Failure::usage(err.to_string()))?;
         }
         for (path, file) in self.files.iter().zip(&loaded.files) {
-            builder.add_lines_named(path.display().to_string(), &file.text);
+            builder.add_lines_shared(path.display().to_string(), Arc::clone(&file.text));
         }
         Ok(builder)
     }
@@ -168,6 +171,22 @@ impl Sources {
             .structured_credentials(self.structured_credentials);
         builder
     }
+}
+
+/// The contents of the file at `path`, read straight into the shared buffer when its size
+/// is known and still right (no second copy made and freed: glibc would then keep later
+/// buffers of that size in its heap), else read whole and copied.
+fn read(path: &Path) -> std::io::Result<Arc<[u8]>> {
+    let mut file = std::fs::File::open(path)?;
+    let size = file.metadata()?.len();
+    if let Ok(size @ 1..) = usize::try_from(size) {
+        let mut text: Arc<[u8]> = std::iter::repeat(0).take(size).collect();
+        let buf = Arc::get_mut(&mut text).expect("not shared yet");
+        if file.read_exact(buf).is_ok() && file.read(&mut [0])? == 0 {
+            return Ok(text);
+        }
+    }
+    Ok(std::fs::read(path)?.into())
 }
 
 /// "1 previous secret", "3 previous secrets".

@@ -3,8 +3,9 @@
 //!
 //! Occurrences inside a chunk come from one search over it: a substring search for a single
 //! pattern, the sampled q-gram index for more, an automaton where the patterns are too short
-//! to sample. Occurrences that start in the held bytes are searched in the edge (the held
-//! bytes and as much of the chunk as the longest short pattern needs), and the hold-back is
+//! to sample. Occurrences that start in the held bytes are searched in them, and across their
+//! end in the edge (their last bytes and as much of the chunk as the longest short pattern
+//! needs, copied: never all the held bytes), and the hold-back is
 //! the prefix index's answer; patterns that are long or overlap themselves get a matcher of
 //! their own at the edge ([`Longs`]), so no hit ever costs a rescan as long as the longest
 //! pattern of the set.
@@ -90,7 +91,7 @@ enum Search {
 /// A stream's scratch space for the exact finder.
 #[derive(Clone, Default)]
 pub(crate) struct Scratch {
-    /// The held bytes followed by the head of the chunk.
+    /// The last held bytes followed by the head of the chunk.
     edge: Vec<u8>,
     /// The tail of the text, where the chunk is shorter than it.
     tail: Vec<u8>,
@@ -311,8 +312,7 @@ impl Find for Exact {
         let (from, tail) = text.tail(self.reach, &mut scratch.tail);
         let mut held = from + self.prefixes.held_start(&self.shorts, tail);
         if !self.long.is_empty() {
-            let edge = text.edge(self.reach.max(3), &mut scratch.edge);
-            held = held.min(self.long.held(text, edge, &mut scratch.scan));
+            held = held.min(self.long.held(text, &mut scratch.scan));
         }
         held
     }
@@ -320,14 +320,27 @@ impl Find for Exact {
     fn ranges(&self, scratch: &mut Scratch, text: &Text<'_>, held: usize, out: &mut Vec<Range>) {
         let (c, first) = (text.carry.len(), out.len());
         if c > 0 && held > 0 {
-            // Occurrences that start in the held bytes, before `held`.
+            // Occurrences that start in the held bytes, before `held`: those that start
+            // before `split` lie in `carry` (no short pattern is longer than `reach + 1`),
+            // the others are seen in a copy of `carry` from `split` and the head of the chunk.
             let limit = c.min(held);
-            let edge = text.edge(self.reach.max(3), &mut scratch.edge);
-            self.for_each_occurrence(edge, |s, e| {
-                if s < limit {
-                    out.push((s, e));
-                }
-            });
+            let split = c.saturating_sub(self.reach).min(limit);
+            if split > 0 {
+                let hay = &text.carry[..c.min(split + self.reach)];
+                self.for_each_occurrence(hay, |s, e| {
+                    if s < split {
+                        out.push((s, e));
+                    }
+                });
+            }
+            if split < limit {
+                let edge = text.across(split, self.reach, &mut scratch.edge);
+                self.for_each_occurrence(edge, |s, e| {
+                    if split + s < limit {
+                        out.push((split + s, split + e));
+                    }
+                });
+            }
             out[first..].sort_unstable();
         }
         if held > c {
@@ -542,7 +555,8 @@ mod tests {
                     _ => text.push(b"abx"[(rng(&mut seed) % 3) as usize]),
                 }
             }
-            let c = (rng(&mut seed) as usize) % 120;
+            // Held bytes longer than the longest short pattern too (as behind a long one).
+            let c = (rng(&mut seed) as usize) % [120, text.len() + 1][round % 2];
             let t = Text {
                 carry: &text[..c],
                 input: &text[c..],

@@ -49,9 +49,71 @@ struct Long<'a> {
 enum Fail {
     /// Every value, for a pattern that overlaps itself often.
     Dense(Box<[u32]>),
-    /// The `(k, fail(k))` with `fail(k) > 0`, by `k`: most long secrets have few borders, and
-    /// a table of every value would cost four bytes per byte of the pattern.
-    Sparse(Box<[(u32, u32)]>),
+    /// The `(k, fail(k))` with `fail(k) > 0`: most long secrets have few borders, and a table
+    /// of every value would cost four bytes per byte of the pattern.
+    Sparse(Sparse),
+}
+
+/// The `(k, fail(k))` with `fail(k) > 0`, in three bytes each: `k`'s low 16 bits by `k`
+/// (`starts[b]` is where those with `k >> 16 == b` begin), and `fail(k)` in a byte, or
+/// [`u8::MAX`] and the value in `big`.
+struct Sparse {
+    starts: Box<[u32]>,
+    low: Box<[u16]>,
+    fail: Box<[u8]>,
+    big: Box<[(u32, u32)]>,
+}
+
+impl Sparse {
+    /// From the pairs `(k, fail(k))`, by `k`, for a pattern of `len` bytes.
+    fn new(pairs: &[(u32, u32)], len: usize) -> Sparse {
+        let blocks = (len >> 16) + 1;
+        let mut starts = Vec::with_capacity(blocks + 1);
+        let mut at = 0;
+        for b in 0..=blocks as u32 {
+            while at < pairs.len() && pairs[at].0 >> 16 < b {
+                at += 1;
+            }
+            starts.push(at as u32);
+        }
+        let small = |f: u32| u8::try_from(f).ok().filter(|&f| f < u8::MAX);
+        Sparse {
+            starts: starts.into_boxed_slice(),
+            low: pairs.iter().map(|&(k, _)| k as u16).collect(),
+            fail: pairs
+                .iter()
+                .map(|&(_, f)| small(f).unwrap_or(u8::MAX))
+                .collect(),
+            big: pairs
+                .iter()
+                .copied()
+                .filter(|&(_, f)| small(f).is_none())
+                .collect(),
+        }
+    }
+
+    #[inline]
+    fn get(&self, k: usize) -> usize {
+        let b = k >> 16;
+        let (from, to) = (self.starts[b] as usize, self.starts[b + 1] as usize);
+        match self.low[from..to].binary_search(&(k as u16)) {
+            Ok(i) => match self.fail[from + i] {
+                u8::MAX => {
+                    let j = self
+                        .big
+                        .binary_search_by_key(&(k as u32), |&(k, _)| k)
+                        .expect("every escaped value is listed");
+                    self.big[j].1 as usize
+                }
+                f => f as usize,
+            },
+            Err(_) => 0,
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        self.starts.len() * 4 + self.low.len() * 3 + self.big.len() * 8
+    }
 }
 
 impl Fail {
@@ -76,7 +138,8 @@ impl Fail {
                 sparse.push(((i + 1) as u32, k as u32));
             }
         }
-        // Past a quarter of the values, the dense table is the smaller.
+        // Past a quarter of the values (a pattern that overlaps itself often), every value:
+        // each lookup is one load.
         if sparse.len() > p.len() / 4 {
             let mut dense = vec![0u32; p.len() + 1];
             for (k, f) in sparse {
@@ -84,7 +147,7 @@ impl Fail {
             }
             Fail::Dense(dense.into_boxed_slice())
         } else {
-            Fail::Sparse(sparse.into_boxed_slice())
+            Fail::Sparse(Sparse::new(&sparse, p.len()))
         }
     }
 
@@ -92,17 +155,14 @@ impl Fail {
     fn get(&self, k: usize) -> usize {
         match self {
             Fail::Dense(d) => d[k] as usize,
-            Fail::Sparse(s) => match s.binary_search_by_key(&(k as u32), |&(i, _)| i) {
-                Ok(i) => s[i].1 as usize,
-                Err(_) => 0,
-            },
+            Fail::Sparse(s) => s.get(k),
         }
     }
 
     fn memory_usage(&self) -> usize {
         match self {
             Fail::Dense(d) => d.len() * 4,
-            Fail::Sparse(s) => s.len() * 8,
+            Fail::Sparse(s) => s.memory_usage(),
         }
     }
 }
@@ -184,9 +244,8 @@ impl Longs {
 
     /// Finds every occurrence in `text` (kept in `scan` for [`ranges`](Self::ranges)) and
     /// returns the start of the longest suffix that is a proper prefix of one of the patterns
-    /// (`text.len()` if none). `edge` is `carry` followed by at least `HEAD - 1` bytes of
-    /// `input` (or all of it).
-    pub(crate) fn held(&self, text: &Text<'_>, edge: &[u8], scan: &mut Scan) -> usize {
+    /// (`text.len()` if none).
+    pub(crate) fn held(&self, text: &Text<'_>, scan: &mut Scan) -> usize {
         let n = text.len();
         scan.found.clear();
         let Some(heads) = &self.heads else {
@@ -199,7 +258,7 @@ impl Longs {
         // again inside the stretch its matchers covered already (a run of it), each head by
         // its own search from where its matchers stopped, which skips such runs.
         let (mut at, mut repeated) = (0, false);
-        while let Some((pos, h)) = find(text, edge, at, |hay, from| {
+        while let Some((pos, h)) = find(text, at, |hay, from| {
             let m = heads.find(Input::new(hay).range(from..))?;
             Some((m.start(), m.pattern().as_usize()))
         }) {
@@ -213,7 +272,7 @@ impl Longs {
         if repeated {
             for (h, head) in self.each.iter().enumerate() {
                 let mut from = at;
-                while let Some((pos, ())) = find(text, edge, from, |hay, from| {
+                while let Some((pos, ())) = find(text, from, |hay, from| {
                     Some((from + head.find(&hay[from..])?, ()))
                 }) {
                     held = held.min(self.start(h, pos, text, scan));
@@ -261,19 +320,29 @@ impl Longs {
 }
 
 /// The first find at or after text position `from`, by `search(hay, from)` (which returns a
-/// position in `hay` and what was found) over the heads that start in `carry` (in `edge`, cut
-/// so that only they lie in it), then over `input`.
+/// position in `hay` and what was found): over `carry`, then over a copy of the heads that
+/// start in its last `HEAD - 1` bytes (cut so that only they lie in it), then over `input`.
+/// A head that lies in `carry` starts before one that crosses into `input`.
 fn find<T>(
     text: &Text<'_>,
-    edge: &[u8],
     from: usize,
     mut search: impl FnMut(&[u8], usize) -> Option<(usize, T)>,
 ) -> Option<(usize, T)> {
     let c = text.carry.len();
     if from < c {
-        let hay = &edge[..edge.len().min(c + HEAD - 1)];
-        if let Some(found) = search(hay, from) {
+        if let Some(found) = search(text.carry, from) {
             return Some(found);
+        }
+        let start = c.saturating_sub(HEAD - 1).max(from);
+        let end = text.len().min(c + HEAD - 1);
+        let mut across = [0u8; 2 * (HEAD - 1)];
+        let across = &mut across[..end - start];
+        across
+            .iter_mut()
+            .zip(start..)
+            .for_each(|(b, i)| *b = text.at(i));
+        if let Some((pos, t)) = search(across, 0) {
+            return Some((start + pos, t));
         }
     }
     let (pos, t) = search(text.input, from.max(c) - c)?;
@@ -363,6 +432,38 @@ mod tests {
         }
     }
 
+    /// Over several 64 Ki blocks of `k`, with borders too long for a byte: the sparse list
+    /// gives every value of the prefix function.
+    #[test]
+    fn sparse_failure_functions_span_blocks_and_long_borders() {
+        let mut x = 0x853c_49e6_748f_ea9bu64;
+        let mut letter = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            b'a' + (x % 26) as u8
+        };
+        let mut p: Vec<u8> = (0..140_000).map(|_| letter()).collect();
+        p.extend_from_within(..300);
+        p.extend((0..140_000).map(|_| letter()));
+        p.extend_from_within(..65_600);
+        let fail = Fail::new(&p);
+        assert!(matches!(fail, Fail::Sparse(_)));
+        let mut plain = vec![0usize; p.len() + 1];
+        let mut k = 0;
+        for i in 1..p.len() {
+            while k > 0 && p[i] != p[k] {
+                k = plain[k];
+            }
+            if p[i] == p[k] {
+                k += 1;
+            }
+            plain[i + 1] = k;
+        }
+        assert_eq!(plain.iter().max(), Some(&65_600));
+        assert!((0..=p.len()).all(|k| fail.get(k) == plain[k]));
+    }
+
     #[test]
     fn held_and_occurrences_match_the_naive_answers() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
@@ -373,7 +474,6 @@ mod tests {
             seed
         };
         let mut scan = Scan::default();
-        let mut edge = Vec::new();
         for round in 0..3000 {
             // Self-overlapping patterns over a two-letter alphabet, some sharing a head.
             let patterns: Vec<Box<[u8]>> = (0..1 + rng() % 3)
@@ -398,8 +498,6 @@ mod tests {
                 input: &text[c..],
                 eof: false,
             };
-            edge.clear();
-            edge.extend_from_slice(&text[..(c + HEAD - 1).min(text.len())]);
             let want_held = (0..text.len())
                 .find(|&i| {
                     patterns
@@ -407,7 +505,7 @@ mod tests {
                         .any(|p| text.len() - i < p.len() && p.starts_with(&text[i..]))
                 })
                 .unwrap_or(text.len());
-            assert_eq!(longs.held(&t, &edge, &mut scan), want_held, "{round}");
+            assert_eq!(longs.held(&t, &mut scan), want_held, "{round}");
             let held = (rng() as usize) % (text.len() + 1);
             let mut got = Vec::new();
             longs.ranges(&mut scan, held, &mut got);

@@ -56,18 +56,19 @@ impl<'a> Text<'a> {
         }
     }
 
-    /// `carry` followed by at most `reach` bytes of `input`, in one slice: where matches that
-    /// start in `carry` are seen whole. Borrows `input` when `carry` is empty.
-    pub(crate) fn edge<'s>(&self, reach: usize, scratch: &'s mut Vec<u8>) -> &'s [u8]
+    /// The text from position `from` (in `carry`) to at most `reach` bytes into `input`, in
+    /// one slice: where matches that start in the last bytes of `carry` are seen whole.
+    /// Borrows `input` when `from` is the end of `carry`.
+    pub(crate) fn across<'s>(&self, from: usize, reach: usize, scratch: &'s mut Vec<u8>) -> &'s [u8]
     where
         'a: 's,
     {
         let head = &self.input[..self.input.len().min(reach)];
-        if self.carry.is_empty() {
+        if from == self.carry.len() {
             return head;
         }
         scratch.clear();
-        scratch.extend_from_slice(self.carry);
+        scratch.extend_from_slice(&self.carry[from..]);
         scratch.extend_from_slice(head);
         scratch
     }

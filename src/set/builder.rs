@@ -112,6 +112,24 @@ impl SecretsBuilder {
         self
     }
 
+    /// As [`add_lines_named`](Self::add_lines_named), but keeps `text` itself, shared,
+    /// rather than a copy of its lines: a caller that keeps the text too (to reload it)
+    /// holds it once.
+    pub fn add_lines_shared(&mut self, origin: impl Into<String>, text: Arc<[u8]>) -> &mut Self {
+        if u32::try_from(text.len()).is_err() {
+            return self.add_lines_named(origin, &*text);
+        }
+        self.secrets.start_shared(origin.into(), Arc::clone(&text));
+        let base = text.as_ptr() as usize;
+        for (n, line) in lines(&text).enumerate() {
+            if !line.is_empty() {
+                let start = line.as_ptr() as usize - base;
+                self.secrets.shared(n + 1, start, start + line.len());
+            }
+        }
+        self
+    }
+
     /// Adds `values` as the secrets of job `job`; errors name them `job {job} value {n}`.
     pub(crate) fn add_job_values<S: AsRef<[u8]>>(&mut self, job: &str, values: &[S]) -> &mut Self {
         self.secrets.start(job.to_owned(), true);
@@ -354,6 +372,26 @@ mod tests {
         assert_eq!(joined, want.map(<[u8]>::to_vec));
         // A blank line before "k" would be its neighbour: too short, so nothing.
         assert!(short_lines_joined(b"abcdefghij\n\nk", 8).is_empty());
+    }
+
+    /// A shared text gives the secrets, patterns and errors that its lines copied give.
+    #[test]
+    fn shared_lines_are_the_named_lines() {
+        let text: &[u8] = b"first-secret\r\n\nsecond secret\nshort\n";
+        let (mut named, mut shared) = (Secrets::builder(), Secrets::builder());
+        named.add("one-more-secret").add_lines_named("f.txt", text);
+        shared
+            .add("one-more-secret")
+            .add_lines_shared("f.txt", Arc::from(text));
+        let (a, b) = (named.build().unwrap_err(), shared.build().unwrap_err());
+        assert_eq!(a.to_string(), b.to_string());
+        assert!(a.to_string().contains("f.txt line 4"), "{a}");
+        named.min_len(5);
+        shared.min_len(5);
+        let (a, b) = (named.patterns().unwrap(), shared.patterns().unwrap());
+        assert!(a.iter().eq(b.iter()) && a.len() > 4);
+        assert!(named.secrets.values().eq(shared.secrets.values()));
+        assert!(shared.is_subset_of(&named) && named.is_subset_of(&shared));
     }
 
     #[test]
