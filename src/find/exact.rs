@@ -400,7 +400,7 @@ fn sort(order: &mut [(u128, u32)], patterns: &Patterns) {
     }
 }
 
-/// Whether `p` goes to a [`Long`] matcher.
+/// Whether `p` goes to a [`Longs`] matcher.
 fn is_long(p: &[u8]) -> bool {
     p.len() > LONG || (p.len() > PERIODIC && period(&p[..PERIODIC]) < PERIODIC / 2)
 }
