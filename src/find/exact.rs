@@ -427,38 +427,14 @@ fn period(p: &[u8]) -> usize {
 mod tests {
     use super::*;
 
-    /// A tiny deterministic generator for the tests.
-    fn rng(seed: &mut u64) -> u64 {
-        *seed ^= *seed << 13;
-        *seed ^= *seed >> 7;
-        *seed ^= *seed << 17;
-        *seed
-    }
+    use crate::testing::{rng, unions};
 
-    /// Every occurrence of `patterns` in `text`, naively.
+    /// Every occurrence of `patterns` in `text`, in order, each once.
     fn occurrences(patterns: &[Box<[u8]>], text: &[u8]) -> Vec<Range> {
-        let mut out = Vec::new();
-        for p in patterns {
-            for s in 0..text.len() {
-                if text[s..].starts_with(p) {
-                    out.push((s, s + p.len()));
-                }
-            }
-        }
+        let patterns: Vec<Vec<u8>> = patterns.iter().map(|p| p.to_vec()).collect();
+        let mut out = crate::testing::occurrences(&patterns, text);
         out.sort_unstable();
         out.dedup();
-        out
-    }
-
-    /// Merges sorted ranges that overlap or touch.
-    fn merge(ranges: &[Range]) -> Vec<Range> {
-        let mut out: Vec<Range> = Vec::new();
-        for &(s, e) in ranges {
-            match out.last_mut() {
-                Some(last) if s <= last.1 => last.1 = last.1.max(e),
-                _ => out.push((s, e)),
-            }
-        }
         out
     }
 
@@ -506,7 +482,7 @@ mod tests {
             .into_iter()
             .filter(|&(s, _)| s < held)
             .collect();
-        assert_eq!(merge(&got), merge(&occ));
+        assert_eq!(unions(got), unions(occ));
     }
 
     #[test]
@@ -580,7 +556,7 @@ mod tests {
                 .into_iter()
                 .filter(|&(s, _)| s < held)
                 .collect();
-            assert_eq!(merge(&got), merge(&occ), "round {round}");
+            assert_eq!(unions(got), unions(occ), "round {round}");
         }
     }
 }
