@@ -267,7 +267,34 @@ pub fn differential() -> Vec<(&'static str, Case)> {
         ("credentials-1-byte-chunks", credentials(&[1])),
         ("wrapped-and-mixed-case", wrapped(&[9, 1, 0, 70])),
         ("wrapped-1-byte-chunks", wrapped(&[1])),
+        ("sig-after-a-letter", sig_after_a_letter()),
     ]
+}
+
+/// Under every rule, in 1-byte chunks: overlapping secrets, then `sig=` right after a
+/// letter, which is no parameter name there, so nothing is held back for it.
+fn sig_after_a_letter() -> Case {
+    Case {
+        secrets: vec![syms("abcabcab")],
+        input: vec![
+            Piece::Text(syms("abcabcabcab b")),
+            Piece::Credential {
+                which: 14,
+                run: 2,
+                fill: syms("c")[0],
+            },
+            Piece::Text(syms(" '")),
+            Piece::Credential {
+                which: 14,
+                run: 0,
+                fill: syms("a")[0],
+            },
+        ],
+        chunks: vec![1],
+        replacement: Replacement::Default,
+        min_len: 4,
+        rules: RuleSet::All,
+    }
 }
 
 /// Under every rule: a secret in base64 wrapped at both widths with both line ends, at

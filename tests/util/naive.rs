@@ -211,8 +211,8 @@ impl Reference {
 
     /// The hold-back of `text`, which follows the stream's byte `before` (`None`: it begins
     /// the stream).
-    fn held_parts(&self, text: &[u8], before: Option<u8>, views: bool) -> usize {
-        let before = |i: usize| i.checked_sub(1).map_or(before, |j| Some(text[j]));
+    fn held_parts(&self, text: &[u8], first: Option<u8>, views: bool) -> usize {
+        let before = |i: usize| i.checked_sub(1).map_or(first, |j| Some(text[j]));
         let could_grow = |i: usize| {
             let s = &text[i..];
             self.patterns
@@ -247,7 +247,7 @@ impl Reference {
             .map_or(0, |i| text.len() - i);
         let viewed = if views { self.viewed_held(text) } else { 0 };
         let creds = if self.creds {
-            text.len() - creds::held(text)
+            text.len() - creds::held_after(first, text)
         } else {
             0
         };
@@ -930,12 +930,20 @@ pub mod creds {
     /// Where the held bytes of `text` begin (the stream goes on): at the first position where
     /// a form (or a keyword that later bytes may complete) is not decided yet.
     pub fn held(text: &[u8]) -> usize {
+        held_after(None, text)
+    }
+
+    /// [`held`] for `text` that follows the stream's byte `before` (`None`: it begins the
+    /// stream), which decides whether `sig` may begin at its first byte.
+    pub fn held_after(before: Option<u8>, text: &[u8]) -> usize {
+        let bytes = [before.as_slice(), text].concat();
+        let from = bytes.len() - text.len();
         let t = Text {
-            bytes: text,
+            bytes: &bytes,
             ends: false,
         };
-        (0..text.len())
+        (from..bytes.len())
             .find(|&i| at(&t, i, &mut Vec::new()).is_err())
-            .unwrap_or(text.len())
+            .map_or(text.len(), |i| i - from)
     }
 }
