@@ -579,6 +579,28 @@ fn wrapped_after_a_change() -> RegistryCase {
     }
 }
 
+/// A job's secret whose first bytes were released under the set before it: the reference
+/// views (every encoding) must not hold a match that starts before the held bytes.
+fn view_after_a_change() -> RegistryCase {
+    use RegistryStep::*;
+    RegistryCase {
+        base: vec![syms("/////abbcc")],
+        steps: vec![
+            Chunk(vec![Piece::Text(syms("ccbbccbb"))]),
+            Add {
+                job: 1,
+                secrets: vec![syms("bbccbbaa")],
+            },
+            Chunk(vec![Piece::Text(syms("cc"))]),
+            Chunk(vec![Piece::Text(syms("bbaa b"))]),
+        ],
+        replacement: Replacement::Default,
+        min_len: 5,
+        rules: RuleSet::All,
+        layering: Layering::Default,
+    }
+}
+
 /// The seeds of the `registry` target.
 pub fn registry() -> Vec<(&'static str, RegistryCase)> {
     vec![
@@ -603,6 +625,7 @@ pub fn registry() -> Vec<(&'static str, RegistryCase)> {
             credentials_while_jobs_change(),
         ),
         ("wrapped-after-a-change", wrapped_after_a_change()),
+        ("view-after-a-change", view_after_a_change()),
     ]
 }
 

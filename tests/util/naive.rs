@@ -204,7 +204,7 @@ impl Reference {
     /// and the byte before `start` decides whether a token's prefix may begin there.
     pub fn held_from(&self, text: &[u8], start: usize) -> usize {
         let ctx = start.saturating_sub(80);
-        let viewed = self.viewed_held(&text[ctx..]).min(text.len() - start);
+        let viewed = self.viewed_held(&text[ctx..], start - ctx);
         let before = start.checked_sub(1).map(|j| text[j]);
         self.held_parts(&text[start..], before, false).max(viewed)
     }
@@ -245,7 +245,7 @@ impl Reference {
         let grows = (text.len().saturating_sub(longest)..text.len())
             .find(|&i| could_grow(i))
             .map_or(0, |i| text.len() - i);
-        let viewed = if views { self.viewed_held(text) } else { 0 };
+        let viewed = if views { self.viewed_held(text, 0) } else { 0 };
         let creds = if self.creds {
             text.len() - creds::held_after(first, text)
         } else {
@@ -255,8 +255,9 @@ impl Reference {
     }
 
     /// The longest suffix of `text` that a view shows as a proper prefix of a pattern, from
-    /// the text position of its first byte.
-    fn viewed_held(&self, text: &[u8]) -> usize {
+    /// the text position of its first byte; only suffixes from `from` on count (the bytes
+    /// before it were released, perhaps under an earlier set).
+    fn viewed_held(&self, text: &[u8], from: usize) -> usize {
         let longest = self.patterns.iter().map(Vec::len).max().unwrap_or(0);
         self.views(text, true)
             .into_iter()
@@ -264,6 +265,7 @@ impl Reference {
                 (view.len().saturating_sub(longest)..view.len())
                     .find(|&a| {
                         starts[a]
+                            && map[a] >= from
                             && self
                                 .patterns
                                 .iter()
