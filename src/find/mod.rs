@@ -59,6 +59,7 @@ impl<'a> Text<'a> {
     /// The text from position `from` (in `carry`) to at most `reach` bytes into `input`, in
     /// one slice: where matches that start in the last bytes of `carry` are seen whole.
     /// Borrows `input` when `from` is the end of `carry`.
+    #[inline]
     pub(crate) fn across<'s>(&self, from: usize, reach: usize, scratch: &'s mut Vec<u8>) -> &'s [u8]
     where
         'a: 's,

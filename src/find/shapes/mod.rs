@@ -162,15 +162,12 @@ impl<'a> Ranges<'a> {
         let (carry, input) = (text.carry, text.input);
         let c = carry.len();
         let edge_from = c.saturating_sub(MAX_PREFIX - 1);
-        scratch.clear();
-        scratch.extend_from_slice(&carry[edge_from..]);
-        scratch.extend_from_slice(&input[..input.len().min(MAX_PREFIX - 1)]);
         let mut ranges = Ranges {
             carry,
             input,
             before,
             edge_from,
-            edge: scratch,
+            edge: text.across(edge_from, MAX_PREFIX - 1, scratch),
             eof: text.eof,
             next: 0,
             continued: None,
