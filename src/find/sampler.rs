@@ -86,6 +86,9 @@ pub(crate) const MIN_SAMPLED: usize = 4;
 /// strides are at most `build::MAX_STRIDE_FEW` (asserted there).
 const PROBES: usize = 1024;
 
+/// Hits whose buckets' bounds are read together before their entries.
+const STAGED: usize = 16;
+
 impl Sampler {
     pub(crate) fn memory_usage(&self) -> usize {
         self.filter.memory_usage()
@@ -113,20 +116,26 @@ impl Sampler {
         self.second.contains(remix(mix(gram)))
     }
 
-    /// The entries of `gram`.
-    #[inline]
-    fn lookup(&self, gram: u64) -> impl Iterator<Item = &Entry> {
-        let key = mix(gram);
-        let b = (key >> self.buckets_shift) as usize;
-        let bucket = &self.entries[self.buckets[b] as usize..self.buckets[b + 1] as usize];
-        let check_shift = self.check_shift;
-        bucket.iter().filter(move |e| e.may_be(key, check_shift))
+    /// The bucket of `key`.
+    #[inline(always)]
+    fn bucket(&self, key: u64) -> usize {
+        (key >> self.buckets_shift) as usize
     }
 
-    /// Calls `f(at, gram)` for each probe position `at` (every `stride` bytes) whose q-gram
-    /// passes the filter.
+    /// The entries of `gram`, whose bucket's entries are `entries[bucket]`.
+    #[inline]
+    fn lookup(&self, gram: u64, bucket: std::ops::Range<usize>) -> impl Iterator<Item = &Entry> {
+        let key = mix(gram);
+        let check_shift = self.check_shift;
+        self.entries[bucket]
+            .iter()
+            .filter(move |e| e.may_be(key, check_shift))
+    }
+
+    /// Calls `f(at, gram, bucket)` for each probe position `at` (every `stride` bytes) whose
+    /// q-gram passes the filters, with the range of `entries` of its bucket.
     #[inline(always)]
-    fn for_each_hit(&self, hay: &[u8], mut f: impl FnMut(usize, u64)) {
+    fn for_each_hit(&self, hay: &[u8], mut f: impl FnMut(usize, u64, std::ops::Range<usize>)) {
         // Probes read 8 bytes: those at `at < end` need no care at the end of `hay`.
         let end = hay.len().saturating_sub(7);
         // The probes of a block go without branches, noting where the filter passed; then
@@ -136,11 +145,27 @@ impl Sampler {
         while at < end {
             let block_end = end.min(at + PROBES * self.stride);
             let n = self.probe(hay, at, block_end, &mut hits);
-            for &hit in &hits[..n] {
-                let p = at + usize::from(hit);
-                let gram = self.gram_at(hay, p);
-                if self.passes_second(gram) {
-                    f(p, gram);
+            // The second filter for all the block's hits first, without a branch, so that
+            // their loads do not wait on each other; then the survivors are verified.
+            let mut m = 0;
+            for k in 0..n {
+                let hit = hits[k];
+                let gram = self.gram_at(hay, at + usize::from(hit));
+                hits[m] = hit;
+                m += usize::from(self.passes_second(gram));
+            }
+            // Then the bounds of the survivors' buckets, a few at a time, before their
+            // entries: again loads that do not wait on each other.
+            for group in hits[..m].chunks(STAGED) {
+                let mut spans = [(0u32, 0u32); STAGED];
+                for (span, &hit) in spans.iter_mut().zip(group) {
+                    let b = self.bucket(mix(self.gram_at(hay, at + usize::from(hit))));
+                    *span = (self.buckets[b], self.buckets[b + 1]);
+                    prefetch(self.entries.as_ptr().wrapping_add(span.0 as usize));
+                }
+                for (&(from, to), &hit) in spans.iter().zip(group) {
+                    let p = at + usize::from(hit);
+                    f(p, self.gram_at(hay, p), from as usize..to as usize);
                 }
             }
             at += (block_end - at).div_ceil(self.stride) * self.stride;
@@ -148,7 +173,12 @@ impl Sampler {
         while at + self.q <= hay.len() {
             let gram = self.gram_at(hay, at);
             if self.filter.contains(mix(gram)) && self.passes_second(gram) {
-                f(at, gram);
+                let b = self.bucket(mix(gram));
+                f(
+                    at,
+                    gram,
+                    self.buckets[b] as usize..self.buckets[b + 1] as usize,
+                );
             }
             at += self.stride;
         }
@@ -180,10 +210,11 @@ impl Sampler {
         hay: &[u8],
         at: usize,
         gram: u64,
+        bucket: std::ops::Range<usize>,
         patterns: &Patterns,
         found: &mut Vec<(usize, usize)>,
     ) {
-        for &e in self.lookup(gram) {
+        for &e in self.lookup(gram, bucket) {
             let p = &patterns[e.pattern(self.check_shift)];
             let Some(start) = at.checked_sub(e.offset()) else {
                 continue;
@@ -203,8 +234,8 @@ impl Sampler {
         mut f: impl FnMut(usize, usize),
     ) {
         let mut found = Vec::new();
-        self.for_each_hit(hay, |at, gram| {
-            self.verify(hay, at, gram, patterns, &mut found);
+        self.for_each_hit(hay, |at, gram, bucket| {
+            self.verify(hay, at, gram, bucket, patterns, &mut found);
             for (s, e) in found.drain(..) {
                 f(s, e);
             }
@@ -225,11 +256,11 @@ impl Sampler {
         // Occurrences not yet merged, sorted by start from last to first. Few: they start
         // within the horizon of the last hit.
         let mut pending: Vec<Range> = Vec::new();
-        self.for_each_hit(hay, |at, gram| {
+        self.for_each_hit(hay, |at, gram, bucket| {
             // Occurrences found from here on start at `at - horizon` or later.
             let settled = at.saturating_sub(self.horizon);
             settle(&mut pending, &mut union, settled, out);
-            self.verify(hay, at, gram, patterns, &mut found);
+            self.verify(hay, at, gram, bucket, patterns, &mut found);
             for r in found.drain(..).filter(|&(s, _)| s < limit) {
                 let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
                 pending.insert(i, r);
@@ -237,6 +268,20 @@ impl Sampler {
         });
         settle(&mut pending, &mut union, usize::MAX, out);
     }
+}
+
+/// Asks the CPU to bring the cache line at `p` closer, for a load that will follow; `p`
+/// need not point into anything (a prefetch never faults and reads nothing into the program).
+#[inline(always)]
+fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` takes any address and neither faults nor changes memory; SSE is
+    // part of every x86_64 CPU.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
 }
 
 /// Merges into `union`, in order of start, the occurrences in `pending` (sorted from last to
