@@ -1,0 +1,175 @@
+//! The AVX2 search for the searched parts: Teddy's filter over their first three bytes, 64
+//! bytes a step, each candidate checked against its groups' parts in place.
+
+use super::Head;
+
+/// The parts' filter and the parts, where the CPU has AVX2.
+///
+/// A byte position passes the filter for group `k` when, for each of the first three bytes
+/// there, its low and its high nibble are those of the same byte of some part of group `k`
+/// (bit `k` of `lo[i][low]` and of `hi[i][high]`). Every position where a part begins passes
+/// for the part's group, so checking the parts of the groups that pass finds them all.
+pub(super) struct Nibbles {
+    lo: [[u8; 16]; 3],
+    hi: [[u8; 16]; 3],
+    /// `groups[k]`: the parts of group `k`, as indexes into `parts`.
+    groups: [Vec<usize>; 8],
+    parts: Vec<&'static [u8]>,
+    heads: Vec<Head>,
+}
+
+impl Nibbles {
+    /// The search for `parts`, each in the group of `groups` that holds it; `None` where the
+    /// CPU has no AVX2.
+    pub(super) fn new(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]]) -> Option<Nibbles> {
+        #[cfg(target_arch = "x86_64")]
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Some(Nibbles::tables(groups, parts));
+        }
+        None
+    }
+
+    fn tables(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]]) -> Nibbles {
+        let mut lo = [[0u8; 16]; 3];
+        let mut hi = [[0u8; 16]; 3];
+        let mut members: [Vec<usize>; 8] = Default::default();
+        for (k, group) in groups.iter().enumerate() {
+            for part in group.iter() {
+                let index = parts
+                    .iter()
+                    .position(|p| p == part)
+                    .expect("every grouped part is a part");
+                members[k].push(index);
+                for (i, &b) in part[..3].iter().enumerate() {
+                    lo[i][usize::from(b & 15)] |= 1 << k;
+                    hi[i][usize::from(b >> 4)] |= 1 << k;
+                }
+            }
+        }
+        Nibbles {
+            lo,
+            hi,
+            groups: members,
+            parts: parts.to_vec(),
+            heads: parts.iter().map(|p| Head::of(p)).collect(),
+        }
+    }
+
+    /// The groups whose filter `hay[at..at + 3]` passes, as bits.
+    fn passes(&self, hay: &[u8], at: usize) -> u8 {
+        (0..3).fold(0xff, |bits, i| {
+            let b = hay[at + i];
+            bits & self.lo[i][usize::from(b & 15)] & self.hi[i][usize::from(b >> 4)]
+        })
+    }
+
+    /// The part that begins at `hay[at..]`, of the groups in `bits`.
+    #[inline]
+    fn part_at(&self, hay: &[u8], at: usize, mut bits: u32) -> Option<usize> {
+        while bits != 0 {
+            let k = bits.trailing_zeros() as usize;
+            bits &= bits - 1;
+            for &i in &self.groups[k] {
+                if self.heads[i].begins(hay, at, self.parts[i]) {
+                    return Some(i);
+                }
+            }
+        }
+        None
+    }
+
+    /// The first part in `hay` at or after `from`: where, and its index in the parts given.
+    /// No part begins another, so one part at most begins at a position.
+    pub(super) fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+        #[cfg(target_arch = "x86_64")]
+        {
+            // SAFETY: a `Nibbles` is made only where the CPU has AVX2 (`new`).
+            let (at, found) = unsafe { self.find_avx2(hay, from) };
+            if found.is_some() {
+                return found;
+            }
+            self.find_scalar(hay, at)
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        self.find_scalar(hay, from)
+    }
+
+    /// The search one position at a time, for the last bytes.
+    fn find_scalar(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+        (from..hay.len().saturating_sub(2)).find_map(|at| {
+            let bits = self.passes(hay, at);
+            (bits != 0)
+                .then(|| self.part_at(hay, at, u32::from(bits)))
+                .flatten()
+                .map(|i| (at, i))
+        })
+    }
+
+    /// The search over whole blocks of 64 (then 32) positions from `from`: the first part
+    /// found in them, or where the blocks end.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn find_avx2(&self, hay: &[u8], from: usize) -> (usize, Option<(usize, usize)>) {
+        use std::arch::x86_64::*;
+        // SAFETY (all the loads of this function): `_mm_loadu_si128` reads 16 bytes, each
+        // table has 16; `_mm256_loadu_si256` at `hay[q..]` reads 32 bytes and is called only
+        // with `q + 32 <= hay.len()` (the loop conditions: `p + 66` and `p + 34`).
+        let table = |t: &[u8; 16]| unsafe {
+            _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()))
+        };
+        let (l0, l1, l2) = (table(&self.lo[0]), table(&self.lo[1]), table(&self.lo[2]));
+        let (h0, h1, h2) = (table(&self.hi[0]), table(&self.hi[1]), table(&self.hi[2]));
+        let low = _mm256_set1_epi8(15);
+        let class = |v: __m256i, l: __m256i, h: __m256i| {
+            let lo = _mm256_and_si256(v, low);
+            let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
+            _mm256_and_si256(_mm256_shuffle_epi8(l, lo), _mm256_shuffle_epi8(h, hi))
+        };
+        let load = |q: usize| unsafe { _mm256_loadu_si256(hay.as_ptr().add(q).cast()) };
+        // The groups that pass at each of the 32 positions from `q`.
+        let block = |q: usize| {
+            _mm256_and_si256(
+                _mm256_and_si256(class(load(q), l0, h0), class(load(q + 1), l1, h1)),
+                class(load(q + 2), l2, h2),
+            )
+        };
+        // The first part among the positions of `passed` (from `q`).
+        let check = |q: usize, passed: __m256i| {
+            let zero = _mm256_setzero_si256();
+            let mut candidates = !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(passed, zero)) as u32);
+            let mut bits = [0u8; 32];
+            // SAFETY: `bits` has 32 bytes.
+            unsafe { _mm256_storeu_si256(bits.as_mut_ptr().cast(), passed) };
+            while candidates != 0 {
+                let j = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if let Some(i) = self.part_at(hay, q + j, u32::from(bits[j])) {
+                    return Some((q + j, i));
+                }
+            }
+            None
+        };
+        let mut p = from;
+        while p + 66 <= hay.len() {
+            let (a, b) = (block(p), block(p + 32));
+            let either = _mm256_or_si256(a, b);
+            if _mm256_testz_si256(either, either) == 0 {
+                if let Some(found) = check(p, a).or_else(|| check(p + 32, b)) {
+                    return (p, Some(found));
+                }
+            }
+            p += 64;
+        }
+        while p + 34 <= hay.len() {
+            if let Some(found) = check(p, block(p)) {
+                return (p, Some(found));
+            }
+            p += 32;
+        }
+        (p, None)
+    }
+}
