@@ -280,10 +280,21 @@ mod tests {
             seed ^= seed << 17;
             seed
         };
-        let pieces: Vec<&[u8]> = SHAPES
+        // Prefixes whole and cut, a prefix with its first byte's bit 7 set (it has the
+        // nibbles of an ASCII byte but begins no part), single bytes.
+        let high = |p: &[u8]| [&[p[0] | 0x80][..], &p[1..]].concat();
+        let pieces: Vec<Vec<u8>> = SHAPES
             .iter()
-            .flat_map(|s| [s.prefix, &s.prefix[..s.prefix.len() - 1], &s.prefix[1..]])
-            .chain([&b"g"[..], b"x", b"A", b"_", b"-", b" "])
+            .flat_map(|s| {
+                let p = s.prefix;
+                [
+                    p.to_vec(),
+                    p[..p.len() - 1].to_vec(),
+                    p[1..].to_vec(),
+                    high(p),
+                ]
+            })
+            .chain([&b"g"[..], b"x", b"A", b"_", b"-", b" ", b"\xe7"].map(<[u8]>::to_vec))
             .collect();
         // Every searcher this CPU has (the automaton everywhere).
         let finders: Vec<Finder> = Finder::nibbles()
@@ -295,7 +306,7 @@ mod tests {
             let mut hay = Vec::new();
             let len = 1 + (rng() % 200) as usize;
             while hay.len() < len {
-                hay.extend_from_slice(pieces[(rng() % pieces.len() as u64) as usize]);
+                hay.extend_from_slice(&pieces[(rng() % pieces.len() as u64) as usize]);
             }
             let naive: Vec<usize> = (0..hay.len())
                 .filter(|&i| SHAPES.iter().any(|s| hay[i..].starts_with(s.prefix)))

@@ -20,10 +20,12 @@ pub(super) struct Nibbles {
 
 impl Nibbles {
     /// The search for `parts`, each in the group of `groups` that holds it; `None` where the
-    /// CPU has no AVX2.
+    /// CPU has no AVX2 or a part's first three bytes are not all ASCII.
     pub(super) fn new(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]]) -> Option<Nibbles> {
         #[cfg(target_arch = "x86_64")]
-        if std::arch::is_x86_feature_detected!("avx2") {
+        if std::arch::is_x86_feature_detected!("avx2")
+            && parts.iter().all(|p| p.len() >= 3 && p[..3].is_ascii())
+        {
             return Some(Nibbles::tables(groups, parts));
         }
         None
@@ -124,10 +126,11 @@ impl Nibbles {
         let (l0, l1, l2) = (table(&self.lo[0]), table(&self.lo[1]), table(&self.lo[2]));
         let (h0, h1, h2) = (table(&self.hi[0]), table(&self.hi[1]), table(&self.hi[2]));
         let low = _mm256_set1_epi8(15);
+        // The byte itself indexes the low nibbles' table: `vpshufb` reads its low four bits,
+        // and gives 0 where bit 7 is set, which is right since the parts are ASCII (`new`).
         let class = |v: __m256i, l: __m256i, h: __m256i| {
-            let lo = _mm256_and_si256(v, low);
             let hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
-            _mm256_and_si256(_mm256_shuffle_epi8(l, lo), _mm256_shuffle_epi8(h, hi))
+            _mm256_and_si256(_mm256_shuffle_epi8(l, v), _mm256_shuffle_epi8(h, hi))
         };
         let load = |q: usize| unsafe { _mm256_loadu_si256(hay.as_ptr().add(q).cast()) };
         // The groups that pass at each of the 32 positions from `q`.
