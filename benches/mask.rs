@@ -110,7 +110,7 @@ fn bench_overlap(c: &mut Criterion) {
 fn bench_build(c: &mut Criterion) {
     let mut group = c.benchmark_group("build");
     group.sample_size(10);
-    for n in [1, 10, 100, 1_000, 10_000] {
+    for n in [1, 10, 100, 1_000, 10_000, 100_000] {
         let secrets = corpus::secrets(n, 1);
         let t = Instant::now();
         let compiled = compile(&secrets);

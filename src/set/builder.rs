@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// Sets of at least this many secrets write their patterns on two threads.
+const PARALLEL_SECRETS: usize = 4_096;
+
 /// Collects secrets and settings, then validates and compiles them into [`Secrets`].
 #[derive(Clone)]
 pub struct SecretsBuilder {
@@ -197,9 +200,40 @@ impl SecretsBuilder {
     ///
     /// As [`build`](Self::build).
     pub(crate) fn patterns(&self) -> Result<Patterns, Error> {
-        let mut patterns = Patterns::default();
-        self.each_pattern(0..self.secrets.len(), &mut patterns, |_, _| {})?;
-        patterns.shrink_to_fit();
+        let n = self.secrets.len();
+        let some = |range: std::ops::Range<usize>| {
+            let mut patterns = Patterns::default();
+            self.each_pattern(range, &mut patterns, |_, _| {})
+                .map(|()| patterns)
+        };
+        if n < PARALLEL_SECRETS {
+            let mut patterns = some(0..n)?;
+            patterns.shrink_to_fit();
+            return Ok(patterns);
+        }
+        // The second half on a second core. Each half stops at its first error, and the
+        // first half's comes first: the error is the first by position, as on one thread.
+        let half = n / 2;
+        let (first, rest) = std::thread::scope(|scope| {
+            let beside = std::thread::Builder::new()
+                .spawn_scoped(scope, || some(half..n))
+                .ok();
+            let first = some(0..half);
+            let rest = match beside.map(|thread| thread.join()) {
+                Some(Ok(rest)) => rest,
+                Some(Err(panic)) => std::panic::resume_unwind(panic),
+                None => some(half..n),
+            };
+            (first, rest)
+        });
+        let (first, rest) = (first?, rest?);
+        let mut patterns = Patterns::with_capacity(
+            first.len() + rest.len(),
+            first.bytes().len() + rest.bytes().len(),
+        );
+        for half in [first, rest] {
+            patterns.append(&half);
+        }
         Ok(patterns)
     }
 
@@ -343,6 +377,33 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn large_sets_write_their_patterns_on_two_threads_as_on_one() {
+        let n = PARALLEL_SECRETS + 101;
+        let mut builder = Secrets::builder();
+        for i in 0..n {
+            builder.add(format!("secret-{i:06}-\n{i:09}"));
+        }
+        // `sourced` writes them on one thread.
+        let (one, _) = builder.sourced().unwrap();
+        let two = builder.patterns().unwrap();
+        assert!(two.iter().eq(one.iter().map(|p| &p[..])));
+        // A secret too short in each half: the error names the first, as on one thread.
+        for (first, second) in [(7, n - 3), (n / 2 - 1, n / 2), (n / 2 + 5, n - 1)] {
+            let mut builder = Secrets::builder();
+            for i in 0..n {
+                let short = i == first || i == second;
+                builder.add_named(format!("s{i}"), if short { "short" } else { "long enough" });
+            }
+            let err = builder.patterns().err().expect("a secret is too short");
+            assert_eq!(
+                err.to_string(),
+                builder.sourced().err().unwrap().to_string()
+            );
+            assert!(err.to_string().contains(&format!("s{first}")), "{err}");
+        }
+    }
 
     #[test]
     fn lines_strip_terminators() {
