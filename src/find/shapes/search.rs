@@ -9,7 +9,7 @@ use super::table::{Shape, SHAPES};
 
 mod nibbles;
 
-use nibbles::Nibbles;
+use nibbles::{Head, Nibbles};
 
 /// `EARLIER[i]`: the `(row, d)` such that the prefix of `row` could start `d` bytes before
 /// a prefix of row `i` found by its part and still have its own part later (its part lies
@@ -50,50 +50,6 @@ const GROUPS: [&[&[u8]]; 8] = [
     &[b"k_live_", b"hooks.slack.com/", b"gho_", b"atlasv1."],
     &[b"AIz", b"AKI", b"eyJ", b"xox"],
 ];
-
-/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
-#[inline]
-fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
-    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
-}
-
-/// The first eight bytes of a prefix as a little-endian word, and the mask of the bytes
-/// that belong to it (the whole word for a prefix of eight bytes or more).
-#[derive(Clone, Copy)]
-pub(super) struct Head {
-    word: u64,
-    mask: u64,
-}
-
-impl Head {
-    pub(super) fn of(prefix: &[u8]) -> Head {
-        let mut bytes = [0u8; 8];
-        let n = prefix.len().min(8);
-        bytes[..n].copy_from_slice(&prefix[..n]);
-        let mask = match n {
-            8 => u64::MAX,
-            n => (1u64 << (8 * n)) - 1,
-        };
-        Head {
-            word: u64::from_le_bytes(bytes),
-            mask,
-        }
-    }
-
-    /// Whether `prefix`, whose head this is, begins at `hay[at..]`: its first eight bytes
-    /// compared as one word where eight bytes follow `at`.
-    #[inline]
-    pub(super) fn begins(self, hay: &[u8], at: usize, prefix: &[u8]) -> bool {
-        match hay.get(at..at + 8) {
-            Some(w) => {
-                let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
-                word & self.mask == self.word
-                    && (prefix.len() <= 8 || begins_with(&hay[at + 8..], &prefix[8..]))
-            }
-            None => begins_with(&hay[at..], prefix),
-        }
-    }
-}
 
 /// Finds where prefixes start, in order: searching again one byte after each start finds
 /// every position where a prefix starts (no prefix begins or contains another, see tests).

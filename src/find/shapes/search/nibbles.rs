@@ -1,7 +1,6 @@
 //! The AVX2 search for the searched parts: Teddy's filter over their first three bytes, 64
-//! bytes a step, each candidate checked against its groups' parts in place.
-
-use super::Head;
+//! bytes a step, each candidate checked against its groups' parts in place by the word
+//! compare (`Head`) the finder also checks whole prefixes with.
 
 /// The parts' filter and the parts, where the CPU has AVX2.
 ///
@@ -174,5 +173,49 @@ impl Nibbles {
             p += 32;
         }
         (p, None)
+    }
+}
+
+/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
+#[inline]
+fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
+}
+
+/// The first eight bytes of a prefix as a little-endian word, and the mask of the bytes
+/// that belong to it (the whole word for a prefix of eight bytes or more).
+#[derive(Clone, Copy)]
+pub(super) struct Head {
+    word: u64,
+    mask: u64,
+}
+
+impl Head {
+    pub(super) fn of(prefix: &[u8]) -> Head {
+        let mut bytes = [0u8; 8];
+        let n = prefix.len().min(8);
+        bytes[..n].copy_from_slice(&prefix[..n]);
+        let mask = match n {
+            8 => u64::MAX,
+            n => (1u64 << (8 * n)) - 1,
+        };
+        Head {
+            word: u64::from_le_bytes(bytes),
+            mask,
+        }
+    }
+
+    /// Whether `prefix`, whose head this is, begins at `hay[at..]`: its first eight bytes
+    /// compared as one word where eight bytes follow `at`.
+    #[inline]
+    pub(super) fn begins(self, hay: &[u8], at: usize, prefix: &[u8]) -> bool {
+        match hay.get(at..at + 8) {
+            Some(w) => {
+                let word = u64::from_le_bytes(w.try_into().expect("8 bytes"));
+                word & self.mask == self.word
+                    && (prefix.len() <= 8 || begins_with(&hay[at + 8..], &prefix[8..]))
+            }
+            None => begins_with(&hay[at..], prefix),
+        }
     }
 }
