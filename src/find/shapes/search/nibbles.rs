@@ -115,10 +115,42 @@ impl Nibbles {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn find_avx2(&self, hay: &[u8], from: usize) -> (usize, Option<(usize, usize)>) {
+        let mut p = from;
+        let mut passed = [0u8; 64];
+        loop {
+            // SAFETY: the caller's CPU has AVX2.
+            let (mut candidates, step) = unsafe { self.scan_avx2(hay, &mut p, &mut passed) };
+            if candidates == 0 {
+                return (p, None);
+            }
+            while candidates != 0 {
+                let j = candidates.trailing_zeros() as usize;
+                candidates &= candidates - 1;
+                if let Some(i) = self.part_at(hay, p + j, u32::from(passed[j])) {
+                    return (p, Some((p + j, i)));
+                }
+            }
+            p += step;
+        }
+    }
+
+    /// From `*p`, the first block of 64 (then 32) positions where some position passes a
+    /// group's filter: the positions that pass, as bits, with each one's groups in `passed`,
+    /// and the block's length; `(0, 0)` where the whole blocks end (`*p` is then there). It
+    /// calls nothing, so that the tables stay in registers.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[inline(never)]
+    unsafe fn scan_avx2(&self, hay: &[u8], p: &mut usize, passed: &mut [u8; 64]) -> (u64, usize) {
         use std::arch::x86_64::*;
-        // SAFETY (all the loads of this function): `_mm_loadu_si128` reads 16 bytes, each
-        // table has 16; `_mm256_loadu_si256` at `hay[q..]` reads 32 bytes and is called only
-        // with `q + 32 <= hay.len()` (the loop conditions: `p + 66` and `p + 34`).
+        // SAFETY (all the loads and stores of this function): `_mm_loadu_si128` reads 16
+        // bytes, each table has 16; `_mm256_loadu_si256` at `hay[q..]` reads 32 bytes and is
+        // called only with `q + 32 <= hay.len()` (the loop conditions: `p + 66` and `p + 34`);
+        // the stores write `passed[..32]` and `passed[32..]`.
         let table = |t: &[u8; 16]| unsafe {
             _mm256_broadcastsi128_si256(_mm_loadu_si128(t.as_ptr().cast()))
         };
@@ -139,40 +171,33 @@ impl Nibbles {
                 class(load(q + 2), l2, h2),
             )
         };
-        // The first part among the positions of `passed` (from `q`).
-        let check = |q: usize, passed: __m256i| {
-            let zero = _mm256_setzero_si256();
-            let mut candidates = !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(passed, zero)) as u32);
-            let mut bits = [0u8; 32];
-            // SAFETY: `bits` has 32 bytes.
-            unsafe { _mm256_storeu_si256(bits.as_mut_ptr().cast(), passed) };
-            while candidates != 0 {
-                let j = candidates.trailing_zeros() as usize;
-                candidates &= candidates - 1;
-                if let Some(i) = self.part_at(hay, q + j, u32::from(bits[j])) {
-                    return Some((q + j, i));
-                }
-            }
-            None
+        // The positions of `passed` where some group passes, as bits.
+        let bits = |v: __m256i| {
+            let none = _mm256_cmpeq_epi8(v, _mm256_setzero_si256());
+            u64::from(!(_mm256_movemask_epi8(none) as u32))
         };
-        let mut p = from;
-        while p + 66 <= hay.len() {
-            let (a, b) = (block(p), block(p + 32));
+        let mut store = |at: usize, v: __m256i| unsafe {
+            _mm256_storeu_si256(passed.as_mut_ptr().add(at).cast(), v);
+        };
+        while *p + 66 <= hay.len() {
+            let (a, b) = (block(*p), block(*p + 32));
             let either = _mm256_or_si256(a, b);
             if _mm256_testz_si256(either, either) == 0 {
-                if let Some(found) = check(p, a).or_else(|| check(p + 32, b)) {
-                    return (p, Some(found));
-                }
+                store(0, a);
+                store(32, b);
+                return (bits(a) | bits(b) << 32, 64);
             }
-            p += 64;
+            *p += 64;
         }
-        while p + 34 <= hay.len() {
-            if let Some(found) = check(p, block(p)) {
-                return (p, Some(found));
+        while *p + 34 <= hay.len() {
+            let a = block(*p);
+            if _mm256_testz_si256(a, a) == 0 {
+                store(0, a);
+                return (bits(a), 32);
             }
-            p += 32;
+            *p += 32;
         }
-        (p, None)
+        (0, 0)
     }
 }
 
