@@ -11,10 +11,16 @@
 pub(super) struct Nibbles {
     lo: [[u8; 16]; 3],
     hi: [[u8; 16]; 3],
-    /// `groups[k]`: the parts of group `k`, as indexes into `parts`.
-    groups: [Vec<usize>; 8],
-    parts: Vec<&'static [u8]>,
-    heads: Vec<Head>,
+    /// `groups[k]`: the parts of group `k`, each with its head and its index in the parts
+    /// given.
+    groups: [Vec<Member>; 8],
+}
+
+/// A part of a group: its head, the part and its index in the parts given.
+struct Member {
+    head: Head,
+    part: &'static [u8],
+    index: usize,
 }
 
 impl Nibbles {
@@ -33,14 +39,18 @@ impl Nibbles {
     fn tables(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]]) -> Nibbles {
         let mut lo = [[0u8; 16]; 3];
         let mut hi = [[0u8; 16]; 3];
-        let mut members: [Vec<usize>; 8] = Default::default();
+        let mut members: [Vec<Member>; 8] = Default::default();
         for (k, group) in groups.iter().enumerate() {
             for part in group.iter() {
                 let index = parts
                     .iter()
                     .position(|p| p == part)
                     .expect("every grouped part is a part");
-                members[k].push(index);
+                members[k].push(Member {
+                    head: Head::of(part),
+                    part,
+                    index,
+                });
                 for (i, &b) in part[..3].iter().enumerate() {
                     lo[i][usize::from(b & 15)] |= 1 << k;
                     hi[i][usize::from(b >> 4)] |= 1 << k;
@@ -51,8 +61,6 @@ impl Nibbles {
             lo,
             hi,
             groups: members,
-            parts: parts.to_vec(),
-            heads: parts.iter().map(|p| Head::of(p)).collect(),
         }
     }
 
@@ -70,9 +78,9 @@ impl Nibbles {
         while bits != 0 {
             let k = bits.trailing_zeros() as usize;
             bits &= bits - 1;
-            for &i in &self.groups[k] {
-                if self.heads[i].begins(hay, at, self.parts[i]) {
-                    return Some(i);
+            for m in &self.groups[k] {
+                if m.head.begins(hay, at, m.part) {
+                    return Some(m.index);
                 }
             }
         }
