@@ -59,9 +59,17 @@ const GROUPS: [&[&[u8]]; 8] = [
 pub(super) struct Finder {
     searcher: Searcher,
     /// `shapes[k]`: the rows of the shapes whose searched part is the searcher's pattern `k`.
-    shapes: Vec<Vec<usize>>,
+    shapes: Vec<Vec<Row>>,
     /// `heads[row]`: the head of the row's prefix.
     heads: Vec<Head>,
+}
+
+/// A row as a find of its part checks it: its shape, the head of its prefix, and its
+/// `EARLIER` list.
+struct Row {
+    shape: &'static Shape,
+    head: Head,
+    earlier: &'static [(usize, usize)],
 }
 
 enum Searcher {
@@ -96,6 +104,28 @@ fn heads() -> Vec<Head> {
     SHAPES.iter().map(|s| Head::of(s.prefix)).collect()
 }
 
+/// The finder over `searcher`, whose pattern `k` is the part the rows `shapes[k]` share.
+fn finder(searcher: Searcher, shapes: Vec<Vec<usize>>) -> Finder {
+    let heads = heads();
+    let shapes = shapes
+        .into_iter()
+        .map(|rows| {
+            rows.into_iter()
+                .map(|i| Row {
+                    shape: &SHAPES[i],
+                    head: heads[i],
+                    earlier: &EARLIER[i],
+                })
+                .collect()
+        })
+        .collect();
+    Finder {
+        searcher,
+        shapes,
+        heads,
+    }
+}
+
 impl Finder {
     pub(super) fn get() -> &'static Finder {
         static FINDER: OnceLock<Finder> = OnceLock::new();
@@ -109,11 +139,8 @@ impl Finder {
     /// The AVX2 searcher, where the CPU has AVX2.
     fn nibbles() -> Option<Finder> {
         let (parts, shapes) = parts();
-        Some(Finder {
-            searcher: Searcher::Nibbles(Box::new(Nibbles::new(&GROUPS, &parts)?)),
-            shapes,
-            heads: heads(),
-        })
+        let nibbles = Nibbles::new(&GROUPS, &parts)?;
+        Some(finder(Searcher::Nibbles(Box::new(nibbles)), shapes))
     }
 
     /// The packed (SIMD) searcher, where aho-corasick builds one for this CPU.
@@ -125,11 +152,7 @@ impl Finder {
             .builder()
             .extend(parts)
             .build()?;
-        Some(Finder {
-            searcher: Searcher::Packed(searcher),
-            shapes,
-            heads: heads(),
-        })
+        Some(finder(Searcher::Packed(searcher), shapes))
     }
 
     fn automaton() -> Finder {
@@ -139,15 +162,11 @@ impl Finder {
             .kind(Some(AhoCorasickKind::DFA))
             .build(parts)
             .expect("a few short literal strings always compile");
-        Finder {
-            searcher: Searcher::Automaton(automaton),
-            shapes,
-            heads: heads(),
-        }
+        finder(Searcher::Automaton(automaton), shapes)
     }
 
     /// The first searched part in `hay` at or after `from`: where, and the rows sharing it.
-    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[usize])> {
+    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[Row])> {
         let (start, part) = match &self.searcher {
             Searcher::Nibbles(n) => n.find(hay, from)?,
             Searcher::Packed(s) => {
@@ -176,25 +195,24 @@ impl Finder {
             let (j, rows) = self.search(hay, at)?;
             at = j + 1;
             // The earliest of the rows sharing the part whose prefix is there.
-            let mut found: Option<(usize, usize)> = None;
-            for &index in rows {
-                let shape = &SHAPES[index];
-                let start = j.wrapping_sub(shape.search_at);
-                if j >= from + shape.search_at
-                    && self.prefix_at(hay, start, index)
+            let mut found: Option<(usize, &Row)> = None;
+            for row in rows {
+                let start = j.wrapping_sub(row.shape.search_at);
+                if j >= from + row.shape.search_at
+                    && row.head.begins(hay, start, row.shape.prefix)
                     && found.map_or(true, |(first, _)| start < first)
                 {
-                    found = Some((start, index));
+                    found = Some((start, row));
                 }
             }
-            let Some((start, index)) = found else {
+            let Some((start, row)) = found else {
                 continue;
             };
             // A prefix that starts earlier has its part after `j` (the search finds the
             // first part), so its part lies further inside it: it starts in
             // `j - s.search_at + 1..start`. A few positions, checked in place.
-            let mut first = (start, &SHAPES[index]);
-            for &(late, d) in &EARLIER[index] {
+            let mut first = (start, row.shape);
+            for &(late, d) in row.earlier {
                 if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
                     if p < first.0 && self.prefix_at(hay, p, late) {
                         first = (p, &SHAPES[late]);
