@@ -73,8 +73,8 @@ struct Row {
 }
 
 enum Searcher {
-    /// Teddy's filter, our own loop (AVX2): a quarter faster than Teddy where tokens are
-    /// dense, as fast where they are rare (`DESIGN.md`, "The token shapes").
+    /// Teddy's filter, our own loop (AVX2): faster than Teddy where tokens are dense, and
+    /// no slower where they are rare (`DESIGN.md`, "The token shapes").
     Nibbles(Box<Nibbles>),
     /// The SIMD (Teddy) searcher, many times faster on logs where `g` is common.
     Packed(packed::Searcher),
