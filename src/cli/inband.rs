@@ -206,6 +206,16 @@ mod tests {
     /// The text passed on, and each registration as `(text before it, line, value)`.
     type Seen = (Vec<u8>, Vec<(usize, u64, Vec<u8>)>);
 
+    /// A xorshift generator from `seed`, for the random tests here and in `lines`.
+    pub(super) fn rng(mut seed: u64) -> impl FnMut() -> usize {
+        move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed as usize
+        }
+    }
+
     /// What the recogniser makes of `input` fed in `chunks`.
     fn run(chunks: &[&[u8]]) -> Seen {
         let mut r = Recogniser::default();
@@ -269,13 +279,7 @@ mod tests {
             b"##vso",
             b"",
         ];
-        let mut seed = 0x1234_5678_9abc_def0u64;
-        let mut rng = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as usize
-        };
+        let mut rng = rng(0x1234_5678_9abc_def0);
         for _ in 0..500 {
             let lines: Vec<&[u8]> = (0..rng() % 40).map(|_| pieces[rng() % 8]).collect();
             let input = lines.join(&b'\n');

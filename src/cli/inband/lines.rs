@@ -86,13 +86,7 @@ mod tests {
     /// every start.
     #[test]
     fn skips_as_a_byte_at_a_time() {
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rng = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as usize
-        };
+        let mut rng = crate::cli::inband::tests::rng(0x9e37_79b9_7f4a_7c15);
         for round in 0..3000 {
             let len = rng() % 301;
             let sparse = round % 2 == 0;
