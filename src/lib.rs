@@ -52,6 +52,7 @@
 
 mod adapters;
 mod find;
+mod parallel;
 mod registry;
 mod set;
 mod stream;

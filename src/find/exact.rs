@@ -151,18 +151,7 @@ impl Exact {
         let (search, prefixes) = if shorts.len() < PARALLEL {
             (search(&shorts, min_len), Prefixes::new(&shorts))
         } else {
-            std::thread::scope(|scope| {
-                let beside = std::thread::Builder::new()
-                    .spawn_scoped(scope, || Prefixes::new(&shorts))
-                    .ok();
-                let search = search(&shorts, min_len);
-                let prefixes = match beside.map(|thread| thread.join()) {
-                    Some(Ok(prefixes)) => prefixes,
-                    Some(Err(panic)) => std::panic::resume_unwind(panic),
-                    None => Prefixes::new(&shorts),
-                };
-                (search, prefixes)
-            })
+            crate::parallel::join(|| search(&shorts, min_len), || Prefixes::new(&shorts))
         };
         Exact {
             shorts,
@@ -383,21 +372,8 @@ fn sort(order: &mut [(u128, u32)], patterns: &Patterns) {
         }
         order.swap(i, j - 1);
     }
-    let spawned = std::thread::scope(|scope| {
-        let (below, rest) = order.split_at_mut(i);
-        let beside = std::thread::Builder::new()
-            .spawn_scoped(scope, move || sort(rest))
-            .ok();
-        sort(below);
-        match beside.map(|thread| thread.join()) {
-            Some(Ok(())) => true,
-            Some(Err(panic)) => std::panic::resume_unwind(panic),
-            None => false,
-        }
-    });
-    if !spawned {
-        sort(order);
-    }
+    let (below, rest) = order.split_at_mut(i);
+    crate::parallel::join(|| sort(below), || sort(rest));
 }
 
 /// Whether `p` goes to a [`Longs`] matcher.

@@ -214,18 +214,7 @@ impl SecretsBuilder {
         // The second half on a second core. Each half stops at its first error, and the
         // first half's comes first: the error is the first by position, as on one thread.
         let half = n / 2;
-        let (first, rest) = std::thread::scope(|scope| {
-            let beside = std::thread::Builder::new()
-                .spawn_scoped(scope, || some(half..n))
-                .ok();
-            let first = some(0..half);
-            let rest = match beside.map(|thread| thread.join()) {
-                Some(Ok(rest)) => rest,
-                Some(Err(panic)) => std::panic::resume_unwind(panic),
-                None => some(half..n),
-            };
-            (first, rest)
-        });
+        let (first, rest) = crate::parallel::join(|| some(0..half), || some(half..n));
         let (first, rest) = (first?, rest?);
         let mut patterns = Patterns::with_capacity(
             first.len() + rest.len(),

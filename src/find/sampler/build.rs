@@ -147,21 +147,10 @@ impl Sampler {
             (buckets, entries)
         };
         // The filters beside the buckets, on a second core where the set is large.
-        let ((filter, second), (buckets, entries)) = if patterns.len() < PARALLEL {
-            (filters(), entries())
+        let ((buckets, entries), (filter, second)) = if patterns.len() < PARALLEL {
+            (entries(), filters())
         } else {
-            std::thread::scope(|scope| {
-                let beside = std::thread::Builder::new()
-                    .spawn_scoped(scope, filters)
-                    .ok();
-                let entries = entries();
-                let filters = match beside.map(|thread| thread.join()) {
-                    Some(Ok(filters)) => filters,
-                    Some(Err(panic)) => std::panic::resume_unwind(panic),
-                    None => filters(),
-                };
-                (filters, entries)
-            })
+            crate::parallel::join(entries, filters)
         };
         sampler.filter = filter;
         sampler.second = second;
