@@ -1,7 +1,7 @@
 //! The search for the token prefixes: a SIMD search for a part of each prefix, each find
 //! checked against the whole prefixes around it.
 
-use std::sync::{LazyLock, OnceLock};
+use std::sync::OnceLock;
 
 use aho_corasick::{packed, AhoCorasick, AhoCorasickKind, Input, MatchKind, Span};
 
@@ -11,28 +11,23 @@ mod nibbles;
 
 use nibbles::{Head, Nibbles};
 
-/// `EARLIER[i]`: the `(row, d)` such that the prefix of `row` could start `d` bytes before
-/// a prefix of row `i` found by its part and still have its own part later (its part lies
-/// further inside it), i.e. where the two prefixes agree on their overlap. Those few
-/// positions are checked in place after each find.
-static EARLIER: LazyLock<Vec<Vec<(usize, usize)>>> = LazyLock::new(|| {
-    SHAPES
-        .iter()
-        .map(|s| {
-            let mut found = Vec::new();
-            for (late, l) in SHAPES.iter().enumerate() {
-                // `l` at `p`, `s` at `p + d`; `l`'s part starts after `s`'s.
-                for d in 1..l.prefix.len() {
-                    let agree = l.prefix[d..].iter().zip(s.prefix).all(|(a, b)| a == b);
-                    if d + s.search_at < l.search_at && agree {
-                        found.push((late, d));
-                    }
-                }
+/// The `(row, d)` such that the prefix of `row` could start `d` bytes before a prefix of `s`
+/// found by its part and still have its own part later (its part lies further inside it),
+/// i.e. where the two prefixes agree on their overlap. Those few positions are checked in
+/// place after each find.
+fn earlier(s: &Shape) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    for (late, l) in SHAPES.iter().enumerate() {
+        // `l` at `p`, `s` at `p + d`; `l`'s part starts after `s`'s.
+        for d in 1..l.prefix.len() {
+            let agree = l.prefix[d..].iter().zip(s.prefix).all(|(a, b)| a == b);
+            if d + s.search_at < l.search_at && agree {
+                found.push((late, d));
             }
-            found
-        })
-        .collect()
-});
+        }
+    }
+    found
+}
 
 /// The distinct searched parts in 8 groups, one per bucket of Teddy's 8-bucket (slim) form:
 /// the parts at `GROUPS[k][r]` are given to Teddy as pattern `8 * r + k`, which puts each group
@@ -60,16 +55,15 @@ pub(super) struct Finder {
     searcher: Searcher,
     /// `shapes[k]`: the rows of the shapes whose searched part is the searcher's pattern `k`.
     shapes: Vec<Vec<Row>>,
-    /// `heads[row]`: the head of the row's prefix.
-    heads: Vec<Head>,
 }
 
-/// A row as a find of its part checks it: its shape, the head of its prefix, and its
-/// `EARLIER` list.
+/// A row as a find of its part checks it: its shape and the head of its prefix, and the
+/// rows whose prefix could start earlier ([`earlier`]): each with its head and how many
+/// bytes earlier.
 struct Row {
     shape: &'static Shape,
     head: Head,
-    earlier: &'static [(usize, usize)],
+    earlier: Vec<(&'static Shape, Head, usize)>,
 }
 
 enum Searcher {
@@ -114,16 +108,15 @@ fn finder(searcher: Searcher, shapes: Vec<Vec<usize>>) -> Finder {
                 .map(|i| Row {
                     shape: &SHAPES[i],
                     head: heads[i],
-                    earlier: &EARLIER[i],
+                    earlier: earlier(&SHAPES[i])
+                        .into_iter()
+                        .map(|(late, d)| (&SHAPES[late], heads[late], d))
+                        .collect(),
                 })
                 .collect()
         })
         .collect();
-    Finder {
-        searcher,
-        shapes,
-        heads,
-    }
+    Finder { searcher, shapes }
 }
 
 impl Finder {
@@ -181,13 +174,6 @@ impl Finder {
         Some((start, &self.shapes[part]))
     }
 
-    /// Whether the prefix of row `index` starts at `hay[start..]`: its first eight bytes
-    /// compared as one word where eight bytes follow `start`.
-    #[inline]
-    fn prefix_at(&self, hay: &[u8], start: usize, index: usize) -> bool {
-        self.heads[index].begins(hay, start, SHAPES[index].prefix)
-    }
-
     /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
     pub(super) fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
         let mut at = from;
@@ -212,10 +198,10 @@ impl Finder {
             // first part), so its part lies further inside it: it starts in
             // `j - s.search_at + 1..start`. A few positions, checked in place.
             let mut first = (start, row.shape);
-            for &(late, d) in row.earlier {
+            for &(late, head, d) in &row.earlier {
                 if let Some(p) = start.checked_sub(d).filter(|&p| p >= from) {
-                    if p < first.0 && self.prefix_at(hay, p, late) {
-                        first = (p, &SHAPES[late]);
+                    if p < first.0 && head.begins(hay, p, late.prefix) {
+                        first = (p, late);
                     }
                 }
             }
