@@ -23,12 +23,19 @@ pub(super) fn skip_text(input: &[u8], from: usize) -> (usize, u64, bool) {
             Some(k) => {
                 at += k + 1;
                 lines += 1;
-                if input.get(at).map_or(true, |&b| b == b':' || b == b'#') {
+                if input.get(at).map_or(true, |&b| may_begin_command(b)) {
                     return (at, lines, true);
                 }
             }
         }
     }
+}
+
+/// Whether a line whose first byte is `b` could be a command (every command begins with
+/// `:` or `#`).
+#[inline]
+fn may_begin_command(b: u8) -> bool {
+    matches!(b, b':' | b'#')
 }
 
 /// As [`skip_text`] over the whole blocks of 64 bytes from `p` that the byte after them
@@ -54,7 +61,7 @@ unsafe fn skip_avx2(input: &[u8], mut p: usize, lines: &mut u64) -> Result<usize
             bits &= bits - 1;
             *lines += 1;
             // `k + 1 <= p + 64 < input.len()`.
-            if matches!(input[k + 1], b':' | b'#') {
+            if may_begin_command(input[k + 1]) {
                 return Ok(k + 1);
             }
         }
