@@ -215,14 +215,11 @@ impl SecretsBuilder {
         // first half's comes first: the error is the first by position, as on one thread.
         let half = n / 2;
         let (first, rest) = crate::parallel::join(|| some(0..half), || some(half..n));
-        let (first, rest) = (first?, rest?);
-        let mut patterns = Patterns::with_capacity(
-            first.len() + rest.len(),
-            first.bytes().len() + rest.bytes().len(),
-        );
-        for half in [first, rest] {
-            patterns.append(&half);
-        }
+        // The second half after the first, in the first's buffers: their pages are kept.
+        let (mut patterns, rest) = (first?, rest?);
+        patterns.append(&rest);
+        drop(rest);
+        patterns.shrink_to_fit();
         Ok(patterns)
     }
 
