@@ -17,7 +17,7 @@ use std::sync::OnceLock;
 use super::long::{Longs, Scan};
 use super::patterns::Patterns;
 use super::prefix::{key16, Prefixes};
-use super::sampler::Sampler;
+use super::sampler::{prefetch, Sampler};
 use super::splits::Splits;
 use super::{Find, Range, Text};
 
@@ -110,19 +110,33 @@ impl Exact {
             .map(|(i, p)| (key16(p), i as u32))
             .collect();
         sort(&mut order, &patterns);
-        order.dedup_by(|a, b| a.0 == b.0 && patterns[a.1 as usize] == patterns[b.1 as usize]);
-        // The keys freed before the copy is made, and the copy made at its final size.
-        let order: Vec<u32> = order.into_iter().map(|(_, i)| i).collect();
-        let (long, order): (Vec<u32>, Vec<u32>) = order
-            .into_iter()
-            .partition(|&i| is_long(&patterns[i as usize]));
-        let bytes = |list: &[u32]| list.iter().map(|&i| patterns[i as usize].len()).sum();
-        let mut shorts = Patterns::with_capacity(order.len(), bytes(&order));
-        order
-            .iter()
-            .for_each(|&i| shorts.push(&patterns[i as usize]));
+        // One pass in that order: a copy of each distinct short pattern, the long ones noted.
+        // (Equal patterns are next to each other, and both long or both short.)
+        let mut shorts = Patterns::with_capacity(order.len(), patterns.bytes().len());
+        let (mut long, mut long_bytes) = (Vec::new(), 0);
+        // The patterns are read in no order of their own: each one's end, then its bytes, is
+        // asked for a few patterns ahead.
+        let (ends, bytes) = (patterns.ends(), patterns.bytes());
+        for (k, &(key, i)) in order.iter().enumerate() {
+            if let Some(&(_, j)) = order.get(k + 16) {
+                prefetch(ends.as_ptr().wrapping_add(j as usize));
+            }
+            if let Some(&(_, j)) = order.get(k + 8) {
+                prefetch(bytes.as_ptr().wrapping_add(ends[j as usize] - 1));
+            }
+            let p = &patterns[i as usize];
+            if k > 0 && order[k - 1].0 == key && patterns[order[k - 1].1 as usize] == *p {
+                continue;
+            }
+            if is_long(p) {
+                long.push(i);
+                long_bytes += p.len();
+            } else {
+                shorts.push(p);
+            }
+        }
         drop(order);
-        let long_bytes: usize = bytes(&long);
+        shorts.shrink_to_fit();
         let max_len = (shorts
             .iter()
             .chain(long.iter().map(|&i| &patterns[i as usize])))

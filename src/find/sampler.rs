@@ -273,7 +273,7 @@ impl Sampler {
 /// Asks the CPU to bring the cache line at `p` closer, for a load that will follow; `p`
 /// need not point into anything (a prefetch never faults and reads nothing into the program).
 #[inline(always)]
-fn prefetch<T>(p: *const T) {
+pub(crate) fn prefetch<T>(p: *const T) {
     #[cfg(target_arch = "x86_64")]
     // SAFETY: `prefetcht0` takes any address and neither faults nor changes memory; SSE is
     // part of every x86_64 CPU.
