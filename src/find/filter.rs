@@ -54,9 +54,16 @@ impl Counts {
         }
     }
 
-    pub(crate) fn add(&mut self, key: u64) {
+    /// Counts `key` in its cell; returns the cell's count now.
+    pub(crate) fn add(&mut self, key: u64) -> usize {
         let c = &mut self.counts[(key >> self.shift) as usize];
         *c = c.saturating_add(1);
+        usize::from(*c)
+    }
+
+    /// The cell of `key`.
+    pub(crate) fn cell(&self, key: u64) -> usize {
+        (key >> self.shift) as usize
     }
 
     pub(crate) fn get(&self, key: u64) -> usize {

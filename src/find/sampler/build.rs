@@ -2,7 +2,7 @@
 //! pattern it lists, and its filters and buckets.
 
 use super::{Entry, Sampler, MAX_PATTERNS, MIN_SAMPLED, OFFSET_BITS, PROBES, WINDOW};
-use crate::find::filter::{mix, remix, Counts, Filter};
+use crate::find::filter::{mix, remix, BitSet, Counts, Filter};
 use crate::find::patterns::Patterns;
 
 /// Sets of at least this many patterns build their filters on a thread of their own.
@@ -15,6 +15,9 @@ const FEW_CROWDED: usize = 1024;
 /// A q-gram listed for more patterns than this makes the index choose offsets by how
 /// widely their q-grams are shared.
 const CROWDED: usize = 8;
+
+/// The bits of the set of crowded cells the build keeps beside their counts.
+const FULL: usize = 1 << 16;
 
 /// The filter's size, in bits per index entry (rounded to a power of two) ...
 const FILTER_SIZE: usize = 64;
@@ -198,10 +201,20 @@ impl Sampler {
 fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, Counts) {
     // At most one key a cell on average: a cell of more than `CROWDED` by chance is rare.
     let mut counts = Counts::new((patterns.len() * sampler.stride).next_power_of_two());
-    sampler.for_each_key(patterns, from, |_, _, key| counts.add(key));
+    // The crowded cells, by the low bits of their number: a set small enough to stay in the
+    // first-level cache, so that the second pass reads the counts only where it says so.
+    let mut full = BitSet::new(FULL);
+    sampler.for_each_key(patterns, from, |_, _, key| {
+        if counts.add(key) == CROWDED + 1 {
+            full.insert(counts.cell(key) % FULL);
+        }
+    });
     let mut crowded = Vec::new();
     sampler.for_each_key(patterns, from, |i, _, key| {
-        if counts.get(key) > CROWDED && crowded.last() != Some(&i) {
+        if full.contains(counts.cell(key) % FULL)
+            && counts.get(key) > CROWDED
+            && crowded.last() != Some(&i)
+        {
             crowded.push(i);
         }
     });
@@ -273,6 +286,45 @@ mod tests {
                 got,
                 testing::unions(testing::occurrences(&patterns, &hay)),
                 "{count} patterns, {sharing} sharing"
+            );
+        }
+    }
+
+    /// The crowded patterns are those with a key in a cell of more than [`CROWDED`] keys,
+    /// counted in full: the small set of crowded cells in front of the counts misses none.
+    #[test]
+    fn crowded_patterns_are_those_of_crowded_cells() {
+        let mut seed = 0x00c0_ffee_0bad_f00d;
+        for (count, sharing) in [(500, 0), (3000, 40), (20_000, 300)] {
+            let mut patterns = random_patterns(&mut seed, count, 14..30, b"0123456789abcdef");
+            for p in &mut patterns[..sharing] {
+                let n = p.len();
+                p[n - 12..].copy_from_slice(b"-shared-tail");
+            }
+            patterns.sort_unstable();
+            patterns.dedup();
+            let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
+            let sampler = Sampler::new(&stored, 14).expect("sampled");
+            let (q, stride) = (sampler.q, sampler.stride);
+            let from: Vec<u8> = stored
+                .iter()
+                .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
+                .collect();
+            let (got, counts) = crowded(&sampler, &stored, &from);
+            let mut cells = std::collections::HashMap::new();
+            sampler.for_each_key(&stored, &from, |_, _, key| {
+                *cells.entry(counts.cell(key)).or_insert(0) += 1;
+            });
+            let mut want = Vec::new();
+            sampler.for_each_key(&stored, &from, |i, _, key| {
+                if cells[&counts.cell(key)] > CROWDED && want.last() != Some(&i) {
+                    want.push(i);
+                }
+            });
+            assert_eq!(got, want, "{count} patterns, {sharing} sharing");
+            assert!(
+                want.len() >= sharing.min(1),
+                "{count} patterns: none crowded"
             );
         }
     }
