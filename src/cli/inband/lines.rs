@@ -10,8 +10,9 @@ pub(super) fn skip_text(input: &[u8], from: usize) -> (usize, u64, bool) {
     let mut lines = 0;
     let mut at = from;
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        // SAFETY: the CPU has AVX2.
+    if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("popcnt")
+    {
+        // SAFETY: the CPU has AVX2 and POPCNT.
         match unsafe { skip_avx2(input, from, &mut lines) } {
             Ok(end) => return (end, lines, true),
             Err(p) => at = p,
@@ -44,29 +45,46 @@ fn may_begin_command(b: u8) -> bool {
 ///
 /// # Safety
 ///
-/// The CPU must have AVX2.
+/// The CPU must have AVX2 and POPCNT.
 #[cfg(target_arch = "x86_64")]
-#[target_feature(enable = "avx2")]
+#[target_feature(enable = "avx2,popcnt")]
 unsafe fn skip_avx2(input: &[u8], mut p: usize, lines: &mut u64) -> Result<usize, usize> {
     use std::arch::x86_64::*;
-    let newline = _mm256_set1_epi8(b'\n' as i8);
+    let (newline, colon, hash) = (
+        _mm256_set1_epi8(b'\n' as i8),
+        _mm256_set1_epi8(b':' as i8),
+        _mm256_set1_epi8(b'#' as i8),
+    );
+    // The line ends and the bytes that may begin a command among the 32 bytes from `q`, as
+    // bits.
     // SAFETY: reads `input[q..q + 32]`, called only with `q + 32 <= p + 64 < input.len()`.
-    let load = |q: usize| unsafe { _mm256_loadu_si256(input.as_ptr().add(q).cast()) };
-    // The line ends among the 32 bytes from `q`, as bits.
-    let ends = |q: usize| _mm256_movemask_epi8(_mm256_cmpeq_epi8(load(q), newline)) as u32;
+    let marks = |q: usize| unsafe {
+        let v = _mm256_loadu_si256(input.as_ptr().add(q).cast());
+        let bits = |m: __m256i| u64::from(_mm256_movemask_epi8(m) as u32);
+        let starts = _mm256_or_si256(_mm256_cmpeq_epi8(v, colon), _mm256_cmpeq_epi8(v, hash));
+        (bits(_mm256_cmpeq_epi8(v, newline)), bits(starts))
+    };
+    let mut count = 0;
     while p + 64 < input.len() {
-        let mut bits = u64::from(ends(p)) | u64::from(ends(p + 32)) << 32;
-        while bits != 0 {
-            let k = p + bits.trailing_zeros() as usize;
-            bits &= bits - 1;
-            *lines += 1;
-            // `k + 1 <= p + 64 < input.len()`.
-            if may_begin_command(input[k + 1]) {
-                return Ok(k + 1);
-            }
+        let ((ends_a, starts_a), (ends_b, starts_b)) = (marks(p), marks(p + 32));
+        let ends = ends_a | ends_b << 32;
+        // A line end followed by a byte that may begin a command: that byte is in this
+        // block, or is `input[p + 64]` (which exists) for a line end at its last byte.
+        let mut found = ends & (starts_a | starts_b << 32) >> 1;
+        if ends >> 63 != 0 && may_begin_command(input[p + 64]) {
+            found |= 1 << 63;
         }
+        if found != 0 {
+            // The line ends up to the first one found, that one included.
+            let k = found.trailing_zeros();
+            count += u64::from((ends & (u64::MAX >> (63 - k))).count_ones());
+            *lines += count;
+            return Ok(p + k as usize + 1);
+        }
+        count += u64::from(ends.count_ones());
         p += 64;
     }
+    *lines += count;
     Err(p)
 }
 
