@@ -48,12 +48,20 @@ pub(crate) fn held_start(tail: &[u8], before: Option<u8>) -> usize {
 impl Shape {
     /// Whether `probe` is a proper prefix of a shortest token of this shape.
     fn begins(&self, probe: &[u8]) -> bool {
-        match probe.strip_prefix(self.prefix) {
-            Some(body) => {
-                body.len() < self.min_body && body.iter().all(|&b| self.class.contains(b))
-            }
-            None => self.prefix.starts_with(probe),
+        // The bytes they share compared in place, not by a call: most differ at the first.
+        let n = self.prefix.len().min(probe.len());
+        if !probe[..n]
+            .iter()
+            .zip(&self.prefix[..n])
+            .all(|(a, b)| a == b)
+        {
+            return false;
         }
+        if probe.len() < self.prefix.len() {
+            return true;
+        }
+        let body = &probe[self.prefix.len()..];
+        body.len() < self.min_body && body.iter().all(|&b| self.class.contains(b))
     }
 }
 
