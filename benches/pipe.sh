@@ -24,7 +24,9 @@ counts=("$@")
 
 cargo build --release --quiet --bin logmask --example gen_log
 bin=target/release/logmask
-work=$(mktemp -d)
+# BENCH_DIR=/dev/shm keeps the logs in tmpfs: a disk-backed page cache can drop their pages
+# between runs and read them again, which times the disk (DESIGN.md, "Session 11").
+work=$(mktemp -d ${BENCH_DIR:+-p "$BENCH_DIR"})
 trap 'rm -rf "$work"' EXIT
 
 now() { date +%s%N; }
