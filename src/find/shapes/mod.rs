@@ -48,21 +48,21 @@ pub(crate) fn held_start(tail: &[u8], before: Option<u8>) -> usize {
 impl Shape {
     /// Whether `probe` is a proper prefix of a shortest token of this shape.
     fn begins(&self, probe: &[u8]) -> bool {
-        // The bytes they share compared in place, not by a call: most differ at the first.
-        let n = self.prefix.len().min(probe.len());
-        if !probe[..n]
-            .iter()
-            .zip(&self.prefix[..n])
-            .all(|(a, b)| a == b)
-        {
-            return false;
-        }
         if probe.len() < self.prefix.len() {
-            return true;
+            return begins_with(self.prefix, probe);
         }
         let body = &probe[self.prefix.len()..];
-        body.len() < self.min_body && body.iter().all(|&b| self.class.contains(b))
+        begins_with(probe, self.prefix)
+            && body.len() < self.min_body
+            && body.iter().all(|&b| self.class.contains(b))
     }
+}
+
+/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call, as
+/// most differ at the first).
+#[inline]
+fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
+    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
 }
 
 /// The token-shape finder: the rule above for every row of [`SHAPES`].

@@ -2,6 +2,8 @@
 //! bytes a step, each candidate checked against its groups' parts in place by the word
 //! compare (`Head`) the finder also checks whole prefixes with.
 
+use crate::find::shapes::begins_with;
+
 /// The parts' filter and the parts, where the CPU has AVX2.
 ///
 /// A byte position passes the filter for group `k` when, for each of the first three bytes
@@ -207,12 +209,6 @@ impl Nibbles {
         }
         (0, 0)
     }
-}
-
-/// Whether `hay` begins with `prefix` (a few bytes: compared in place, not by a call).
-#[inline]
-fn begins_with(hay: &[u8], prefix: &[u8]) -> bool {
-    hay.len() >= prefix.len() && hay.iter().zip(prefix).all(|(a, b)| a == b)
 }
 
 /// The first eight bytes of a prefix as a little-endian word, and the mask of the bytes
