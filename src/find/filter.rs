@@ -56,7 +56,8 @@ impl Counts {
 
     /// Counts `key` in its cell; returns the cell's count now.
     pub(crate) fn add(&mut self, key: u64) -> usize {
-        let c = &mut self.counts[(key >> self.shift) as usize];
+        let cell = self.cell(key);
+        let c = &mut self.counts[cell];
         *c = c.saturating_add(1);
         usize::from(*c)
     }
@@ -67,7 +68,7 @@ impl Counts {
     }
 
     pub(crate) fn get(&self, key: u64) -> usize {
-        usize::from(self.counts[(key >> self.shift) as usize])
+        usize::from(self.counts[self.cell(key)])
     }
 }
 
