@@ -206,19 +206,18 @@ impl SecretsBuilder {
             self.each_pattern(range, &mut patterns, |_, _| {})
                 .map(|()| patterns)
         };
-        if n < PARALLEL_SECRETS {
-            let mut patterns = some(0..n)?;
-            patterns.shrink_to_fit();
-            return Ok(patterns);
-        }
-        // The second half on a second core. Each half stops at its first error, and the
-        // first half's comes first: the error is the first by position, as on one thread.
-        let half = n / 2;
-        let (first, rest) = crate::parallel::join(|| some(0..half), || some(half..n));
-        // The second half after the first, in the first's buffers: their pages are kept.
-        let (mut patterns, rest) = (first?, rest?);
-        patterns.append(&rest);
-        drop(rest);
+        let mut patterns = if n < PARALLEL_SECRETS {
+            some(0..n)?
+        } else {
+            // The second half on a second core. Each half stops at its first error, and the
+            // first half's comes first: the error is the first by position, as on one thread.
+            let half = n / 2;
+            let (first, rest) = crate::parallel::join(|| some(0..half), || some(half..n));
+            // The second half after the first, in the first's buffers: their pages are kept.
+            let (mut patterns, rest) = (first?, rest?);
+            patterns.append(&rest);
+            patterns
+        };
         patterns.shrink_to_fit();
         Ok(patterns)
     }
