@@ -3,15 +3,15 @@
 //! text could still begin one, costs time linear in the text however long the pattern and
 //! however often it overlaps itself (runs of its own prefix included).
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
 use memchr::memmem;
 
 use super::patterns::Patterns;
+use super::sampler::Sampler;
 use super::{Range, Text};
 
 /// The length of a pattern's head: a match, or a suffix that could begin one and is at least
-/// this long, starts with it.
-const HEAD: usize = 3;
+/// this long, starts with it. Every long pattern is longer (`exact.rs`: past `PERIODIC`).
+const HEAD: usize = 64;
 
 /// The long patterns of a set.
 pub(crate) struct Longs {
@@ -22,11 +22,52 @@ pub(crate) struct Longs {
     /// ... and its failure function.
     fails: Box<[Fail]>,
     /// Finds the first of the distinct heads ...
-    heads: Option<AhoCorasick>,
+    heads: Option<Heads>,
     /// ... and each of them ...
     each: Vec<memmem::Finder<'static>>,
     /// ... and `by_head[h]` lists the patterns that begin with head `h`.
     by_head: Vec<Vec<usize>>,
+}
+
+/// The search for the first of the distinct heads at or after a position.
+enum Heads {
+    /// The one head.
+    One(memmem::Finder<'static>),
+    /// The sampled q-gram index of the heads (sorted): a probe every few dozen bytes, where a
+    /// search for their first bytes reads every byte.
+    Sampled(Sampler, Patterns),
+}
+
+impl Heads {
+    /// The search for `heads` (distinct, sorted, each [`HEAD`] bytes long; at least one).
+    fn new(heads: &[&[u8]]) -> Heads {
+        match heads {
+            [head] => Heads::One(memmem::Finder::new(head).into_owned()),
+            _ => {
+                let mut list = Patterns::with_capacity(heads.len(), heads.len() * HEAD);
+                heads.iter().for_each(|h| list.push(h));
+                let heads = list;
+                let sampler = Sampler::new(&heads, HEAD)
+                    .expect("heads are long enough to sample, and fewer than a sampler takes");
+                Heads::Sampled(sampler, heads)
+            }
+        }
+    }
+
+    /// The first head in `hay` that starts at `from` or later: where, and which.
+    fn first(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+        match self {
+            Heads::One(finder) => Some((from + finder.find(&hay[from..])?, 0)),
+            Heads::Sampled(sampler, heads) => sampler.first(hay, from, heads),
+        }
+    }
+
+    fn memory_usage(&self) -> usize {
+        match self {
+            Heads::One(finder) => finder.needle().len(),
+            Heads::Sampled(sampler, heads) => sampler.memory_usage() + heads.memory_usage(),
+        }
+    }
 }
 
 /// A stream's scratch space for [`Longs`].
@@ -171,27 +212,24 @@ impl Longs {
     /// The matchers for the strings `which` of `bytes` (each at least [`HEAD`] bytes long);
     /// the other strings of `bytes` are unused.
     pub(crate) fn new(bytes: Patterns, which: Vec<u32>) -> Longs {
+        // The distinct heads, sorted, and the patterns that begin with each.
+        let head = |i: usize| &bytes[which[i] as usize][..HEAD];
+        let mut order: Vec<usize> = (0..which.len()).collect();
+        order.sort_by_key(|&i| head(i));
         let mut heads: Vec<&[u8]> = Vec::new();
         let mut by_head: Vec<Vec<usize>> = Vec::new();
-        for (i, p) in which.iter().map(|&w| &bytes[w as usize]).enumerate() {
-            match heads.iter().position(|&h| h == &p[..HEAD]) {
-                Some(h) => by_head[h].push(i),
-                None => {
-                    heads.push(&p[..HEAD]);
-                    by_head.push(vec![i]);
-                }
+        for i in order {
+            if heads.last() != Some(&head(i)) {
+                heads.push(head(i));
+                by_head.push(Vec::new());
             }
+            by_head.last_mut().expect("pushed above").push(i);
         }
         let each = heads
             .iter()
             .map(|h| memmem::Finder::new(h).into_owned())
             .collect();
-        let heads = (!heads.is_empty()).then(|| {
-            AhoCorasick::builder()
-                .match_kind(MatchKind::LeftmostFirst)
-                .build(&heads)
-                .expect("a few short strings always compile")
-        });
+        let heads = (!heads.is_empty()).then(|| Heads::new(&heads));
         let fails = which
             .iter()
             .map(|&w| Fail::new(&bytes[w as usize]))
@@ -239,7 +277,7 @@ impl Longs {
         self.bytes.memory_usage()
             + self.which.len() * 4
             + self.fails.iter().map(Fail::memory_usage).sum::<usize>()
-            + self.heads.as_ref().map_or(0, AhoCorasick::memory_usage)
+            + self.heads.as_ref().map_or(0, Heads::memory_usage)
     }
 
     /// Finds every occurrence in `text` (kept in `scan` for [`ranges`](Self::ranges)) and
@@ -258,10 +296,7 @@ impl Longs {
         // again inside the stretch its matchers covered already (a run of it), each head by
         // its own search from where its matchers stopped, which skips such runs.
         let (mut at, mut repeated) = (0, false);
-        while let Some((pos, h)) = find(text, at, |hay, from| {
-            let m = heads.find(Input::new(hay).range(from..))?;
-            Some((m.start(), m.pattern().as_usize()))
-        }) {
+        while let Some((pos, h)) = find(text, at, |hay, from| heads.first(hay, from)) {
             if self.by_head[h].iter().all(|&i| scan.covered[i] > pos) {
                 repeated = true;
                 break;
@@ -489,9 +524,17 @@ mod tests {
                 Patterns::new(patterns.iter().map(|p| &**p)),
                 (0..n).collect(),
             );
-            let text: Vec<u8> = (0..(rng() % 40) as usize)
-                .map(|_| if rng() % 5 == 0 { b'b' } else { b'a' })
-                .collect();
+            // Whole patterns, their prefixes and other bytes, so that occurrences overlap,
+            // abut and end the text.
+            let mut text: Vec<u8> = Vec::new();
+            for _ in 0..rng() % 5 {
+                let p = &patterns[(rng() % n as u64) as usize];
+                match rng() % 3 {
+                    0 => text.extend_from_slice(p),
+                    1 => text.extend_from_slice(&p[..(rng() as usize) % p.len()]),
+                    _ => text.extend((0..rng() % 8).map(|_| [b'a', b'b'][(rng() % 2) as usize])),
+                }
+            }
             let c = (rng() as usize) % (text.len() + 1);
             let t = Text {
                 carry: &text[..c],

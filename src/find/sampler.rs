@@ -225,6 +225,61 @@ impl Sampler {
         }
     }
 
+    /// The first occurrence of `patterns` in `hay` that starts at `from` or later: where, and
+    /// which pattern. It probes one q-gram at a time, and stops `horizon` bytes past the
+    /// first occurrence found, past which none can start earlier.
+    pub(crate) fn first(
+        &self,
+        hay: &[u8],
+        from: usize,
+        patterns: &Patterns,
+    ) -> Option<(usize, usize)> {
+        let mut first: Option<(usize, usize)> = None;
+        let mut at = from;
+        loop {
+            let stop = first.map_or(usize::MAX, |(s, _)| s + self.horizon);
+            at = self.skip(hay, at, stop.min(hay.len().saturating_sub(7)));
+            if at + self.q > hay.len() || at >= stop {
+                return first;
+            }
+            let gram = self.gram_at(hay, at);
+            let key = mix(gram);
+            if self.filter.contains(key) && self.passes_second(gram) {
+                let b = self.bucket(key);
+                let bucket = self.buckets[b] as usize..self.buckets[b + 1] as usize;
+                for &e in self.lookup(gram, bucket) {
+                    let i = e.pattern(self.check_shift);
+                    let p = &patterns[i];
+                    let Some(start) = at.checked_sub(e.offset()).filter(|&s| s >= from) else {
+                        continue;
+                    };
+                    if hay.len() - start >= p.len()
+                        && same(&hay[start..start + p.len()], p)
+                        && first.map_or(true, |f| (start, i) < f)
+                    {
+                        first = Some((start, i));
+                    }
+                }
+            }
+            at += self.stride;
+        }
+    }
+
+    /// The first probe position from `at`, every `stride` bytes, that is `end` or later or
+    /// whose q-gram passes the filter (`end + 7 <= hay.len()`). Kept apart, as
+    /// [`probe`](Self::probe) is, so that the loop has the registers to itself.
+    #[inline(never)]
+    fn skip(&self, hay: &[u8], mut at: usize, end: usize) -> usize {
+        while at < end {
+            let word = u64::from_le_bytes(hay[at..at + 8].try_into().expect("8 bytes"));
+            if self.filter.contains(mix(word & self.gram_mask)) {
+                break;
+            }
+            at += self.stride;
+        }
+        at
+    }
+
     /// Calls `f(start, end)` for every occurrence of `patterns` in `hay`, in no particular
     /// order.
     pub(crate) fn for_each_occurrence(
@@ -335,6 +390,78 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `first` finds the earliest occurrence at or after each position, the naive answer,
+    /// where the patterns are windows of one string: they overlap in the text, and their
+    /// indexed q-grams are shared by many (so that some are indexed at other offsets).
+    #[test]
+    fn first_finds_the_earliest_occurrence() {
+        let mut seed = 0x6a09_e667_f3bc_c908u64;
+        let mut rng = || crate::testing::rng(&mut seed);
+        for round in 0..300 {
+            let base: Vec<u8> = (0..160).map(|_| b"ab"[(rng() % 2) as usize]).collect();
+            let mut list: Vec<&[u8]> = (0..2 + rng() % 90)
+                .map(|_| {
+                    let o = (rng() % 97) as usize;
+                    &base[o..o + 64]
+                })
+                .collect();
+            list.sort();
+            list.dedup();
+            let mut patterns = Patterns::with_capacity(list.len(), 64 * list.len());
+            list.iter().for_each(|p| patterns.push(p));
+            let sampler = Sampler::new(&patterns, 64).expect("64-byte patterns sample");
+            let mut hay = Vec::new();
+            for _ in 0..1 + rng() % 4 {
+                let from = (rng() % 160) as usize;
+                hay.extend_from_slice(&base[from..from + (rng() as usize) % (161 - from)]);
+            }
+            for from in 0..=hay.len() {
+                let want = (from..hay.len()).find_map(|s| {
+                    let i = list.iter().position(|p| hay[s..].starts_with(p))?;
+                    Some((s, i))
+                });
+                assert_eq!(
+                    sampler.first(&hay, from, &patterns),
+                    want,
+                    "{round}, {from}"
+                );
+            }
+        }
+    }
+
+    /// An occurrence found by a later probe than another can start before it: `first` looks
+    /// on for `horizon` bytes. Here `b` starts `d` bytes into `a`, and twelve patterns share
+    /// its last `d` bytes, so that it is indexed at lower offsets than `a` (for most `d`).
+    #[test]
+    fn first_looks_past_an_occurrence_found_early() {
+        let mut seed = 0xbb67_ae85_84ca_a73bu64;
+        let mut letters = |n: usize| -> Vec<u8> {
+            (0..n)
+                .map(|_| b'a' + (crate::testing::rng(&mut seed) % 26) as u8)
+                .collect()
+        };
+        for d in 16..29 {
+            let a = letters(64);
+            let tail = letters(d);
+            let b = [&a[d..], &tail[..]].concat();
+            let mut list = vec![a.clone(), b.clone()];
+            list.extend((0..12).map(|_| [letters(64 - d), b[64 - d..].to_vec()].concat()));
+            list.sort();
+            let mut patterns = Patterns::with_capacity(list.len(), 64 * list.len());
+            list.iter().for_each(|p| patterns.push(p));
+            let sampler = Sampler::new(&patterns, 64).expect("64-byte patterns sample");
+            let i = list.iter().position(|p| *p == a).expect("listed");
+            for junk in 0..64 {
+                let hay = [&vec![b'-'; junk][..], &a, &tail].concat();
+                assert_eq!(
+                    sampler.first(&hay, 0, &patterns),
+                    Some((junk, i)),
+                    "{d}, {junk}"
+                );
+            }
+        }
+    }
 
     /// `same` tells equal slices from slices that differ in any one byte, at every length
     /// around the word size and its multiples.
