@@ -44,9 +44,7 @@ impl Heads {
         match heads {
             [head] => Heads::One(memmem::Finder::new(head).into_owned()),
             _ => {
-                let mut list = Patterns::with_capacity(heads.len(), heads.len() * HEAD);
-                heads.iter().for_each(|h| list.push(h));
-                let heads = list;
+                let heads = Patterns::new(heads.iter().copied());
                 let sampler = Sampler::new(&heads, HEAD)
                     .expect("heads are long enough to sample, and fewer than a sampler takes");
                 Heads::Sampled(sampler, heads)

@@ -13,7 +13,6 @@ pub(crate) struct Patterns {
 
 impl Patterns {
     /// The strings of `list`, in order.
-    #[cfg(test)]
     pub(crate) fn new<'a>(list: impl IntoIterator<Item = &'a [u8]> + Clone) -> Patterns {
         let (count, total) = list
             .clone()

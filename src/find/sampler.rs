@@ -214,13 +214,30 @@ impl Sampler {
         patterns: &Patterns,
         found: &mut Vec<(usize, usize)>,
     ) {
+        self.matches(hay, at, gram, bucket, patterns, |start, p, _| {
+            found.push((start, start + p.len()))
+        });
+    }
+
+    /// Calls `f(start, pattern, index)` for each occurrence whose q-gram at `at` is `gram`.
+    #[inline(always)]
+    fn matches(
+        &self,
+        hay: &[u8],
+        at: usize,
+        gram: u64,
+        bucket: std::ops::Range<usize>,
+        patterns: &Patterns,
+        mut f: impl FnMut(usize, &[u8], usize),
+    ) {
         for &e in self.lookup(gram, bucket) {
-            let p = &patterns[e.pattern(self.check_shift)];
+            let i = e.pattern(self.check_shift);
+            let p = &patterns[i];
             let Some(start) = at.checked_sub(e.offset()) else {
                 continue;
             };
             if hay.len() - start >= p.len() && same(&hay[start..start + p.len()], p) {
-                found.push((start, start + p.len()));
+                f(start, p, i);
             }
         }
     }
@@ -247,19 +264,11 @@ impl Sampler {
             if self.filter.contains(key) && self.passes_second(gram) {
                 let b = self.bucket(key);
                 let bucket = self.buckets[b] as usize..self.buckets[b + 1] as usize;
-                for &e in self.lookup(gram, bucket) {
-                    let i = e.pattern(self.check_shift);
-                    let p = &patterns[i];
-                    let Some(start) = at.checked_sub(e.offset()).filter(|&s| s >= from) else {
-                        continue;
-                    };
-                    if hay.len() - start >= p.len()
-                        && same(&hay[start..start + p.len()], p)
-                        && first.map_or(true, |f| (start, i) < f)
-                    {
+                self.matches(hay, at, gram, bucket, patterns, |start, _, i| {
+                    if start >= from && first.map_or(true, |f| (start, i) < f) {
                         first = Some((start, i));
                     }
-                }
+                });
             }
             at += self.stride;
         }
@@ -271,8 +280,7 @@ impl Sampler {
     #[inline(never)]
     fn skip(&self, hay: &[u8], mut at: usize, end: usize) -> usize {
         while at < end {
-            let word = u64::from_le_bytes(hay[at..at + 8].try_into().expect("8 bytes"));
-            if self.filter.contains(mix(word & self.gram_mask)) {
+            if self.filter.contains(mix(self.gram_at(hay, at))) {
                 break;
             }
             at += self.stride;
@@ -408,8 +416,7 @@ mod tests {
                 .collect();
             list.sort();
             list.dedup();
-            let mut patterns = Patterns::with_capacity(list.len(), 64 * list.len());
-            list.iter().for_each(|p| patterns.push(p));
+            let patterns = Patterns::new(list.iter().copied());
             let sampler = Sampler::new(&patterns, 64).expect("64-byte patterns sample");
             let mut hay = Vec::new();
             for _ in 0..1 + rng() % 4 {
@@ -448,8 +455,7 @@ mod tests {
             let mut list = vec![a.clone(), b.clone()];
             list.extend((0..12).map(|_| [letters(64 - d), b[64 - d..].to_vec()].concat()));
             list.sort();
-            let mut patterns = Patterns::with_capacity(list.len(), 64 * list.len());
-            list.iter().for_each(|p| patterns.push(p));
+            let patterns = Patterns::new(list.iter().map(|p| &p[..]));
             let sampler = Sampler::new(&patterns, 64).expect("64-byte patterns sample");
             let i = list.iter().position(|p| *p == a).expect("listed");
             for junk in 0..64 {
