@@ -140,13 +140,14 @@ impl Sampler {
             for b in 1..buckets.len() {
                 buckets[b] += buckets[b - 1];
             }
-            let mut next = buckets.clone();
-            let mut entries = vec![Entry(0); n];
+            let mut placer = Placer::new(&buckets, n);
             sampler.for_each_key(patterns, &from, |i, offset, key| {
-                let slot = &mut next[(key >> shift) as usize];
-                entries[*slot as usize] = Entry::new(key, i, offset, sampler.check_shift);
-                *slot += 1;
+                placer.push(
+                    (key >> shift) as usize,
+                    Entry::new(key, i, offset, sampler.check_shift),
+                );
             });
+            let entries = placer.finish();
             (buckets, entries)
         };
         // The filters beside the buckets, on a second core where the set is large.
@@ -219,6 +220,77 @@ fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, 
         }
     });
     (crowded, counts)
+}
+
+/// A [`Placer`] puts the buckets in about this many groups of adjacent ones.
+const GROUPS: usize = 256;
+
+/// Places entries in bucket order and, within a bucket, in the order pushed. They are first
+/// appended to their group's run, then each run is ordered by bucket in a copy: the writes
+/// of a large index go to a few hundred places in turn, then to one group's part at a time,
+/// not all over it (DESIGN.md, session 13).
+struct Placer<'a> {
+    /// Where each bucket's slots begin, and at the end where the last one's end.
+    starts: &'a [u32],
+    entries: Vec<Entry>,
+    /// Each entry's bucket, less its group's first.
+    within: Vec<u16>,
+    /// The end of each group's run.
+    ends: Vec<u32>,
+    /// A bucket's group is its number shifted right by this.
+    group_shift: u32,
+}
+
+impl<'a> Placer<'a> {
+    /// A placer of `n` entries into the buckets (a power of two of them) whose first slots
+    /// are `starts`, followed by the end of the last.
+    fn new(starts: &'a [u32], n: usize) -> Placer<'a> {
+        let buckets = starts.len() - 1;
+        debug_assert!(buckets.is_power_of_two());
+        // A bucket's place in its group fits 16 bits.
+        let group_shift = (buckets / GROUPS).max(1).trailing_zeros().min(16);
+        Placer {
+            starts,
+            entries: vec![Entry(0); n],
+            within: vec![0; n],
+            ends: starts[..buckets]
+                .iter()
+                .step_by(1 << group_shift)
+                .copied()
+                .collect(),
+            group_shift,
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, bucket: usize, entry: Entry) {
+        let end = &mut self.ends[bucket >> self.group_shift];
+        self.entries[*end as usize] = entry;
+        self.within[*end as usize] = (bucket & ((1 << self.group_shift) - 1)) as u16;
+        *end += 1;
+    }
+
+    /// The entries, each in its place.
+    fn finish(mut self) -> Vec<Entry> {
+        let per_group = 1 << self.group_shift;
+        let (mut run, mut next) = (Vec::new(), Vec::new());
+        for first in (0..self.starts.len() - 1).step_by(per_group) {
+            let (lo, hi) = (
+                self.starts[first] as usize,
+                self.starts[first + per_group] as usize,
+            );
+            run.clear();
+            run.extend_from_slice(&self.entries[lo..hi]);
+            next.clear();
+            next.extend_from_slice(&self.starts[first..first + per_group]);
+            for (&entry, &b) in run.iter().zip(&self.within[lo..hi]) {
+                let slot = &mut next[usize::from(b)];
+                self.entries[*slot as usize] = entry;
+                *slot += 1;
+            }
+        }
+        self.entries
+    }
 }
 
 /// The start of the first run of `len` consecutive `counts` with the least sum.
@@ -325,6 +397,43 @@ mod tests {
             assert!(
                 want.len() >= sharing.min(1),
                 "{count} patterns: none crowded"
+            );
+        }
+    }
+
+    /// Entries land where one pass of `next[bucket] += 1` puts them: by bucket and, within
+    /// one, in the order given; with fewer buckets than groups and more, and with a few
+    /// buckets that many entries share.
+    #[test]
+    fn entries_are_placed_as_in_one_pass() {
+        let mut seed = 0x91ac_e5ee_d5a1_7e55;
+        for (bits, n, shared) in [(4, 100, false), (16, 50_000, false), (18, 200_000, true)] {
+            let buckets = 1usize << bits;
+            let given: Vec<(usize, Entry)> = (0..n)
+                .map(|k| {
+                    let r = rng(&mut seed);
+                    let spread = if shared && r % 4 == 0 { 8 } else { buckets };
+                    ((r >> 8) as usize % spread, Entry(k as u32))
+                })
+                .collect();
+            let mut starts = vec![0u32; buckets + 1];
+            for &(b, _) in &given {
+                starts[b + 1] += 1;
+            }
+            for b in 1..starts.len() {
+                starts[b] += starts[b - 1];
+            }
+            let (mut next, mut want) = (starts.clone(), vec![0; n]);
+            for &(b, e) in &given {
+                want[next[b] as usize] = e.0;
+                next[b] += 1;
+            }
+            let mut placer = Placer::new(&starts, n);
+            given.iter().for_each(|&(b, e)| placer.push(b, e));
+            let got = placer.finish();
+            assert!(
+                got.iter().map(|e| e.0).eq(want.iter().copied()),
+                "{buckets} buckets, {n} entries"
             );
         }
     }
