@@ -1,6 +1,7 @@
 //! The bit sets, Bloom filters and hashes that the exact finder's tables are made of.
 
 /// A fixed-size set of small numbers.
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct BitSet(Box<[u64]>);
 
 impl BitSet {
@@ -74,6 +75,7 @@ impl Counts {
 
 /// A one-bit Bloom filter of keys ([`mix`]es): the top bits of a key are its bit. A power of
 /// two bits long.
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct Filter {
     bits: BitSet,
     /// `64 - log2(bits)`.
@@ -109,6 +111,11 @@ impl Filter {
         } else {
             up
         }
+    }
+
+    /// The filter's length, as a power of two.
+    pub(crate) fn bits(&self) -> u32 {
+        64 - self.shift
     }
 
     pub(crate) fn insert(&mut self, key: u64) {

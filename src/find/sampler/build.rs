@@ -5,7 +5,7 @@ use super::{Entry, Sampler, MAX_PATTERNS, MIN_SAMPLED, OFFSET_BITS, PROBES, WIND
 use crate::find::filter::{mix, remix, BitSet, Counts, Filter};
 use crate::find::patterns::Patterns;
 
-/// Sets of at least this many patterns build their filters on a thread of their own.
+/// Sets of at least this many patterns build their second filter on a thread of its own.
 const PARALLEL: usize = 10_000;
 
 /// Up to this many crowded patterns move by the counts of the q-grams indexed for all
@@ -117,14 +117,11 @@ impl Sampler {
             bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
             _ => FILTER_SIZE,
         };
-        let filters = || {
-            let mut filter = Filter::empty(Filter::size(n, size));
+        // The second filter beside the index, which fills the first as it places the entries.
+        let second = || {
             let mut second = Filter::empty(Filter::size(n, SECOND_FILTER_SIZE));
-            sampler.for_each_key(patterns, &from, |_, _, key| {
-                filter.insert(key);
-                second.insert(remix(key));
-            });
-            (filter, second)
+            sampler.for_each_key(patterns, &from, |_, _, key| second.insert(remix(key)));
+            second
         };
         // A few entries per bucket (about a cache line), placed by a counting sort.
         let bits = (n / ENTRIES_PER_BUCKET)
@@ -140,21 +137,19 @@ impl Sampler {
             for b in 1..buckets.len() {
                 buckets[b] += buckets[b - 1];
             }
-            let mut placer = Placer::new(&buckets, n);
+            let filter = Filter::empty(Filter::size(n, size));
+            let mut placer = Placer::new(&buckets, n, filter);
             sampler.for_each_key(patterns, &from, |i, offset, key| {
-                placer.push(
-                    (key >> shift) as usize,
-                    Entry::new(key, i, offset, sampler.check_shift),
-                );
+                placer.push(key, Entry::new(key, i, offset, sampler.check_shift));
             });
-            let entries = placer.finish();
-            (buckets, entries)
+            let (entries, filter) = placer.finish();
+            (buckets, entries, filter)
         };
-        // The filters beside the buckets, on a second core where the set is large.
-        let ((buckets, entries), (filter, second)) = if patterns.len() < PARALLEL {
-            (entries(), filters())
+        // On a second core where the set is large.
+        let ((buckets, entries, filter), second) = if patterns.len() < PARALLEL {
+            (entries(), second())
         } else {
-            crate::parallel::join(entries, filters)
+            crate::parallel::join(entries, second)
         };
         sampler.filter = filter;
         sampler.second = second;
@@ -222,59 +217,73 @@ fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, 
     (crowded, counts)
 }
 
-/// A [`Placer`] puts the buckets in about this many groups of adjacent ones.
-const GROUPS: usize = 256;
+/// A [`Placer`] puts the keys in at least this many groups by their top bits, where there
+/// are as many buckets.
+const GROUPS_LOG2: u32 = 8;
 
-/// Places entries in bucket order and, within a bucket, in the order pushed. They are first
-/// appended to their group's run, then each run is ordered by bucket in a copy: the writes
-/// of a large index go to a few hundred places in turn, then to one group's part at a time,
-/// not all over it (DESIGN.md, session 13).
+/// Places entries by their keys' top bits, in bucket order and, within a bucket, in the
+/// order pushed, and puts the keys into a filter. Entries are first appended to their
+/// group's run, with the next 16 bits of their key; then each run is ordered by bucket in a
+/// copy and its keys' bits set in the filter. The writes of a large index go to a few
+/// hundred places in turn, then to one group's part of the index and of the filter at a
+/// time, not all over them (DESIGN.md, session 13).
 struct Placer<'a> {
-    /// Where each bucket's slots begin, and at the end where the last one's end.
+    /// Where each bucket's slots begin (bucket `b` is the keys whose top bits are `b`), and
+    /// at the end where the last one's end.
     starts: &'a [u32],
     entries: Vec<Entry>,
-    /// Each entry's bucket, less its group's first.
+    /// The 16 bits after the group's in each entry's key.
     within: Vec<u16>,
     /// The end of each group's run.
     ends: Vec<u32>,
-    /// A bucket's group is its number shifted right by this.
-    group_shift: u32,
+    /// A key's group is its top `group_bits` bits.
+    group_bits: u32,
+    /// The buckets' and the filter's bits, in number.
+    bucket_bits: u32,
+    filter: Filter,
 }
 
 impl<'a> Placer<'a> {
     /// A placer of `n` entries into the buckets (a power of two of them) whose first slots
-    /// are `starts`, followed by the end of the last.
-    fn new(starts: &'a [u32], n: usize) -> Placer<'a> {
+    /// are `starts` (followed by the end of the last), and of their keys into `filter`.
+    fn new(starts: &'a [u32], n: usize, filter: Filter) -> Placer<'a> {
         let buckets = starts.len() - 1;
         debug_assert!(buckets.is_power_of_two());
-        // A bucket's place in its group fits 16 bits.
-        let group_shift = (buckets / GROUPS).max(1).trailing_zeros().min(16);
+        let bucket_bits = buckets.trailing_zeros();
+        let widest = bucket_bits.max(filter.bits());
+        let group_bits = GROUPS_LOG2
+            .max(widest.saturating_sub(16))
+            .min(bucket_bits.min(filter.bits()));
+        debug_assert!(widest <= group_bits + 16, "a key's bits to keep fit 16");
         Placer {
             starts,
             entries: vec![Entry(0); n],
             within: vec![0; n],
             ends: starts[..buckets]
                 .iter()
-                .step_by(1 << group_shift)
+                .step_by(1 << (bucket_bits - group_bits))
                 .copied()
                 .collect(),
-            group_shift,
+            group_bits,
+            bucket_bits,
+            filter,
         }
     }
 
+    /// Places `entry`, of `key`.
     #[inline]
-    fn push(&mut self, bucket: usize, entry: Entry) {
-        let end = &mut self.ends[bucket >> self.group_shift];
+    fn push(&mut self, key: u64, entry: Entry) {
+        let end = &mut self.ends[(key >> (64 - self.group_bits)) as usize];
         self.entries[*end as usize] = entry;
-        self.within[*end as usize] = (bucket & ((1 << self.group_shift) - 1)) as u16;
+        self.within[*end as usize] = (key >> (48 - self.group_bits)) as u16;
         *end += 1;
     }
 
-    /// The entries, each in its place.
-    fn finish(mut self) -> Vec<Entry> {
-        let per_group = 1 << self.group_shift;
+    /// The entries, each in its place, and the filter.
+    fn finish(mut self) -> (Vec<Entry>, Filter) {
+        let per_group = 1 << (self.bucket_bits - self.group_bits);
         let (mut run, mut next) = (Vec::new(), Vec::new());
-        for first in (0..self.starts.len() - 1).step_by(per_group) {
+        for (group, first) in (0..self.starts.len() - 1).step_by(per_group).enumerate() {
             let (lo, hi) = (
                 self.starts[first] as usize,
                 self.starts[first + per_group] as usize,
@@ -283,13 +292,17 @@ impl<'a> Placer<'a> {
             run.extend_from_slice(&self.entries[lo..hi]);
             next.clear();
             next.extend_from_slice(&self.starts[first..first + per_group]);
-            for (&entry, &b) in run.iter().zip(&self.within[lo..hi]) {
-                let slot = &mut next[usize::from(b)];
+            let group = (group as u64) << (64 - self.group_bits);
+            for (&entry, &within) in run.iter().zip(&self.within[lo..hi]) {
+                // The key's top bits, as many as the buckets and the filter need.
+                let top = group | u64::from(within) << (48 - self.group_bits);
+                let slot = &mut next[(top >> (64 - self.bucket_bits)) as usize - first];
                 self.entries[*slot as usize] = entry;
                 *slot += 1;
+                self.filter.insert(top);
             }
         }
-        self.entries
+        (self.entries, self.filter)
     }
 }
 
@@ -401,40 +414,50 @@ mod tests {
         }
     }
 
-    /// Entries land where one pass of `next[bucket] += 1` puts them: by bucket and, within
-    /// one, in the order given; with fewer buckets than groups and more, and with a few
-    /// buckets that many entries share.
+    /// Entries land where one pass of `next[bucket] += 1` puts them: by bucket (their keys'
+    /// top bits) and, within one, in the order given; and the filter is the one their keys
+    /// make. With fewer buckets than groups and more, filters smaller and larger than the
+    /// buckets, and a few buckets that many keys share.
     #[test]
     fn entries_are_placed_as_in_one_pass() {
         let mut seed = 0x91ac_e5ee_d5a1_7e55;
-        for (bits, n, shared) in [(4, 100, false), (16, 50_000, false), (18, 200_000, true)] {
-            let buckets = 1usize << bits;
-            let given: Vec<(usize, Entry)> = (0..n)
+        for (bits, n, filter_bits, shared) in [
+            (4, 100, 12, false),
+            (16, 50_000, 12, false),
+            (16, 50_000, 22, false),
+            (18, 200_000, 23, true),
+        ] {
+            let given: Vec<(u64, Entry)> = (0..n)
                 .map(|k| {
-                    let r = rng(&mut seed);
-                    let spread = if shared && r % 4 == 0 { 8 } else { buckets };
-                    ((r >> 8) as usize % spread, Entry(k as u32))
+                    let key = rng(&mut seed);
+                    let key = match shared && key % 4 == 0 {
+                        true => (key % 8) << 61,
+                        false => key,
+                    };
+                    (key, Entry(k as u32))
                 })
                 .collect();
-            let mut starts = vec![0u32; buckets + 1];
-            for &(b, _) in &given {
-                starts[b + 1] += 1;
+            let bucket = |key: u64| (key >> (64 - bits)) as usize;
+            let mut starts = vec![0u32; (1 << bits) + 1];
+            for &(key, _) in &given {
+                starts[bucket(key) + 1] += 1;
             }
             for b in 1..starts.len() {
                 starts[b] += starts[b - 1];
             }
             let (mut next, mut want) = (starts.clone(), vec![0; n]);
-            for &(b, e) in &given {
-                want[next[b] as usize] = e.0;
-                next[b] += 1;
+            let mut filter = Filter::empty(1 << filter_bits);
+            for &(key, e) in &given {
+                want[next[bucket(key)] as usize] = e.0;
+                next[bucket(key)] += 1;
+                filter.insert(key);
             }
-            let mut placer = Placer::new(&starts, n);
-            given.iter().for_each(|&(b, e)| placer.push(b, e));
-            let got = placer.finish();
-            assert!(
-                got.iter().map(|e| e.0).eq(want.iter().copied()),
-                "{buckets} buckets, {n} entries"
-            );
+            let mut placer = Placer::new(&starts, n, Filter::empty(1 << filter_bits));
+            given.iter().for_each(|&(key, e)| placer.push(key, e));
+            let (got, got_filter) = placer.finish();
+            let case = format!("{} buckets, {n} entries, 2^{filter_bits} bits", 1 << bits);
+            assert!(got.iter().map(|e| e.0).eq(want.iter().copied()), "{case}");
+            assert!(got_filter == filter, "{case}");
         }
     }
 
