@@ -90,7 +90,21 @@ impl Sampler {
             .iter()
             .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
             .collect();
-        let (crowded, indexed) = crowded(&sampler, patterns, &from);
+        let n = patterns.len() * stride;
+        u32::try_from(n).ok()?;
+        // A few entries per bucket (about a cache line), placed by a counting sort: each
+        // bucket's keys counted in the crowded check's last pass, then those of the patterns
+        // that move taken from their old buckets to their new ones.
+        let bits = (n / ENTRIES_PER_BUCKET)
+            .next_power_of_two()
+            .max(16)
+            .trailing_zeros();
+        let shift = 64 - bits;
+        let mut buckets = vec![0u32; (1 << bits) + 1];
+        let bucket = |key: u64| (key >> shift) as usize + 1;
+        let (crowded, indexed) = crowded(&sampler, patterns, &from, |key| {
+            buckets[bucket(key)] += 1;
+        });
         if !crowded.is_empty() {
             // Few crowded patterns move to the q-grams that the others' indexed ones share
             // least; many, to those that all q-grams share least.
@@ -107,11 +121,17 @@ impl Sampler {
                 counts.clear();
                 let last = p.len().min(WINDOW) - q;
                 counts.extend((0..=last).map(|o| shared.get(mix(sampler.gram_at(p, o)))));
-                from[i] = least_run(&counts, stride) as u8;
+                let (old, new) = (usize::from(from[i]), least_run(&counts, stride));
+                for o in 0..stride {
+                    buckets[bucket(mix(sampler.gram_at(p, old + o)))] -= 1;
+                    buckets[bucket(mix(sampler.gram_at(p, new + o)))] += 1;
+                }
+                from[i] = new as u8;
             }
         }
-        let n = patterns.len() * stride;
-        u32::try_from(n).ok()?;
+        for b in 1..buckets.len() {
+            buckets[b] += buckets[b - 1];
+        }
         sampler.horizon = from.iter().map(|&f| usize::from(f)).max().unwrap_or(0) + stride - 1;
         let size = match Filter::size(n, FILTER_SIZE) {
             bits if bits > FILTER_MAX => LARGE_FILTER_SIZE,
@@ -123,30 +143,16 @@ impl Sampler {
             sampler.for_each_key(patterns, &from, |_, _, key| second.insert(remix(key)));
             second
         };
-        // A few entries per bucket (about a cache line), placed by a counting sort.
-        let bits = (n / ENTRIES_PER_BUCKET)
-            .next_power_of_two()
-            .max(16)
-            .trailing_zeros();
-        let shift = 64 - bits;
         let entries = || {
-            let mut buckets = vec![0u32; (1 << bits) + 1];
-            sampler.for_each_key(patterns, &from, |_, _, key| {
-                buckets[(key >> shift) as usize + 1] += 1;
-            });
-            for b in 1..buckets.len() {
-                buckets[b] += buckets[b - 1];
-            }
             let filter = Filter::empty(Filter::size(n, size));
             let mut placer = Placer::new(&buckets, n, filter);
             sampler.for_each_key(patterns, &from, |i, offset, key| {
                 placer.push(key, Entry::new(key, i, offset, sampler.check_shift));
             });
-            let (entries, filter) = placer.finish();
-            (buckets, entries, filter)
+            placer.finish()
         };
         // On a second core where the set is large.
-        let ((buckets, entries, filter), second) = if patterns.len() < PARALLEL {
+        let ((entries, filter), second) = if patterns.len() < PARALLEL {
             (entries(), second())
         } else {
             crate::parallel::join(entries, second)
@@ -193,8 +199,13 @@ impl Sampler {
 
 /// The patterns one of whose q-grams at `from[i]..from[i] + stride` has a key that more
 /// than [`CROWDED`] such q-grams of all patterns have (or, rarely, a hash that more keys
-/// have), and the counts of those q-grams' keys.
-fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, Counts) {
+/// have), and the counts of those q-grams' keys; calls `f` with each of the keys.
+fn crowded(
+    sampler: &Sampler,
+    patterns: &Patterns,
+    from: &[u8],
+    mut f: impl FnMut(u64),
+) -> (Vec<usize>, Counts) {
     // At most one key a cell on average: a cell of more than `CROWDED` by chance is rare.
     let mut counts = Counts::new((patterns.len() * sampler.stride).next_power_of_two());
     // The crowded cells, by the low bits of their number: a set small enough to stay in the
@@ -207,6 +218,7 @@ fn crowded(sampler: &Sampler, patterns: &Patterns, from: &[u8]) -> (Vec<usize>, 
     });
     let mut crowded = Vec::new();
     sampler.for_each_key(patterns, from, |i, _, key| {
+        f(key);
         if full.contains(counts.cell(key) % FULL)
             && counts.get(key) > CROWDED
             && crowded.last() != Some(&i)
@@ -395,7 +407,7 @@ mod tests {
                 .iter()
                 .map(|p| (p.len().min(WINDOW) + 1 - q - stride) as u8)
                 .collect();
-            let (got, counts) = crowded(&sampler, &stored, &from);
+            let (got, counts) = crowded(&sampler, &stored, &from, |_| {});
             let mut cells = std::collections::HashMap::new();
             sampler.for_each_key(&stored, &from, |_, _, key| {
                 *cells.entry(counts.cell(key)).or_insert(0) += 1;
