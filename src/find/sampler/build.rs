@@ -250,7 +250,7 @@ struct Placer<'a> {
     ends: Vec<u32>,
     /// A key's group is its top `group_bits` bits.
     group_bits: u32,
-    /// The buckets' and the filter's bits, in number.
+    /// A key's bucket is its top `bucket_bits` bits.
     bucket_bits: u32,
     filter: Filter,
 }
@@ -266,7 +266,8 @@ impl<'a> Placer<'a> {
         let group_bits = GROUPS_LOG2
             .max(widest.saturating_sub(16))
             .min(bucket_bits.min(filter.bits()));
-        debug_assert!(widest <= group_bits + 16, "a key's bits to keep fit 16");
+        // Else the filter would miss keys: never so for the sizes `Sampler::new` makes.
+        assert!(widest <= group_bits + 16, "a key's bits to keep fit 16");
         Placer {
             starts,
             entries: vec![Entry(0); n],
