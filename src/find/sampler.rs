@@ -122,6 +122,17 @@ impl Sampler {
         (key >> self.buckets_shift) as usize
     }
 
+    /// The range of `entries` of `gram`'s bucket, if `gram` passes both filters.
+    #[inline(always)]
+    fn passing(&self, gram: u64) -> Option<std::ops::Range<usize>> {
+        let key = mix(gram);
+        if !(self.filter.contains(key) && self.passes_second(gram)) {
+            return None;
+        }
+        let b = self.bucket(key);
+        Some(self.buckets[b] as usize..self.buckets[b + 1] as usize)
+    }
+
     /// The entries of `gram`, whose bucket's entries are `entries[bucket]`.
     #[inline]
     fn lookup(&self, gram: u64, bucket: std::ops::Range<usize>) -> impl Iterator<Item = &Entry> {
@@ -172,13 +183,8 @@ impl Sampler {
         }
         while at + self.q <= hay.len() {
             let gram = self.gram_at(hay, at);
-            if self.filter.contains(mix(gram)) && self.passes_second(gram) {
-                let b = self.bucket(mix(gram));
-                f(
-                    at,
-                    gram,
-                    self.buckets[b] as usize..self.buckets[b + 1] as usize,
-                );
+            if let Some(bucket) = self.passing(gram) {
+                f(at, gram, bucket);
             }
             at += self.stride;
         }
@@ -201,22 +207,6 @@ impl Sampler {
             n += usize::from(filter.contains(mix(u64::from_le(word) & gram_mask)));
         }
         n
-    }
-
-    /// Pushes onto `found` each occurrence whose q-gram at `at` is `gram`.
-    #[inline]
-    fn verify(
-        &self,
-        hay: &[u8],
-        at: usize,
-        gram: u64,
-        bucket: std::ops::Range<usize>,
-        patterns: &Patterns,
-        found: &mut Vec<(usize, usize)>,
-    ) {
-        self.matches(hay, at, gram, bucket, patterns, |start, p, _| {
-            found.push((start, start + p.len()))
-        });
     }
 
     /// Calls `f(start, pattern, index)` for each occurrence whose q-gram at `at` is `gram`.
@@ -260,10 +250,7 @@ impl Sampler {
                 return first;
             }
             let gram = self.gram_at(hay, at);
-            let key = mix(gram);
-            if self.filter.contains(key) && self.passes_second(gram) {
-                let b = self.bucket(key);
-                let bucket = self.buckets[b] as usize..self.buckets[b + 1] as usize;
+            if let Some(bucket) = self.passing(gram) {
                 self.matches(hay, at, gram, bucket, patterns, |start, _, i| {
                     if start >= from && first.map_or(true, |f| (start, i) < f) {
                         first = Some((start, i));
@@ -296,12 +283,8 @@ impl Sampler {
         patterns: &Patterns,
         mut f: impl FnMut(usize, usize),
     ) {
-        let mut found = Vec::new();
         self.for_each_hit(hay, |at, gram, bucket| {
-            self.verify(hay, at, gram, bucket, patterns, &mut found);
-            for (s, e) in found.drain(..) {
-                f(s, e);
-            }
+            self.matches(hay, at, gram, bucket, patterns, |s, p, _| f(s, s + p.len()));
         });
     }
 
@@ -315,7 +298,6 @@ impl Sampler {
         out: &mut Vec<Range>,
     ) {
         let mut union = None;
-        let mut found = Vec::new();
         // Occurrences not yet merged, sorted by start from last to first. Few: they start
         // within the horizon of the last hit.
         let mut pending: Vec<Range> = Vec::new();
@@ -323,11 +305,13 @@ impl Sampler {
             // Occurrences found from here on start at `at - horizon` or later.
             let settled = at.saturating_sub(self.horizon);
             settle(&mut pending, &mut union, settled, out);
-            self.verify(hay, at, gram, bucket, patterns, &mut found);
-            for r in found.drain(..).filter(|&(s, _)| s < limit) {
-                let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
-                pending.insert(i, r);
-            }
+            self.matches(hay, at, gram, bucket, patterns, |s, p, _| {
+                if s < limit {
+                    let r = (s, s + p.len());
+                    let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
+                    pending.insert(i, r);
+                }
+            });
         });
         settle(&mut pending, &mut union, usize::MAX, out);
     }
