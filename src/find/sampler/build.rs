@@ -335,6 +335,7 @@ fn least_run(counts: &[usize], len: usize) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::find::filter::cell_starts;
     use crate::testing;
     use crate::testing::rng;
 
@@ -451,13 +452,7 @@ mod tests {
                 })
                 .collect();
             let bucket = |key: u64| (key >> (64 - bits)) as usize;
-            let mut starts = vec![0u32; (1 << bits) + 1];
-            for &(key, _) in &given {
-                starts[bucket(key) + 1] += 1;
-            }
-            for b in 1..starts.len() {
-                starts[b] += starts[b - 1];
-            }
+            let starts = cell_starts(given.iter().map(|&(key, _)| key), bits);
             let (mut next, mut want) = (starts.clone(), vec![0; n]);
             let mut filter = Filter::empty(1 << filter_bits);
             for &(key, e) in &given {
