@@ -150,6 +150,25 @@ impl Recogniser {
         }
     }
 
+    /// As [`feed`](Self::feed), but returns true instead of an event when the whole of `input`
+    /// is one text run with nothing released before it: the caller passes `input` on as it
+    /// is.
+    pub fn feed_text(&mut self, input: &[u8], mut event: impl FnMut(Event<'_>)) -> bool {
+        let (mut first, mut whole) = (true, false);
+        self.feed(input, |e| {
+            match e {
+                Event::Text(t)
+                    if first && t.as_ptr() == input.as_ptr() && t.len() == input.len() =>
+                {
+                    whole = true;
+                }
+                e => event(e),
+            }
+            first = false;
+        });
+        whole
+    }
+
     /// The end of the stream: a held start of a line is text, a command without its `\n` is
     /// a command.
     pub fn finish(&mut self, mut event: impl FnMut(Event<'_>)) {
@@ -216,24 +235,38 @@ mod tests {
         }
     }
 
-    /// What the recogniser makes of `input` fed in `chunks`.
+    /// What the recogniser makes of `input` fed in `chunks`, through [`Recogniser::feed_text`]:
+    /// a chunk it takes whole is passed on as it is, after no event of its own.
     fn run(chunks: &[&[u8]]) -> Seen {
-        let mut r = Recogniser::default();
-        let mut text = Vec::new();
-        let mut regs = Vec::new();
-        let mut on = |e: Event<'_>| match e {
-            Event::Text(t) => {
-                assert!(!t.is_empty());
-                text.extend_from_slice(t)
+        fn on(seen: &mut Seen, e: Event<'_>) {
+            match e {
+                Event::Text(t) => {
+                    assert!(!t.is_empty());
+                    seen.0.extend_from_slice(t)
+                }
+                Event::Register { value, line } => {
+                    seen.1.push((seen.0.len(), line, value.to_vec()))
+                }
+                Event::Overlong { line } => {
+                    seen.1.push((seen.0.len(), line, b"<overlong>".to_vec()))
+                }
             }
-            Event::Register { value, line } => regs.push((text.len(), line, value.to_vec())),
-            Event::Overlong { line } => regs.push((text.len(), line, b"<overlong>".to_vec())),
-        };
-        for chunk in chunks {
-            r.feed(chunk, &mut on);
         }
-        r.finish(&mut on);
-        (text, regs)
+        let mut r = Recogniser::default();
+        let mut seen = (Vec::new(), Vec::new());
+        for chunk in chunks {
+            let mut events = 0;
+            let whole = r.feed_text(chunk, |e| {
+                events += 1;
+                on(&mut seen, e)
+            });
+            if whole {
+                assert_eq!(events, 0, "an event before a chunk taken whole");
+                seen.0.extend_from_slice(chunk);
+            }
+        }
+        r.finish(|e| on(&mut seen, e));
+        seen
     }
 
     /// Every split of `input` into up to three chunks gives the same result.

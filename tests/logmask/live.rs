@@ -153,6 +153,26 @@ fn in_band_registration_in_filter_mode_and_off_with_no_inband() {
     assert_eq!(out, input);
 }
 
+/// The start of a line held as a possible command, released by the next read: the text
+/// keeps its order, in filter mode and around a command alike.
+#[test]
+fn a_held_start_of_a_line_that_is_no_command_keeps_its_place() {
+    let mut lm = Running::start(logmask(&["-e", "LM_TOKEN"]));
+    lm.send("x\n::ad");
+    assert_eq!(lm.line(), "x\n");
+    lm.send("zz rest\n");
+    assert_eq!(lm.line(), "::adzz rest\n");
+    let (status, out, err) = lm.finish();
+    assert!(status.success());
+    assert_eq!((out.as_str(), err.as_str()), ("", ""));
+
+    let (status, out, err) = run(wrap(
+        "printf 'x\\n::ad'; sleep 0.3; printf 'zz rest\\n'; sleep 0.3; printf 'end\\n'",
+    ));
+    assert!(status.success(), "{err}");
+    assert_eq!(out, "x\n::adzz rest\nend\n");
+}
+
 #[test]
 fn an_overlong_registration_line_is_swallowed_and_reported() {
     let mut cmd = logmask(&["-e", "LM_TOKEN"]);

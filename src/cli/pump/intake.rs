@@ -145,17 +145,11 @@ impl Shared {
         };
         let (text, names, registry) = (&mut side.text, side.names, &*self.registry);
         let alone = direct && text.is_empty();
-        let mut whole = false;
-        recogniser.feed(input, |event| {
-            if let Event::Text(t) = event {
-                if alone && t.as_ptr() == input.as_ptr() && t.len() == input.len() {
-                    whole = true;
-                    return;
-                }
-            }
-            on_event(event, text, registry, names);
-        });
-        whole
+        let whole = recogniser.feed_text(input, |event| on_event(event, text, registry, names));
+        if whole && !alone {
+            text.extend_from_slice(input);
+        }
+        whole && alone
     }
 
     /// The end of `side`'s input: a command line without its `\n` still registers.
