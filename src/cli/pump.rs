@@ -21,7 +21,12 @@
 //! is under [`QUEUED`] bytes (never while text waits in its own queue, so two threads never
 //! wait on each other), and a drain reads at most [`DRAIN`] bytes of a stream. Without
 //! in-band registration nothing is drained: each thread reads only its own input.
+//!
+//! A lone stream that nothing stops (filter mode) has no other input to order against: its
+//! input is read ahead on a second thread instead, the search on one core and the copy out
+//! of the kernel on the other (`ahead`).
 
+mod ahead;
 mod intake;
 
 use std::fs::File;
@@ -142,6 +147,10 @@ pub fn pump(
     inband: bool,
     stop: Option<&UnixStream>,
 ) -> Vec<Result<Ended, Failure>> {
+    if streams.len() == 1 && stop.is_none() {
+        let stream = streams.into_iter().next().expect("one stream");
+        return vec![ahead::copy(stream, registry, inband)];
+    }
     let mut sides = Vec::with_capacity(streams.len());
     let mut own = Vec::with_capacity(streams.len());
     for stream in streams {

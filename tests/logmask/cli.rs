@@ -148,6 +148,50 @@ fn closed_stdout_ends_quietly() {
     );
 }
 
+/// The input is read ahead on a thread of its own: a reader that went away ends logmask
+/// even while its input stays open and silent.
+#[test]
+fn closed_stdout_ends_while_stdin_stays_open() {
+    let mut child = spawn(&["-e", "T"], &[("T", "the-secret-token")]);
+    drop(child.stdout.take());
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"a line that nobody reads\n").unwrap();
+    let (done, ended) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let status = child.wait().unwrap();
+        let _ = done.send(());
+        status
+    });
+    let gone = ended.recv_timeout(PATIENCE);
+    drop(stdin);
+    let status = waiter.join().unwrap();
+    assert!(gone.is_ok(), "logmask waited for its input's end");
+    assert_eq!(status.code(), Some(0));
+}
+
+/// A file that fails while being read is reported by its path, with exit 1, and the next
+/// file is still masked.
+#[test]
+fn read_error_is_reported_and_the_next_file_masked() {
+    // Reading a process's memory at offset 0 (never mapped) fails with EIO.
+    if std::fs::File::open("/proc/self/mem").is_err() {
+        return;
+    }
+    let next = TempFile::new("after-unreadable", b"then the-secret-token\n");
+    let out = run(
+        &["-e", "T", "/proc/self/mem", next.0.to_str().unwrap()],
+        &[("T", "the-secret-token")],
+        b"",
+    );
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(
+        stderr,
+        "logmask: reading /proc/self/mem: Input/output error (os error 5)\n"
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8(out.stdout).unwrap(), "then [MASKED]\n");
+}
+
 #[test]
 fn write_error_exits_1() {
     let Ok(full) = std::fs::OpenOptions::new().write(true).open("/dev/full") else {

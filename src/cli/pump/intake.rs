@@ -164,7 +164,7 @@ impl Shared {
 
 /// Queues a text run, or registers a command line's value (saying on stderr, never with the
 /// value, why one is refused).
-fn on_event(event: Event<'_>, text: &mut Vec<u8>, registry: &Registry, names: Names) {
+pub(super) fn on_event(event: Event<'_>, text: &mut Vec<u8>, registry: &Registry, names: Names) {
     let refused = |line: u64, why: &dyn std::fmt::Display| {
         let _ = writeln!(
             io::stderr(),
