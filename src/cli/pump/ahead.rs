@@ -32,8 +32,9 @@ use crate::cli::fdio::{wait, Out, Traffic};
 use crate::cli::inband::Recogniser;
 use crate::cli::Failure;
 
-/// Read buffers: one being masked, one being read, one read and waiting.
-const BUFFERS: usize = 3;
+/// Read buffers: one being masked while the other is read (two more were about a tenth faster
+/// on a rare-secret file, and 0.6 MiB more at the peak: DESIGN.md, "Session 14").
+const BUFFERS: usize = 2;
 
 /// A page-aligned buffer of [`CHUNK`] bytes: the kernel copies into a page-aligned buffer
 /// about twice as fast as into a misaligned one.
