@@ -230,8 +230,8 @@ impl Shared {
         stop: Option<&UnixStream>,
     ) -> Result<Ended, Failure> {
         let names = self.sides()[i].names;
-        let mut storage = vec![0; CHUNK + PAGE];
-        let buf = page_aligned(&mut storage);
+        let mut buffer = Buffer::new();
+        let buf = buffer.bytes();
         // For draining the other streams: `buf` may hold what is masked next.
         let mut scratch = Vec::new();
         let mut queued = Vec::new();
@@ -342,9 +342,21 @@ fn settle(result: io::Result<()>, names: Names) -> Result<bool, Failure> {
     }
 }
 
-/// The start of `storage` rounded up to a page boundary: the kernel copies into a
-/// page-aligned buffer about twice as fast as into a misaligned one.
-fn page_aligned(storage: &mut [u8]) -> &mut [u8] {
-    let skip = storage.as_ptr().align_offset(PAGE);
-    &mut storage[skip..skip + CHUNK]
+/// A page-aligned buffer of [`CHUNK`] bytes: the kernel copies into a page-aligned buffer
+/// about twice as fast as into a misaligned one.
+struct Buffer {
+    storage: Vec<u8>,
+    skip: usize,
+}
+
+impl Buffer {
+    fn new() -> Buffer {
+        let storage = vec![0; CHUNK + PAGE];
+        let skip = storage.as_ptr().align_offset(PAGE);
+        Buffer { storage, skip }
+    }
+
+    fn bytes(&mut self) -> &mut [u8] {
+        &mut self.storage[self.skip..self.skip + CHUNK]
+    }
 }

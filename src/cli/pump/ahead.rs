@@ -10,8 +10,8 @@
 //! | a read error                 | reports it (what was read before is written)          |
 //!
 //! The reader registers a chunk's lines before it hands over the chunk's text, so every value
-//! joins the set before a byte read with it or after it is masked (bytes read up to
-//! [`BUFFERS`] reads before it may be masked with it too: over-masking is safe). It ends after
+//! joins the set before a byte read with it or after it is masked (bytes read a few reads
+//! before it may be masked with it too: over-masking is safe). It ends after
 //! the input's end or an error, or once the stream's thread is gone (it then finds nobody to
 //! hand its next chunk to); it is not waited for, so that an input that never ends does not
 //! hold up a stream whose reader went away.
@@ -27,7 +27,7 @@ use logmask::{MaskingWriter, Registry};
 use nix::poll::PollFlags;
 
 use super::intake::on_event;
-use super::{mask, settle, Ended, Names, Stream, CHUNK, PAGE};
+use super::{mask, settle, Buffer, Ended, Names, Stream};
 use crate::cli::fdio::{wait, Out, Traffic};
 use crate::cli::inband::Recogniser;
 use crate::cli::Failure;
@@ -35,25 +35,6 @@ use crate::cli::Failure;
 /// Read buffers: one being masked while the other is read (two more were about a tenth faster
 /// on a rare-secret file, and 0.6 MiB more at the peak: DESIGN.md, "Session 14").
 const BUFFERS: usize = 2;
-
-/// A page-aligned buffer of [`CHUNK`] bytes: the kernel copies into a page-aligned buffer
-/// about twice as fast as into a misaligned one.
-struct Buffer {
-    storage: Vec<u8>,
-    skip: usize,
-}
-
-impl Buffer {
-    fn new() -> Buffer {
-        let storage = vec![0; CHUNK + PAGE];
-        let skip = storage.as_ptr().align_offset(PAGE);
-        Buffer { storage, skip }
-    }
-
-    fn bytes(&mut self) -> &mut [u8] {
-        &mut self.storage[self.skip..self.skip + CHUNK]
-    }
-}
 
 /// What the reader hands over, in stream order.
 enum Chunk {
