@@ -22,9 +22,9 @@
 //! wait on each other), and a drain reads at most [`DRAIN`] bytes of a stream. Without
 //! in-band registration nothing is drained: each thread reads only its own input.
 //!
-//! A lone stream that nothing stops (filter mode) has no other input to order against: its
-//! input is read ahead on a second thread instead, the search on one core and the copy out
-//! of the kernel on the other (`ahead`).
+//! A lone stream from a regular file that nothing stops (filter mode) has no other input to
+//! order against: the file is read ahead on a second thread instead, the search on one core
+//! and the copy out of the kernel on the other (`ahead`).
 
 mod ahead;
 mod intake;
@@ -147,7 +147,8 @@ pub fn pump(
     inband: bool,
     stop: Option<&UnixStream>,
 ) -> Vec<Result<Ended, Failure>> {
-    if streams.len() == 1 && stop.is_none() {
+    let from_file = |s: &Stream| s.input.metadata().is_ok_and(|m| m.file_type().is_file());
+    if streams.len() == 1 && stop.is_none() && from_file(&streams[0]) {
         let stream = streams.into_iter().next().expect("one stream");
         return vec![ahead::copy(stream, registry, inband)];
     }

@@ -148,8 +148,7 @@ fn closed_stdout_ends_quietly() {
     );
 }
 
-/// The input is read ahead on a thread of its own: a reader that went away ends logmask
-/// even while its input stays open and silent.
+/// A reader that went away ends logmask even while its input stays open and silent.
 #[test]
 fn closed_stdout_ends_while_stdin_stays_open() {
     let mut child = spawn(&["-e", "T"], &[("T", "the-secret-token")]);
@@ -167,6 +166,35 @@ fn closed_stdout_ends_while_stdin_stays_open() {
     let status = waiter.join().unwrap();
     assert!(gone.is_ok(), "logmask waited for its input's end");
     assert_eq!(status.code(), Some(0));
+}
+
+/// A file is read ahead on a thread of its own: a reader that went away ends logmask (the
+/// reading thread stops too), quietly, long before the file's end.
+#[test]
+fn closed_stdout_ends_a_file_read_ahead() {
+    let big = TempFile::new("read-ahead", &b"a line that nobody reads\n".repeat(1 << 18));
+    let mut child = Command::new(BIN)
+        .args(["-e", "T", big.0.to_str().unwrap()])
+        .env("T", "the-secret-token")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let (done, ended) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let out = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        out
+    });
+    assert!(ended.recv_timeout(PATIENCE).is_ok(), "logmask did not end");
+    let out = waiter.join().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 /// A file that fails while being read is reported by its path, with exit 1, and the next

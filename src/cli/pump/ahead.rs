@@ -1,6 +1,8 @@
-//! A lone stream read ahead: a thread of its own reads the input and recognises its
-//! registration lines while the stream's thread masks and writes what was read before, so that
-//! the copy out of the kernel and the search run on two cores.
+//! A lone stream from a regular file, read ahead: a thread of its own reads the file and
+//! recognises its registration lines while the stream's thread masks and writes what was
+//! read before, so that the copy out of the kernel and the search run on two cores. (From a
+//! pipe, the writer at its other end needs that core: there the pump reads on the stream's
+//! thread.)
 //!
 //! | the stream's thread receives | it                                                    |
 //! | ---                          | ---                                                   |
@@ -11,24 +13,21 @@
 //!
 //! The reader registers a chunk's lines before it hands over the chunk's text, so every value
 //! joins the set before a byte read with it or after it is masked (bytes read a few reads
-//! before it may be masked with it too: over-masking is safe). It ends after
-//! the input's end or an error, or once the stream's thread is gone (it then finds nobody to
-//! hand its next chunk to); it is not waited for, so that an input that never ends does not
-//! hold up a stream whose reader went away.
+//! before it may be masked with it too: over-masking is safe). It ends after the file's end
+//! or an error, or once the stream's thread stopped taking chunks (a file's read never
+//! blocks for long, so it is waited for).
 
 use std::fs::File;
 use std::io::{self, Read};
-use std::os::fd::AsFd;
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender};
 use std::sync::Arc;
 use std::thread;
 
 use logmask::{MaskingWriter, Registry};
-use nix::poll::PollFlags;
 
 use super::intake::on_event;
 use super::{mask, settle, Buffer, Ended, Names, Stream};
-use crate::cli::fdio::{wait, Out, Traffic};
+use crate::cli::fdio::{Out, Traffic};
 use crate::cli::inband::Recogniser;
 use crate::cli::Failure;
 
@@ -49,7 +48,6 @@ enum Chunk {
 /// The reader thread's side.
 struct Reader {
     input: File,
-    eio_is_end: bool,
     /// The registration lines, unless in-band registration is off.
     recogniser: Option<Recogniser>,
     registry: Arc<Registry>,
@@ -98,13 +96,6 @@ impl Reader {
         loop {
             match (&self.input).read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                // A non-blocking input (one handed to us so) is waited on.
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    wait(self.input.as_fd(), None, None, PollFlags::POLLIN)?;
-                }
-                Err(e) if self.eio_is_end && e.raw_os_error() == Some(nix::libc::EIO) => {
-                    return Ok(0)
-                }
                 result => return result,
             }
         }
@@ -132,7 +123,7 @@ impl Reader {
     }
 }
 
-/// Masks a lone stream until its input's end, the input read ahead.
+/// Masks a lone stream from a regular file until its end, the file read ahead.
 pub(super) fn copy(
     stream: Stream,
     registry: Arc<Registry>,
@@ -141,7 +132,6 @@ pub(super) fn copy(
     let names = stream.names;
     let reader = Reader {
         input: stream.input,
-        eio_is_end: stream.eio_is_end,
         recogniser: inband.then(Recogniser::default),
         registry,
         names,
@@ -153,28 +143,38 @@ pub(super) fn copy(
     for _ in 0..BUFFERS {
         give.send(Buffer::new()).expect("the receiver is here");
     }
-    thread::Builder::new()
-        .name("logmask-read".into())
-        .spawn(move || reader.run(full, empty))
-        .map_err(|e| Failure::io("starting", e))?;
-    loop {
-        let chunk = chunks
-            .recv()
-            .unwrap_or_else(|_| Chunk::Failed(io::Error::other("the reading thread ended")));
-        let written = match chunk {
-            Chunk::Read(mut buffer, n) => {
-                let written = mask(&mut output, &buffer.bytes()[..n], names)?;
-                // The reader is gone only after it handed over an end or an error.
-                let _ = give.send(buffer);
-                written
+    let out = &mut output;
+    let mut masked = move || -> Result<bool, Failure> {
+        loop {
+            let written = match chunks.recv() {
+                Ok(Chunk::Read(mut buffer, n)) => {
+                    let written = mask(out, &buffer.bytes()[..n], names)?;
+                    // Gone only after it handed over an end or an error.
+                    let _ = give.send(buffer);
+                    written
+                }
+                Ok(Chunk::Text(text)) => mask(out, &text, names)?,
+                Ok(Chunk::End) => return Ok(true),
+                Ok(Chunk::Failed(e)) => return Err(Failure::io(names.reading, e)),
+                // The reader hands over an end or an error before it ends, unless it panicked.
+                Err(_) => {
+                    let gone = io::Error::other("the reading thread ended");
+                    return Err(Failure::io(names.reading, gone));
+                }
+            };
+            if !written {
+                return Ok(false);
             }
-            Chunk::Text(text) => mask(&mut output, &text, names)?,
-            Chunk::End => break,
-            Chunk::Failed(e) => return Err(Failure::io(names.reading, e)),
-        };
-        if !written {
-            return Ok(Ended::ReaderGone);
         }
+    };
+    // The scope's closure owns `masked` and so the stream's ends of the channels: they are
+    // dropped, and the reader stops at its next hand-over, before it is waited for.
+    let ended = thread::scope(move |scope| {
+        scope.spawn(move || reader.run(full, empty));
+        masked()
+    })?;
+    if !ended {
+        return Ok(Ended::ReaderGone);
     }
     Ok(if settle(output.finish().map(drop), names)? {
         Ended::Eof
