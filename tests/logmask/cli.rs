@@ -148,6 +148,17 @@ fn closed_stdout_ends_quietly() {
     );
 }
 
+/// Waits up to [`PATIENCE`] for `child` to end: whether it did, and its output once it has.
+fn wait_patiently(child: Child) -> (bool, thread::JoinHandle<Output>) {
+    let (done, ended) = mpsc::channel();
+    let waiter = thread::spawn(move || {
+        let out = child.wait_with_output().unwrap();
+        let _ = done.send(());
+        out
+    });
+    (ended.recv_timeout(PATIENCE).is_ok(), waiter)
+}
+
 /// A reader that went away ends logmask even while its input stays open and silent.
 #[test]
 fn closed_stdout_ends_while_stdin_stays_open() {
@@ -155,17 +166,11 @@ fn closed_stdout_ends_while_stdin_stays_open() {
     drop(child.stdout.take());
     let mut stdin = child.stdin.take().unwrap();
     stdin.write_all(b"a line that nobody reads\n").unwrap();
-    let (done, ended) = mpsc::channel();
-    let waiter = thread::spawn(move || {
-        let status = child.wait().unwrap();
-        let _ = done.send(());
-        status
-    });
-    let gone = ended.recv_timeout(PATIENCE);
+    let (gone, waiter) = wait_patiently(child);
     drop(stdin);
-    let status = waiter.join().unwrap();
-    assert!(gone.is_ok(), "logmask waited for its input's end");
-    assert_eq!(status.code(), Some(0));
+    let out = waiter.join().unwrap();
+    assert!(gone, "logmask waited for its input's end");
+    assert_eq!(out.status.code(), Some(0));
 }
 
 /// A file is read ahead on a thread of its own: a reader that went away ends logmask (the
@@ -173,21 +178,13 @@ fn closed_stdout_ends_while_stdin_stays_open() {
 #[test]
 fn closed_stdout_ends_a_file_read_ahead() {
     let big = TempFile::new("read-ahead", &b"a line that nobody reads\n".repeat(1 << 18));
-    let mut child = Command::new(BIN)
-        .args(["-e", "T", big.0.to_str().unwrap()])
-        .env("T", "the-secret-token")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = spawn(
+        &["-e", "T", big.0.to_str().unwrap()],
+        &[("T", "the-secret-token")],
+    );
     drop(child.stdout.take());
-    let (done, ended) = mpsc::channel();
-    let waiter = thread::spawn(move || {
-        let out = child.wait_with_output().unwrap();
-        let _ = done.send(());
-        out
-    });
-    assert!(ended.recv_timeout(PATIENCE).is_ok(), "logmask did not end");
+    let (gone, waiter) = wait_patiently(child);
+    assert!(gone, "logmask did not end");
     let out = waiter.join().unwrap();
     assert_eq!(out.status.code(), Some(0));
     assert!(
