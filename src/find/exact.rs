@@ -17,9 +17,9 @@ use std::sync::OnceLock;
 use super::long::{Longs, Scan};
 use super::patterns::Patterns;
 use super::prefix::{key16, Prefixes};
-use super::sampler::{prefetch, Sampler};
+use super::sampler::Sampler;
 use super::splits::Splits;
-use super::{Find, Range, Text};
+use super::{prefetch, Find, Range, Text};
 
 /// A pattern longer than this is searched at the edge by a [`Longs`] matcher, not in the
 /// edge copy and the prefix index (whose work grows with the longest pattern they hold).

@@ -233,3 +233,17 @@ pub(crate) fn carry_states(finders: &[Finder], old: &mut Vec<State>) {
             }),
     );
 }
+
+/// Asks the CPU to bring the cache line at `p` closer, for a load that will follow; `p`
+/// need not point into anything (a prefetch never faults and reads nothing into the program).
+#[inline(always)]
+pub(crate) fn prefetch<T>(p: *const T) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: `prefetcht0` takes any address and neither faults nor changes memory; SSE is
+    // part of every x86_64 CPU.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}

@@ -5,7 +5,7 @@ mod build;
 
 use super::filter::{mix, remix, Filter};
 use super::patterns::Patterns;
-use super::Range;
+use super::{prefetch, Range};
 
 /// A sampled q-gram index over the patterns, for sets too large for the automaton's
 /// prefilter.
@@ -315,20 +315,6 @@ impl Sampler {
         });
         settle(&mut pending, &mut union, usize::MAX, out);
     }
-}
-
-/// Asks the CPU to bring the cache line at `p` closer, for a load that will follow; `p`
-/// need not point into anything (a prefetch never faults and reads nothing into the program).
-#[inline(always)]
-pub(crate) fn prefetch<T>(p: *const T) {
-    #[cfg(target_arch = "x86_64")]
-    // SAFETY: `prefetcht0` takes any address and neither faults nor changes memory; SSE is
-    // part of every x86_64 CPU.
-    unsafe {
-        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(p.cast());
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    let _ = p;
 }
 
 /// Merges into `union`, in order of start, the occurrences in `pending` (sorted from last to
