@@ -443,9 +443,7 @@ mod tests {
     fn failure_functions_match_the_plain_one() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
         for round in 0..2000 {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
+            crate::testing::rng(&mut seed);
             let alphabet = [2, 3, 26, 256][round % 4];
             let len = 1 + (seed % 300) as usize;
             let mut x = seed;
@@ -500,12 +498,7 @@ mod tests {
     #[test]
     fn held_and_occurrences_match_the_naive_answers() {
         let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut rng = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = move || crate::testing::rng(&mut seed);
         let mut scan = Scan::default();
         for round in 0..3000 {
             // Self-overlapping patterns over a two-letter alphabet, some sharing a head.

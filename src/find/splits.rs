@@ -139,12 +139,7 @@ mod tests {
     #[test]
     fn may_cross_is_true_exactly_where_a_split_fits() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |m: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            (seed % m) as u8
-        };
+        let mut next = |m: u64| (crate::testing::rng(&mut seed) % m) as u8;
         for _ in 0..200 {
             let patterns: Vec<Vec<u8>> = (0..1 + next(6))
                 .map(|_| (0..1 + next(9)).map(|_| b'a' + next(3)).collect())

@@ -363,9 +363,7 @@ mod tests {
                 let start = ranges.len();
                 let mut at = 0;
                 for _ in 0..(seed >> 3) % 6 {
-                    seed ^= seed << 13;
-                    seed ^= seed >> 7;
-                    seed ^= seed << 17;
+                    crate::testing::rng(&mut seed);
                     at += (seed % 5) as usize;
                     ranges.push((at, at + (seed >> 8) as usize % 4));
                 }

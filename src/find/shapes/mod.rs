@@ -361,12 +361,7 @@ mod tests {
 
     /// A small random number generator (xorshift) for the tests' inputs.
     fn xorshift(mut seed: u64) -> impl FnMut() -> usize {
-        move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed as usize
-        }
+        move || crate::testing::rng(&mut seed) as usize
     }
 
     /// The union of the bytes covered by `ranges`.

@@ -234,12 +234,7 @@ mod tests {
     #[test]
     fn finder_finds_every_prefix_in_order() {
         let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut rng = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut rng = move || crate::testing::rng(&mut seed);
         // Prefixes whole and cut, a prefix with its first byte's bit 7 set (it has the
         // nibbles of an ASCII byte but begins no part), single bytes.
         let high = |p: &[u8]| [&[p[0] | 0x80][..], &p[1..]].concat();
