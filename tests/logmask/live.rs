@@ -524,6 +524,35 @@ fn a_thousand_registrations_lose_duplicate_or_reorder_no_byte() {
     );
 }
 
+/// A file is read ahead, its lines recognised by whichever thread has time for them: each
+/// value still joins the set before the bytes after its line are masked, and no byte is lost,
+/// doubled or moved.
+#[test]
+fn a_file_of_a_thousand_registrations_read_ahead_matches_the_reference() {
+    let (input, want) = registrations("r", 1000, 0x2545_f491_4f6c_dd1d);
+    assert!(input.len() > 8 << 20, "{}", input.len());
+    let file = TempFile::new("regs-file", std::str::from_utf8(&input).unwrap());
+    for args in [
+        &["-e", "LM_TOKEN", file.path()][..],
+        &[
+            "-e",
+            "LM_TOKEN",
+            "--encodings",
+            "none",
+            "--no-token-shapes",
+            file.path(),
+        ],
+    ] {
+        let (status, out, err) = run(logmask(args));
+        assert!(status.success(), "{err}");
+        assert_eq!(err, "");
+        assert!(
+            out.as_bytes() == want,
+            "the output differs from the reference"
+        );
+    }
+}
+
 #[test]
 fn a_registration_in_one_stream_applies_to_the_next_write_of_the_other_every_time() {
     let values = TempFile::new("cross-values", "");
