@@ -1,8 +1,7 @@
-//! A lone stream from a regular file, read ahead: a thread of its own reads the file and
-//! recognises its registration lines while the stream's thread masks and writes what was
-//! read before, so that the copy out of the kernel and the search run on two cores. (From a
-//! pipe, the writer at its other end needs that core: there the pump reads on the stream's
-//! thread.)
+//! A lone stream from a regular file, read ahead: a thread of its own reads the file while the
+//! stream's thread masks and writes what was read before, so that the copy out of the kernel
+//! and the search run on two cores. (From a pipe, the writer at its other end needs that core:
+//! there the pump reads on the stream's thread.)
 //!
 //! | the stream's thread receives | it                                                    |
 //! | ---                          | ---                                                   |
@@ -15,9 +14,10 @@
 //! Each read's lines are registered, in order, before its text is masked: by the reader before
 //! it hands the read over, or, while the reader is the slower thread, by the stream's thread.
 //! So every value joins the set before a byte read with it or after it is masked (bytes read a
-//! few reads before it may be masked with it too: over-masking is safe). It ends after the file's end
-//! or an error, or once the stream's thread stopped taking chunks (a file's read never
-//! blocks for long, so it is waited for).
+//! few reads before it may be masked with it too: over-masking is safe).
+//!
+//! The reader ends after the file's end or an error, or once the stream's thread stopped
+//! taking chunks; a file's read never blocks for long, so it is waited for.
 
 use std::fs::File;
 use std::io::{self, Read};
@@ -46,7 +46,7 @@ enum Chunk {
     Raw(Buffer, usize, u64),
     /// The text of a read that held registration lines (or that ended a held one).
     Text(Vec<u8>),
-    /// The end, after read `.0`.
+    /// The end: read `.0`, at its turn at the recogniser.
     End(u64),
     Failed(io::Error),
 }
