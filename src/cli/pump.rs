@@ -202,8 +202,7 @@ pub fn pump(
 
 impl Shared {
     fn sides(&self) -> MutexGuard<'_, Vec<Side>> {
-        // Every change to a side is complete before the guard drops.
-        self.sides.lock().unwrap_or_else(PoisonError::into_inner)
+        lock(&self.sides)
     }
 
     /// Stream `i`'s thread.
@@ -341,6 +340,12 @@ fn settle(result: io::Result<()>, names: Names) -> Result<bool, Failure> {
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(false),
         Err(e) => Err(Failure::io(names.writing, e)),
     }
+}
+
+/// Locks one of the pump's mutexes: every change under them is complete before the guard
+/// drops, so a thread that panicked left nothing half done.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// A page-aligned buffer of [`CHUNK`] bytes: the kernel copies into a page-aligned buffer

@@ -23,13 +23,13 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{sync_channel, Receiver, SyncSender, TryRecvError};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::thread;
 
 use logmask::{MaskingWriter, Registry};
 
 use super::intake::on_event;
-use super::{mask, settle, Buffer, Ended, Names, Stream};
+use super::{lock, mask, settle, Buffer, Ended, Names, Stream};
 use crate::cli::fdio::{Out, Traffic};
 use crate::cli::inband::Recogniser;
 use crate::cli::Failure;
@@ -104,11 +104,6 @@ impl Lines {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    // Every change under the lock is complete before the guard drops.
-    m.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
 /// The reader thread's side.
 struct Reader<'a> {
     input: File,
@@ -121,16 +116,12 @@ impl Reader<'_> {
     /// Reads into the buffers `empty` hands back, until the input's end or an error.
     fn run(self, full: SyncSender<Chunk>, empty: Receiver<Buffer>) {
         let mut spare = None;
-        // The reads so far, the one at the end included.
-        let mut k = 0;
-        loop {
+        for k in 0.. {
             let Some(mut buffer) = spare.take().or_else(|| empty.recv().ok()) else {
                 return;
             };
-            let read = self.read(buffer.bytes());
-            k += 1;
-            let chunk = match read {
-                Ok(0) => Chunk::End(k - 1),
+            let chunk = match self.read(buffer.bytes()) {
+                Ok(0) => Chunk::End(k),
                 Ok(n) => {
                     Traffic::add(&self.traffic.read, n);
                     match self.lines {
@@ -140,9 +131,9 @@ impl Reader<'_> {
                                 || lines.pending.load(Ordering::Acquire) > 0 =>
                         {
                             lines.pending.fetch_add(1, Ordering::Relaxed);
-                            Chunk::Raw(buffer, n, k - 1)
+                            Chunk::Raw(buffer, n, k)
                         }
-                        Some(lines) => match lines.recognise(k - 1, &buffer.bytes()[..n]) {
+                        Some(lines) => match lines.recognise(k, &buffer.bytes()[..n]) {
                             None => Chunk::Read(buffer, n),
                             Some(text) => {
                                 spare = Some(buffer);
@@ -201,19 +192,15 @@ pub(super) fn copy(
     let out = &mut output;
     let mut masked = move || -> Result<bool, Failure> {
         loop {
-            let chunk = match chunks.try_recv() {
-                Err(TryRecvError::Empty) => {
-                    if let Some(lines) = lines {
-                        lines.starving.store(true, Ordering::Relaxed);
-                    }
-                    chunks.recv().ok()
-                }
-                chunk => {
-                    if let Some(lines) = lines {
-                        lines.starving.store(false, Ordering::Relaxed);
-                    }
-                    chunk.ok()
-                }
+            let next = chunks.try_recv();
+            let starving = matches!(next, Err(TryRecvError::Empty));
+            if let Some(lines) = lines {
+                lines.starving.store(starving, Ordering::Relaxed);
+            }
+            let chunk = if starving {
+                chunks.recv().ok()
+            } else {
+                next.ok()
             };
             let written = match chunk {
                 Some(Chunk::Read(mut buffer, n)) => {
