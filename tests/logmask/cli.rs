@@ -126,6 +126,16 @@ fn a_secret_split_across_writes_is_masked() {
     assert_eq!(child.wait().unwrap().code(), Some(0));
 }
 
+/// A logmask whose output's reader went away ends with 0, saying nothing.
+fn ended_quietly(out: &Output) {
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 #[test]
 fn closed_stdout_ends_quietly() {
     let mut child = spawn(&["-e", "T"], &[("T", "the-secret-token")]);
@@ -139,13 +149,7 @@ fn closed_stdout_ends_quietly() {
         }
     }
     drop(stdin);
-    let out = child.wait_with_output().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ended_quietly(&child.wait_with_output().unwrap());
 }
 
 /// Waits up to [`PATIENCE`] for `child` to end: whether it did, and its output once it has.
@@ -185,13 +189,7 @@ fn closed_stdout_ends_a_file_read_ahead() {
     drop(child.stdout.take());
     let (gone, waiter) = wait_patiently(child);
     assert!(gone, "logmask did not end");
-    let out = waiter.join().unwrap();
-    assert_eq!(out.status.code(), Some(0));
-    assert!(
-        out.stderr.is_empty(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    ended_quietly(&waiter.join().unwrap());
 }
 
 /// A file that fails while being read is reported by its path, with exit 1, and the next
