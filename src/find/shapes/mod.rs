@@ -24,7 +24,7 @@ mod search;
 mod table;
 
 use super::{Find, Range, Text};
-use search::Finder;
+use search::{Finder, Skip};
 use table::{Boundary, Class, Shape, BY_FIRST, CLASSES, MAX_PREFIX, OUTSIDE_TOKENS};
 pub(crate) use table::{ClassSet, MAX_TOKEN, SHAPES};
 
@@ -81,6 +81,8 @@ pub(crate) struct ShapesState {
     scratch: Vec<u8>,
     /// The ranges of the text being judged (kept for its allocation).
     found: Vec<Range>,
+    /// The earlier finders' ranges that no token leaves (kept for its allocation).
+    covers: Vec<Range>,
 }
 
 impl Find for Shapes {
@@ -101,8 +103,9 @@ impl Find for Shapes {
             true => &out[..],
             false => &[],
         };
+        covers(text, masked, &mut state.covers);
         let mut ranges = Ranges::new(text, state.before, state.continued, &mut state.scratch);
-        ranges.masked = masked;
+        ranges.covers = &state.covers;
         let (mut found, continues) = (std::mem::take(&mut state.found), ranges.continued.is_some());
         found.clear();
         found.extend(std::iter::from_fn(|| ranges.take_before(held)));
@@ -120,6 +123,15 @@ impl Find for Shapes {
             None => state.before,
         };
     }
+}
+
+/// Sets `covers` to the ranges of `masked` (in order of start) that every token starting in
+/// them ends in: those followed by a byte outside every class.
+fn covers(text: &Text<'_>, masked: &[Range], covers: &mut Vec<Range>) {
+    covers.clear();
+    covers.extend(masked.iter().filter(|&&(start, end)| {
+        start < end && end < text.len() && OUTSIDE_TOKENS[usize::from(text.at(end))]
+    }));
 }
 
 /// The masked token ranges of the text `carry ++ input`, as `(start, end)` in text positions
@@ -149,10 +161,10 @@ struct Ranges<'a> {
     /// The classes of the taken ranges whose bodies reach the end of the text (and are not
     /// complete).
     ongoing: ClassSet,
-    /// Ranges of the text that other finders report (so they are masked), in order of start
-    /// ...
-    masked: &'a [Range],
-    /// ... and how many of them start at or before the last prefix found.
+    /// Ranges of the text that other finders report (so they are masked), in order of
+    /// start, that every token starting in them ends in ...
+    covers: &'a [Range],
+    /// ... and how many of the first of them end by the last prefix found.
     passed: usize,
 }
 
@@ -182,7 +194,7 @@ impl<'a> Ranges<'a> {
             peeked: None,
             runs: [None; CLASSES],
             ongoing: ClassSet::EMPTY,
-            masked: &[],
+            covers: &[],
             passed: 0,
         };
         let mut end = c;
@@ -241,20 +253,23 @@ impl<'a> Ranges<'a> {
         }
     }
 
-    /// The end of a masked range of another finder that contains `start` and is followed by
-    /// a byte that no token covers: then every token range that starts in it ends in it too.
+    /// The end of a range of `covers` that contains `start` (not before the last prefix
+    /// found): every token range that starts there ends by it.
     fn covered(&mut self, start: usize) -> Option<usize> {
-        let masked = self.masked;
-        while masked.get(self.passed).is_some_and(|r| r.0 <= start) {
+        let covers = self.covers;
+        while covers.get(self.passed).is_some_and(|r| r.1 <= start) {
             self.passed += 1;
         }
-        let (_, end) = *masked.get(self.passed.checked_sub(1)?)?;
-        let c = self.carry.len();
-        let after = match end.checked_sub(c) {
-            Some(j) => *self.input.get(j)?,
-            None => self.carry[end],
-        };
-        (start < end && OUTSIDE_TOKENS[usize::from(after)]).then_some(end)
+        let &(from, end) = covers.get(self.passed)?;
+        (from <= start).then_some(end)
+    }
+
+    /// The covers from the last prefix found on, for a search of text from `shift` on.
+    fn skip(&self, shift: usize) -> Skip<'a> {
+        Skip {
+            ranges: &self.covers[self.passed..],
+            shift,
+        }
     }
 
     /// The stream's byte before text position `i`.
@@ -279,18 +294,18 @@ impl<'a> Ranges<'a> {
         let finder = Finder::get();
         if self.next < a {
             // The first prefix in `carry`: found whole there if it starts before `a`.
-            match finder.find(self.carry, self.next) {
+            match finder.find(self.carry, self.next, self.skip(0)) {
                 Some((start, shape)) if start < a => return Some((start, shape)),
                 _ => self.next = a,
             }
         }
         if self.next < c {
-            match finder.find(self.edge, self.next - a) {
+            match finder.find(self.edge, self.next - a, self.skip(a)) {
                 Some((start, shape)) if a + start < c => return Some((a + start, shape)),
                 _ => self.next = c,
             }
         }
-        match finder.find(self.input, self.next - c) {
+        match finder.find(self.input, self.next - c, self.skip(c)) {
             Some((start, shape)) => Some((c + start, shape)),
             None => {
                 // No prefix is left: later calls must not search again.
@@ -423,7 +438,9 @@ mod tests {
             let all: Vec<_> = std::iter::from_fn(|| plain.take_before(usize::MAX)).collect();
             let mut scratch = Vec::new();
             let mut skip = Ranges::new(&whole, None, ClassSet::EMPTY, &mut scratch);
-            skip.masked = &masked;
+            let mut kept = Vec::new();
+            covers(&whole, &masked, &mut kept);
+            skip.covers = &kept;
             let some: Vec<_> = std::iter::from_fn(|| skip.take_before(usize::MAX)).collect();
             assert!(some.iter().all(|r| all.contains(r)));
             left_out += all.len() - some.len();

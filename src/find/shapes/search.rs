@@ -9,6 +9,7 @@ use super::table::{Shape, SHAPES};
 
 mod nibbles;
 
+pub(super) use nibbles::Skip;
 use nibbles::{Head, Nibbles};
 
 /// The `(row, d)` such that the prefix of `row` could start `d` bytes before a prefix of `s`
@@ -132,7 +133,12 @@ impl Finder {
     /// The AVX2 searcher, where the CPU has AVX2.
     fn nibbles() -> Option<Finder> {
         let (parts, shapes) = parts();
-        let nibbles = Nibbles::new(&GROUPS, &parts)?;
+        // A part found at `j` stands for prefixes that begin at `j - search_at`.
+        let reach: Vec<usize> = shapes
+            .iter()
+            .map(|rows| rows.iter().map(|&r| SHAPES[r].search_at).max().unwrap_or(0))
+            .collect();
+        let nibbles = Nibbles::new(&GROUPS, &parts, &reach)?;
         Some(finder(Searcher::Nibbles(Box::new(nibbles)), shapes))
     }
 
@@ -158,10 +164,11 @@ impl Finder {
         finder(Searcher::Automaton(automaton), shapes)
     }
 
-    /// The first searched part in `hay` at or after `from`: where, and the rows sharing it.
-    fn search(&self, hay: &[u8], from: usize) -> Option<(usize, &[Row])> {
+    /// The first searched part in `hay` at or after `from`, where and the rows sharing it,
+    /// passing over some of those whose prefixes begin in `skip`'s ranges.
+    fn search(&self, hay: &[u8], from: usize, skip: Skip) -> Option<(usize, &[Row])> {
         let (start, part) = match &self.searcher {
-            Searcher::Nibbles(n) => n.find(hay, from)?,
+            Searcher::Nibbles(n) => n.find(hay, from, skip)?,
             Searcher::Packed(s) => {
                 let m = s.find_in(hay, Span::from(from..hay.len()))?;
                 (m.start(), m.pattern().as_usize())
@@ -174,11 +181,17 @@ impl Finder {
         Some((start, &self.shapes[part]))
     }
 
-    /// The first prefix in `hay` that starts at or after `from`: its start and its shape.
-    pub(super) fn find(&self, hay: &[u8], from: usize) -> Option<(usize, &'static Shape)> {
+    /// The first prefix in `hay` that starts at or after `from`, its start and its shape, or
+    /// one that starts later if those before it start in `skip`'s ranges.
+    pub(super) fn find(
+        &self,
+        hay: &[u8],
+        from: usize,
+        skip: Skip,
+    ) -> Option<(usize, &'static Shape)> {
         let mut at = from;
         loop {
-            let (j, rows) = self.search(hay, at)?;
+            let (j, rows) = self.search(hay, at, skip)?;
             at = j + 1;
             // The earliest of the rows sharing the part whose prefix is there.
             let mut found: Option<(usize, &Row)> = None;
@@ -225,7 +238,8 @@ mod tests {
         }
     }
 
-    /// The finder, restarted one byte after each start, lists every prefix start in order.
+    /// The finder, restarted one byte after each start, lists every prefix start in order
+    /// (with ranges to skip: every one outside them, and no position that is none).
     /// The searched part of a later prefix can be found before that of an earlier one
     /// (`sk-proj-` searched as `k-proj-`, `pypi-AgEIcHlwaS5vcmc` as `AgEIcHlw`): the finder's
     /// look-ahead past its first find must still report the earlier prefix first. Texts of 1
@@ -266,15 +280,46 @@ mod tests {
             let naive: Vec<usize> = (0..hay.len())
                 .filter(|&i| SHAPES.iter().any(|s| hay[i..].starts_with(s.prefix)))
                 .collect();
-            for finder in &finders {
+            // Ranges to skip, in positions `shift` after the hay's: prefixes that start in
+            // them may be passed over, no other.
+            let shift = (rng() % 3) as usize;
+            let mut ranges = Vec::new();
+            let mut at = (rng() % 8) as usize;
+            while at < hay.len() + shift && rng() % 4 != 0 {
+                let end = at + 1 + (rng() % 40) as usize;
+                ranges.push((at, end));
+                at = end + (rng() % 30) as usize;
+            }
+            let skipped = |i: usize| ranges.iter().any(|&(s, e)| (s..e).contains(&(i + shift)));
+            for (finder, skip) in finders.iter().flat_map(|f| {
+                [
+                    Skip::default(),
+                    Skip {
+                        ranges: &ranges,
+                        shift,
+                    },
+                ]
+                .map(|skip| (f, skip))
+            }) {
                 let mut found = Vec::new();
                 let mut from = 0;
-                while let Some((start, shape)) = finder.find(&hay, from) {
+                while let Some((start, shape)) = finder.find(&hay, from, skip) {
                     assert!(hay[start..].starts_with(shape.prefix));
                     found.push(start);
                     from = start + 1;
                 }
-                assert_eq!(found, naive, "{:?}", String::from_utf8_lossy(&hay));
+                let kept: Vec<usize> = match skip.ranges.is_empty() {
+                    true => naive.clone(),
+                    false => naive.iter().copied().filter(|&i| !skipped(i)).collect(),
+                };
+                let text = String::from_utf8_lossy(&hay);
+                assert!(
+                    found.iter().all(|i| naive.contains(i)),
+                    "{text:?} {ranges:?}"
+                );
+                let listed: Vec<usize> =
+                    found.iter().copied().filter(|i| kept.contains(i)).collect();
+                assert_eq!(listed, kept, "{text:?} {ranges:?} {shift}");
             }
         }
     }

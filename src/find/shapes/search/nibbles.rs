@@ -3,6 +3,7 @@
 //! compare (`Head`) the finder also checks whole prefixes with.
 
 use crate::find::shapes::begins_with;
+use crate::find::Range;
 
 /// The parts' filter and the parts, where the CPU has AVX2.
 ///
@@ -16,6 +17,40 @@ pub(super) struct Nibbles {
     /// `groups[k]`: the parts of group `k`, each with its head and its index in the parts
     /// given.
     groups: [Vec<Member>; 8],
+    /// `reach[k]`: how far before a find of a part of group `k` what it stands for can
+    /// begin (the largest `reach` given for its parts).
+    reach: [usize; 8],
+}
+
+/// Ranges in which the caller of a search needs nothing found to begin (a part found at `j`
+/// may then be skipped if what it stands for begins at `j - reach` or later and inside a
+/// range): in order of start, in positions `shift` bytes after the hay's.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Skip<'a> {
+    pub(crate) ranges: &'a [Range],
+    pub(crate) shift: usize,
+}
+
+impl Skip<'_> {
+    /// The groups whose parts found at hay position `at` may stand for something that
+    /// begins outside the ranges, as bits, by their `reach`. Calls come in order of `at`:
+    /// the ranges that end by `at` are dropped.
+    #[inline]
+    fn reaching(&mut self, at: usize, reach: &[usize; 8]) -> u32 {
+        let t = at + self.shift;
+        while let Some((&(_, end), rest)) = self.ranges.split_first() {
+            if end > t {
+                break;
+            }
+            self.ranges = rest;
+        }
+        match self.ranges.first() {
+            Some(&(start, _)) if start <= t => {
+                (0..8).fold(0, |bits, k| bits | u32::from(reach[k] > t - start) << k)
+            }
+            _ => 0xff,
+        }
+    }
 }
 
 /// A part of a group: its head, the part and its index in the parts given.
@@ -26,28 +61,35 @@ struct Member {
 }
 
 impl Nibbles {
-    /// The search for `parts`, each in the group of `groups` that holds it; `None` where the
-    /// CPU has no AVX2 or a part's first three bytes are not all ASCII.
-    pub(super) fn new(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]]) -> Option<Nibbles> {
+    /// The search for `parts`, each in the group of `groups` that holds it, where what a
+    /// find of `parts[i]` at `j` stands for begins `reach[i]` bytes before it or later; `None`
+    /// where the CPU has no AVX2 or a part's first three bytes are not all ASCII.
+    pub(super) fn new(
+        groups: &[&[&'static [u8]]; 8],
+        parts: &[&'static [u8]],
+        reach: &[usize],
+    ) -> Option<Nibbles> {
         #[cfg(target_arch = "x86_64")]
         if std::arch::is_x86_feature_detected!("avx2")
             && parts.iter().all(|p| p.len() >= 3 && p[..3].is_ascii())
         {
-            return Some(Nibbles::tables(groups, parts));
+            return Some(Nibbles::tables(groups, parts, reach));
         }
         None
     }
 
-    fn tables(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]]) -> Nibbles {
+    fn tables(groups: &[&[&'static [u8]]; 8], parts: &[&'static [u8]], reach: &[usize]) -> Nibbles {
         let mut lo = [[0u8; 16]; 3];
         let mut hi = [[0u8; 16]; 3];
         let mut members: [Vec<Member>; 8] = Default::default();
+        let mut group_reach = [0; 8];
         for (k, group) in groups.iter().enumerate() {
             for part in group.iter() {
                 let index = parts
                     .iter()
                     .position(|p| p == part)
                     .expect("every grouped part is a part");
+                group_reach[k] = group_reach[k].max(reach[index]);
                 members[k].push(Member {
                     head: Head::of(part),
                     part,
@@ -63,6 +105,7 @@ impl Nibbles {
             lo,
             hi,
             groups: members,
+            reach: group_reach,
         }
     }
 
@@ -89,28 +132,30 @@ impl Nibbles {
         None
     }
 
-    /// The first part in `hay` at or after `from`: where, and its index in the parts given.
-    /// No part begins another, so one part at most begins at a position.
-    pub(super) fn find(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+    /// The first part in `hay` at or after `from`, where and its index in the parts given,
+    /// passing over some of those that stand for something beginning in `skip`'s ranges. No
+    /// part begins another, so one part at most begins at a position.
+    pub(super) fn find(&self, hay: &[u8], from: usize, skip: Skip) -> Option<(usize, usize)> {
+        let mut skip = skip;
         #[cfg(target_arch = "x86_64")]
         {
             // SAFETY: a `Nibbles` is made only where the CPU has AVX2 (`new`).
-            let (at, found) = unsafe { self.find_avx2(hay, from) };
+            let (at, found) = unsafe { self.find_avx2(hay, from, &mut skip) };
             if found.is_some() {
                 return found;
             }
-            self.find_scalar(hay, at)
+            self.find_scalar(hay, at, &mut skip)
         }
         #[cfg(not(target_arch = "x86_64"))]
-        self.find_scalar(hay, from)
+        self.find_scalar(hay, from, &mut skip)
     }
 
     /// The search one position at a time, for the last bytes.
-    fn find_scalar(&self, hay: &[u8], from: usize) -> Option<(usize, usize)> {
+    fn find_scalar(&self, hay: &[u8], from: usize, skip: &mut Skip) -> Option<(usize, usize)> {
         (from..hay.len().saturating_sub(2)).find_map(|at| {
             let bits = self.passes(hay, at);
             (bits != 0)
-                .then(|| self.part_at(hay, at, u32::from(bits)))
+                .then(|| self.part_at(hay, at, u32::from(bits) & skip.reaching(at, &self.reach)))
                 .flatten()
                 .map(|i| (at, i))
         })
@@ -124,7 +169,12 @@ impl Nibbles {
     /// The CPU must have AVX2.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn find_avx2(&self, hay: &[u8], from: usize) -> (usize, Option<(usize, usize)>) {
+    unsafe fn find_avx2(
+        &self,
+        hay: &[u8],
+        from: usize,
+        skip: &mut Skip,
+    ) -> (usize, Option<(usize, usize)>) {
         let mut p = from;
         let mut passed = [0u8; 64];
         loop {
@@ -136,7 +186,8 @@ impl Nibbles {
             while candidates != 0 {
                 let j = candidates.trailing_zeros() as usize;
                 candidates &= candidates - 1;
-                if let Some(i) = self.part_at(hay, p + j, u32::from(passed[j])) {
+                let bits = u32::from(passed[j]) & skip.reaching(p + j, &self.reach);
+                if let Some(i) = self.part_at(hay, p + j, bits) {
                     return (p, Some((p + j, i)));
                 }
             }
