@@ -17,9 +17,10 @@ pub(super) struct Nibbles {
     /// `groups[k]`: the parts of group `k`, each with its head and its index in the parts
     /// given.
     groups: [Vec<Member>; 8],
-    /// `reach[k]`: how far before a find of a part of group `k` what it stands for can
-    /// begin (the largest `reach` given for its parts).
-    reach: [usize; 8],
+    /// `late[d]`: the groups, as bits, with a part whose find at `j` may stand for something
+    /// that begins before `j - d` (the `reach` given for the part is more than `d`); none
+    /// past the end.
+    late: Box<[u8]>,
 }
 
 /// Ranges in which the caller of a search needs nothing found to begin (a part found at `j`
@@ -33,10 +34,10 @@ pub(crate) struct Skip<'a> {
 
 impl Skip<'_> {
     /// The groups whose parts found at hay position `at` may stand for something that
-    /// begins outside the ranges, as bits, by their `reach`. Calls come in order of `at`:
-    /// the ranges that end by `at` are dropped.
+    /// begins outside the ranges, as bits, by [`Nibbles::late`]. Calls come in order of
+    /// `at`: the ranges that end by `at` are dropped.
     #[inline]
-    fn reaching(&mut self, at: usize, reach: &[usize; 8]) -> u32 {
+    fn reaching(&mut self, at: usize, late: &[u8]) -> u32 {
         let t = at + self.shift;
         while let Some((&(_, end), rest)) = self.ranges.split_first() {
             if end > t {
@@ -45,9 +46,7 @@ impl Skip<'_> {
             self.ranges = rest;
         }
         match self.ranges.first() {
-            Some(&(start, _)) if start <= t => {
-                (0..8).fold(0, |bits, k| bits | u32::from(reach[k] > t - start) << k)
-            }
+            Some(&(start, _)) if start <= t => late.get(t - start).map_or(0, |&g| u32::from(g)),
             _ => 0xff,
         }
     }
@@ -82,14 +81,16 @@ impl Nibbles {
         let mut lo = [[0u8; 16]; 3];
         let mut hi = [[0u8; 16]; 3];
         let mut members: [Vec<Member>; 8] = Default::default();
-        let mut group_reach = [0; 8];
+        let mut late = vec![0u8; reach.iter().copied().max().unwrap_or(0)];
         for (k, group) in groups.iter().enumerate() {
             for part in group.iter() {
                 let index = parts
                     .iter()
                     .position(|p| p == part)
                     .expect("every grouped part is a part");
-                group_reach[k] = group_reach[k].max(reach[index]);
+                for groups in &mut late[..reach[index]] {
+                    *groups |= 1 << k;
+                }
                 members[k].push(Member {
                     head: Head::of(part),
                     part,
@@ -105,7 +106,7 @@ impl Nibbles {
             lo,
             hi,
             groups: members,
-            reach: group_reach,
+            late: late.into_boxed_slice(),
         }
     }
 
@@ -155,7 +156,7 @@ impl Nibbles {
         (from..hay.len().saturating_sub(2)).find_map(|at| {
             let bits = self.passes(hay, at);
             (bits != 0)
-                .then(|| self.part_at(hay, at, u32::from(bits) & skip.reaching(at, &self.reach)))
+                .then(|| self.part_at(hay, at, u32::from(bits) & skip.reaching(at, &self.late)))
                 .flatten()
                 .map(|i| (at, i))
         })
@@ -186,7 +187,7 @@ impl Nibbles {
             while candidates != 0 {
                 let j = candidates.trailing_zeros() as usize;
                 candidates &= candidates - 1;
-                let bits = u32::from(passed[j]) & skip.reaching(p + j, &self.reach);
+                let bits = u32::from(passed[j]) & skip.reaching(p + j, &self.late);
                 if let Some(i) = self.part_at(hay, p + j, bits) {
                     return (p, Some((p + j, i)));
                 }
