@@ -83,7 +83,7 @@ const WINDOW: usize = 128;
 pub(crate) const MIN_SAMPLED: usize = 4;
 
 /// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
-/// strides are at most `build::MAX_STRIDE_FEW` (asserted there).
+/// strides are at most `build::MAX_STRIDE_VERY_FEW` (asserted there).
 const PROBES: usize = 1024;
 
 /// Hits whose buckets' bounds are read together before their entries.

@@ -37,8 +37,15 @@ const SECOND_FILTER_SIZE: usize = 16;
 const MAX_STRIDE: usize = 16;
 
 /// The longest stride up to [`FEW_PATTERNS`] patterns, whose index stays small at twice the
-/// offsets (DESIGN.md, issue 12, session 7).
+/// offsets (DESIGN.md, issue 12, session 7) ...
 const MAX_STRIDE_FEW: usize = 32;
+
+/// ... and up to [`VERY_FEW_PATTERNS`], whose index is small at any stride (a long
+/// pattern's heads, one secret of 64 bytes or more with its variants).
+const MAX_STRIDE_VERY_FEW: usize = 64;
+
+/// See [`MAX_STRIDE_VERY_FEW`].
+const VERY_FEW_PATTERNS: usize = 64;
 
 /// Up to this many patterns, 4-byte q-grams (a longer stride) rarely occur by chance; past
 /// it, 6-byte ones keep chance hits rare. (5-byte ones, a stride one longer, made 10,000
@@ -49,7 +56,11 @@ const FEW_PATTERNS: usize = 4096;
 /// The index's entries per bucket, on average (rounded to a power of two of buckets).
 const ENTRIES_PER_BUCKET: usize = 4;
 
-const _: () = assert!(PROBES * MAX_STRIDE_FEW <= 1 << 16 && MAX_STRIDE <= MAX_STRIDE_FEW);
+const _: () = assert!(
+    PROBES * MAX_STRIDE_VERY_FEW <= 1 << 16
+        && MAX_STRIDE <= MAX_STRIDE_FEW
+        && MAX_STRIDE_FEW <= MAX_STRIDE_VERY_FEW
+);
 
 impl Sampler {
     /// An index of `patterns` (sorted), whose shortest is `min_len` bytes; `None` where the
@@ -63,9 +74,10 @@ impl Sampler {
         } else {
             4
         };
-        let max_stride = match patterns.len() > FEW_PATTERNS {
-            true => MAX_STRIDE,
-            false => MAX_STRIDE_FEW,
+        let max_stride = match patterns.len() {
+            n if n <= VERY_FEW_PATTERNS => MAX_STRIDE_VERY_FEW,
+            n if n <= FEW_PATTERNS => MAX_STRIDE_FEW,
+            _ => MAX_STRIDE,
         };
         let stride = (min_len + 1 - q).min(max_stride);
         let mut sampler = Sampler {
@@ -485,28 +497,36 @@ mod tests {
             .collect()
     }
 
-    /// A few long patterns (the longest stride): the unions are exactly those of every
-    /// occurrence, embedded ones and ones that overlap, at every offset from the probes.
+    /// Long patterns (the longest strides, for a few and for very few): the unions are
+    /// exactly those of every occurrence, embedded ones and ones that overlap, at every
+    /// offset from the probes.
     #[test]
     fn long_strides_find_every_occurrence() {
         let mut seed = 0x1234_5678_9abc_def1;
-        let mut patterns = random_patterns(&mut seed, 40, 40..130, b"ab");
-        patterns.sort();
-        let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
-        let sampler = Sampler::new(&stored, 40).expect("sampled");
-        assert_eq!(sampler.stride, MAX_STRIDE_FEW);
-        let mut hay = Vec::new();
-        for i in 0..400 {
-            let gap = rng(&mut seed) % 70;
-            hay.extend((0..gap).map(|_| b"abc"[(rng(&mut seed) % 3) as usize]));
-            hay.extend_from_slice(&patterns[i % patterns.len()]);
+        for (count, lens, stride) in [
+            (VERY_FEW_PATTERNS + 40, 40..130, MAX_STRIDE_FEW),
+            (VERY_FEW_PATTERNS, 70..160, MAX_STRIDE_VERY_FEW),
+        ] {
+            let min = lens.start;
+            let mut patterns = random_patterns(&mut seed, count, lens, b"ab");
+            patterns.sort();
+            patterns.dedup();
+            let stored = Patterns::new(patterns.iter().map(|p| &p[..]));
+            let sampler = Sampler::new(&stored, min).expect("sampled");
+            assert_eq!(sampler.stride, stride);
+            let mut hay = Vec::new();
+            for i in 0..400 {
+                let gap = rng(&mut seed) % 70;
+                hay.extend((0..gap).map(|_| b"abc"[(rng(&mut seed) % 3) as usize]));
+                hay.extend_from_slice(&patterns[i % patterns.len()]);
+            }
+            let mut unions = Vec::new();
+            sampler.unions(&hay, &stored, usize::MAX, &mut unions);
+            assert_eq!(
+                unions,
+                testing::unions(testing::occurrences(&patterns, &hay))
+            );
         }
-        let mut unions = Vec::new();
-        sampler.unions(&hay, &stored, usize::MAX, &mut unions);
-        assert_eq!(
-            unions,
-            testing::unions(testing::occurrences(&patterns, &hay))
-        );
     }
 
     /// With thousands of patterns (a smaller first filter, 6-byte q-grams), every embedded
