@@ -290,7 +290,6 @@ mod tests {
                 ranges.push((at, end));
                 at = end + (rng() % 30) as usize;
             }
-            let skipped = |i: usize| ranges.iter().any(|&(s, e)| (s..e).contains(&(i + shift)));
             for (finder, skip) in finders.iter().flat_map(|f| {
                 [
                     Skip::default(),
@@ -308,10 +307,12 @@ mod tests {
                     found.push(start);
                     from = start + 1;
                 }
-                let kept: Vec<usize> = match skip.ranges.is_empty() {
-                    true => naive.clone(),
-                    false => naive.iter().copied().filter(|&i| !skipped(i)).collect(),
+                let skipped = |i: usize| {
+                    skip.ranges
+                        .iter()
+                        .any(|&(s, e)| (s..e).contains(&(i + skip.shift)))
                 };
+                let kept: Vec<usize> = naive.iter().copied().filter(|&i| !skipped(i)).collect();
                 let text = String::from_utf8_lossy(&hay);
                 assert!(
                     found.iter().all(|i| naive.contains(i)),
