@@ -82,9 +82,12 @@ const WINDOW: usize = 128;
 /// Patterns shorter than this are not sampled.
 pub(crate) const MIN_SAMPLED: usize = 4;
 
-/// Probes per block in [`Sampler::for_each_hit`]; their offsets in a block fit a `u16` as
+/// Probes per block in [`Sampler::for_each_found`]; their offsets in a block fit a `u16` as
 /// strides are at most `build::MAX_STRIDE_VERY_FEW` (asserted there).
 const PROBES: usize = 1024;
+
+/// Occurrences compared together in [`Sampler::for_each_found`].
+const CANDIDATES: usize = 32;
 
 /// Hits whose buckets' bounds are read together before their entries.
 const STAGED: usize = 16;
@@ -143,21 +146,41 @@ impl Sampler {
             .filter(move |e| e.may_be(key, check_shift))
     }
 
-    /// Calls `f(at, gram, bucket)` for each probe position `at` (every `stride` bytes) whose
-    /// q-gram passes the filters, with the range of `entries` of its bucket.
+    /// Calls `f(at, start, end)` for each occurrence of `patterns` found by a probe at `at`
+    /// (every `stride` bytes), in order of `at`.
     #[inline(always)]
-    fn for_each_hit(&self, hay: &[u8], mut f: impl FnMut(usize, u64, std::ops::Range<usize>)) {
+    fn for_each_found(
+        &self,
+        hay: &[u8],
+        patterns: &Patterns,
+        mut f: impl FnMut(usize, usize, usize),
+    ) {
         // Probes read 8 bytes: those at `at < end` need no care at the end of `hay`.
         let end = hay.len().saturating_sub(7);
         // The probes of a block go without branches, noting where the filter passed; then
-        // the hits are handed out.
+        // the hits are verified in steps, each step's loads issued for a few hits before the
+        // next step uses any: the second filter, the buckets' bounds, the entries, the
+        // patterns' ends, their bytes.
         let mut hits = [0u16; PROBES];
+        // Where a hit was, where its occurrence would start, and which pattern it would be.
+        let mut candidates = [(0usize, 0usize, 0usize); CANDIDATES];
+        let (ends, bytes) = (patterns.ends(), patterns.bytes());
+        let mut verify = |candidates: &[(usize, usize, usize)]| {
+            for &(_, _, i) in candidates {
+                let first = i.checked_sub(1).map_or(0, |j| ends[j]);
+                prefetch(bytes.as_ptr().wrapping_add(first));
+            }
+            for &(at, start, i) in candidates {
+                let p = &patterns[i];
+                if occurs(hay, start, p) {
+                    f(at, start, start + p.len());
+                }
+            }
+        };
         let mut at = 0;
         while at < end {
             let block_end = end.min(at + PROBES * self.stride);
             let n = self.probe(hay, at, block_end, &mut hits);
-            // The second filter for all the block's hits first, without a branch, so that
-            // their loads do not wait on each other; then the survivors are verified.
             let mut m = 0;
             for k in 0..n {
                 let hit = hits[k];
@@ -165,8 +188,6 @@ impl Sampler {
                 hits[m] = hit;
                 m += usize::from(self.passes_second(gram));
             }
-            // Then the bounds of the survivors' buckets, a few at a time, before their
-            // entries: again loads that do not wait on each other.
             for group in hits[..m].chunks(STAGED) {
                 let mut spans = [(0u32, 0u32); STAGED];
                 for (span, &hit) in spans.iter_mut().zip(group) {
@@ -174,17 +195,34 @@ impl Sampler {
                     *span = (self.buckets[b], self.buckets[b + 1]);
                     prefetch(self.entries.as_ptr().wrapping_add(span.0 as usize));
                 }
+                let mut c = 0;
                 for (&(from, to), &hit) in spans.iter().zip(group) {
                     let p = at + usize::from(hit);
-                    f(p, self.gram_at(hay, p), from as usize..to as usize);
+                    let gram = self.gram_at(hay, p);
+                    for &e in self.lookup(gram, from as usize..to as usize) {
+                        let i = e.pattern(self.check_shift);
+                        let Some(start) = p.checked_sub(e.offset()) else {
+                            continue;
+                        };
+                        prefetch(ends.as_ptr().wrapping_add(i.wrapping_sub(1)));
+                        candidates[c] = (p, start, i);
+                        c += 1;
+                        if c == CANDIDATES {
+                            verify(&candidates);
+                            c = 0;
+                        }
+                    }
                 }
+                verify(&candidates[..c]);
             }
             at += (block_end - at).div_ceil(self.stride) * self.stride;
         }
         while at + self.q <= hay.len() {
             let gram = self.gram_at(hay, at);
             if let Some(bucket) = self.passing(gram) {
-                f(at, gram, bucket);
+                self.matches(hay, at, gram, bucket, patterns, |s, p, _| {
+                    f(at, s, s + p.len())
+                });
             }
             at += self.stride;
         }
@@ -226,7 +264,7 @@ impl Sampler {
             let Some(start) = at.checked_sub(e.offset()) else {
                 continue;
             };
-            if hay.len() - start >= p.len() && same(&hay[start..start + p.len()], p) {
+            if occurs(hay, start, p) {
                 f(start, p, i);
             }
         }
@@ -283,9 +321,7 @@ impl Sampler {
         patterns: &Patterns,
         mut f: impl FnMut(usize, usize),
     ) {
-        self.for_each_hit(hay, |at, gram, bucket| {
-            self.matches(hay, at, gram, bucket, patterns, |s, p, _| f(s, s + p.len()));
-        });
+        self.for_each_found(hay, patterns, |_, s, e| f(s, e));
     }
 
     /// Pushes onto `out`, in order, each maximal union of overlapping or touching occurrences
@@ -301,17 +337,15 @@ impl Sampler {
         // Occurrences not yet merged, sorted by start from last to first. Few: they start
         // within the horizon of the last hit.
         let mut pending: Vec<Range> = Vec::new();
-        self.for_each_hit(hay, |at, gram, bucket| {
+        self.for_each_found(hay, patterns, |at, s, e| {
             // Occurrences found from here on start at `at - horizon` or later.
             let settled = at.saturating_sub(self.horizon);
             settle(&mut pending, &mut union, settled, out);
-            self.matches(hay, at, gram, bucket, patterns, |s, p, _| {
-                if s < limit {
-                    let r = (s, s + p.len());
-                    let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
-                    pending.insert(i, r);
-                }
-            });
+            if s < limit {
+                let r = (s, e);
+                let i = pending.iter().rposition(|&p| p >= r).map_or(0, |i| i + 1);
+                pending.insert(i, r);
+            }
         });
         settle(&mut pending, &mut union, usize::MAX, out);
     }
@@ -342,6 +376,12 @@ fn settle(pending: &mut Vec<Range>, union: &mut Option<Range>, limit: usize, out
             *union = None;
         }
     }
+}
+
+/// Whether `p` occurs in `hay` at `start`.
+#[inline(always)]
+fn occurs(hay: &[u8], start: usize, p: &[u8]) -> bool {
+    hay.len() - start >= p.len() && same(&hay[start..start + p.len()], p)
 }
 
 /// `a == b` for slices of the same length, eight bytes at a time, inline: most patterns are
