@@ -105,7 +105,10 @@ impl Find for Shapes {
         };
         covers(text, masked, &mut state.covers);
         let mut ranges = Ranges::new(text, state.before, state.continued, &mut state.scratch);
-        ranges.covers = &state.covers;
+        ranges.covers = Skip {
+            ranges: &state.covers,
+            shift: 0,
+        };
         let (mut found, continues) = (std::mem::take(&mut state.found), ranges.continued.is_some());
         found.clear();
         found.extend(std::iter::from_fn(|| ranges.take_before(held)));
@@ -162,10 +165,9 @@ struct Ranges<'a> {
     /// complete).
     ongoing: ClassSet,
     /// Ranges of the text that other finders report (so they are masked), in order of
-    /// start, that every token starting in them ends in ...
-    covers: &'a [Range],
-    /// ... and how many of the first of them end by the last prefix found.
-    passed: usize,
+    /// start, that every token starting in them ends in; those that end by the last prefix
+    /// found are dropped.
+    covers: Skip<'a>,
 }
 
 impl<'a> Ranges<'a> {
@@ -194,8 +196,7 @@ impl<'a> Ranges<'a> {
             peeked: None,
             runs: [None; CLASSES],
             ongoing: ClassSet::EMPTY,
-            covers: &[],
-            passed: 0,
+            covers: Skip::default(),
         };
         let mut end = c;
         for class in continued.iter() {
@@ -256,19 +257,14 @@ impl<'a> Ranges<'a> {
     /// The end of a range of `covers` that contains `start` (not before the last prefix
     /// found): every token range that starts there ends by it.
     fn covered(&mut self, start: usize) -> Option<usize> {
-        let covers = self.covers;
-        while covers.get(self.passed).is_some_and(|r| r.1 <= start) {
-            self.passed += 1;
-        }
-        let &(from, end) = covers.get(self.passed)?;
-        (from <= start).then_some(end)
+        self.covers.containing(start).map(|(_, end)| end)
     }
 
     /// The covers from the last prefix found on, for a search of text from `shift` on.
     fn skip(&self, shift: usize) -> Skip<'a> {
         Skip {
-            ranges: &self.covers[self.passed..],
             shift,
+            ..self.covers
         }
     }
 
@@ -440,7 +436,10 @@ mod tests {
             let mut skip = Ranges::new(&whole, None, ClassSet::EMPTY, &mut scratch);
             let mut kept = Vec::new();
             covers(&whole, &masked, &mut kept);
-            skip.covers = &kept;
+            skip.covers = Skip {
+                ranges: &kept,
+                shift: 0,
+            };
             let some: Vec<_> = std::iter::from_fn(|| skip.take_before(usize::MAX)).collect();
             assert!(some.iter().all(|r| all.contains(r)));
             left_out += all.len() - some.len();

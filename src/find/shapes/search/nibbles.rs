@@ -33,21 +33,31 @@ pub(crate) struct Skip<'a> {
 }
 
 impl Skip<'_> {
-    /// The groups whose parts found at hay position `at` may stand for something that
-    /// begins outside the ranges, as bits, by [`Nibbles::late`]. Calls come in order of
-    /// `at`: the ranges that end by `at` are dropped.
+    /// The range that contains position `t` (of the ranges, not of the hay), if one does.
+    /// Calls come in order of `t`: the ranges that end by `t` are dropped.
     #[inline]
-    fn reaching(&mut self, at: usize, late: &[u8]) -> u32 {
-        let t = at + self.shift;
+    pub(crate) fn containing(&mut self, t: usize) -> Option<Range> {
         while let Some((&(_, end), rest)) = self.ranges.split_first() {
             if end > t {
                 break;
             }
             self.ranges = rest;
         }
-        match self.ranges.first() {
-            Some(&(start, _)) if start <= t => late.get(t - start).map_or(0, |&g| u32::from(g)),
-            _ => 0xff,
+        self.ranges
+            .first()
+            .copied()
+            .filter(|&(start, _)| start <= t)
+    }
+
+    /// The groups whose parts found at hay position `at` may stand for something that
+    /// begins outside the ranges, as bits, by [`Nibbles::late`]. Calls come in order of
+    /// `at`.
+    #[inline]
+    fn reaching(&mut self, at: usize, late: &[u8]) -> u32 {
+        let t = at + self.shift;
+        match self.containing(t) {
+            Some((start, _)) => late.get(t - start).map_or(0, |&g| u32::from(g)),
+            None => 0xff,
         }
     }
 }
