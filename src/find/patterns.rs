@@ -2,6 +2,8 @@
 
 use std::ops::{Index, Range};
 
+use super::prefetch;
+
 /// A list of byte strings in one buffer: a few bytes of overhead per string, where a boxed
 /// slice each costs a pointer, a length and an allocation.
 #[derive(Clone, Default)]
@@ -77,6 +79,19 @@ impl Patterns {
             0 => 0,
             _ => self.ends[i - 1],
         }
+    }
+
+    /// Asks the CPU for the cache line of where string `i` starts (its `ends` entry, and the
+    /// one before it) ...
+    #[inline(always)]
+    pub(crate) fn prefetch_start(&self, i: usize) {
+        prefetch(self.ends.as_ptr().wrapping_add(i.wrapping_sub(1)));
+    }
+
+    /// ... and, once that is near, for its first bytes.
+    #[inline(always)]
+    pub(crate) fn prefetch_bytes(&self, i: usize) {
+        prefetch(self.bytes.as_ptr().wrapping_add(self.start(i)));
     }
 
     /// Adds the strings of `other` at the end.

@@ -136,14 +136,22 @@ impl Sampler {
         Some(self.buckets[b] as usize..self.buckets[b + 1] as usize)
     }
 
-    /// The entries of `gram`, whose bucket's entries are `entries[bucket]`.
+    /// The occurrences that the entries of `gram` at `at` stand for, whose bucket's entries
+    /// are `entries[bucket]`: where each would start, and which pattern it would be (those
+    /// that would start before the hay left out).
     #[inline]
-    fn lookup(&self, gram: u64, bucket: std::ops::Range<usize>) -> impl Iterator<Item = &Entry> {
+    fn candidates(
+        &self,
+        at: usize,
+        gram: u64,
+        bucket: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (usize, usize)> + '_ {
         let key = mix(gram);
         let check_shift = self.check_shift;
         self.entries[bucket]
             .iter()
             .filter(move |e| e.may_be(key, check_shift))
+            .filter_map(move |e| Some((at.checked_sub(e.offset())?, e.pattern(check_shift))))
     }
 
     /// Calls `f(at, start, end)` for each occurrence of `patterns` found by a probe at `at`
@@ -164,11 +172,9 @@ impl Sampler {
         let mut hits = [0u16; PROBES];
         // Where a hit was, where its occurrence would start, and which pattern it would be.
         let mut candidates = [(0usize, 0usize, 0usize); CANDIDATES];
-        let (ends, bytes) = (patterns.ends(), patterns.bytes());
         let mut verify = |candidates: &[(usize, usize, usize)]| {
             for &(_, _, i) in candidates {
-                let first = i.checked_sub(1).map_or(0, |j| ends[j]);
-                prefetch(bytes.as_ptr().wrapping_add(first));
+                patterns.prefetch_bytes(i);
             }
             for &(at, start, i) in candidates {
                 let p = &patterns[i];
@@ -199,12 +205,8 @@ impl Sampler {
                 for (&(from, to), &hit) in spans.iter().zip(group) {
                     let p = at + usize::from(hit);
                     let gram = self.gram_at(hay, p);
-                    for &e in self.lookup(gram, from as usize..to as usize) {
-                        let i = e.pattern(self.check_shift);
-                        let Some(start) = p.checked_sub(e.offset()) else {
-                            continue;
-                        };
-                        prefetch(ends.as_ptr().wrapping_add(i.wrapping_sub(1)));
+                    for (start, i) in self.candidates(p, gram, from as usize..to as usize) {
+                        patterns.prefetch_start(i);
                         candidates[c] = (p, start, i);
                         c += 1;
                         if c == CANDIDATES {
@@ -258,12 +260,8 @@ impl Sampler {
         patterns: &Patterns,
         mut f: impl FnMut(usize, &[u8], usize),
     ) {
-        for &e in self.lookup(gram, bucket) {
-            let i = e.pattern(self.check_shift);
+        for (start, i) in self.candidates(at, gram, bucket) {
             let p = &patterns[i];
-            let Some(start) = at.checked_sub(e.offset()) else {
-                continue;
-            };
             if occurs(hay, start, p) {
                 f(start, p, i);
             }
